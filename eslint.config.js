@@ -1,0 +1,52 @@
+// Strict, type-aware linting (typescript-eslint strict-type-checked), plus the one architectural
+// rule that makes the deterministic simulator possible: only src/runtime/ touches the real clock,
+// real randomness and real timers (STYLE.md practice 3).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const injectedOnly = 'is injected: use the Clock/Random from src/runtime (STYLE.md practice 3)';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'reports/**', 'var/**', 'bin/**', 'scripts/**', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/no-unnecessary-condition': ['error', { allowConstantLoopConditions: true }],
+      '@typescript-eslint/no-confusing-void-expression': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-constant-condition': ['error', { checkLoops: false }],
+      eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    files: ['src/**/*.ts', 'shard-master/**/*.ts'],
+    ignores: ['src/runtime/**'],
+    rules: {
+      'no-restricted-properties': ['error',
+        { object: 'Date', property: 'now', message: `Date.now ${injectedOnly}` },
+        { object: 'Math', property: 'random', message: `Math.random ${injectedOnly}` },
+        { object: 'performance', property: 'now', message: `performance.now ${injectedOnly}` },
+      ],
+      'no-restricted-globals': ['error',
+        { name: 'setTimeout', message: `setTimeout ${injectedOnly}` },
+        { name: 'setInterval', message: `setInterval ${injectedOnly}` },
+        { name: 'setImmediate', message: `setImmediate ${injectedOnly}` },
+      ],
+      'no-restricted-syntax': ['error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: `new Date() ${injectedOnly}` },
+      ],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'load/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-floating-promises': 'error',
+    },
+  },
+);

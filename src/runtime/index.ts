@@ -1,0 +1,12 @@
+export { SystemClock, every, deferToNextTurn } from './clock.js';
+export type { Clock, Timer } from './clock.js';
+export { SeededRandom, SystemRandom, shuffled } from './random.js';
+export type { Random } from './random.js';
+export { assert, unreachable, AssertionError } from './assert.js';
+export { ERROR_CATALOGUE, RingcacheError, isRingcacheError, asRingcacheError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { startAll, stopAll } from './lifecycle.js';
+export type { Startable } from './lifecycle.js';
+export { silentLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { VirtualClock } from './virtual-clock.js';
