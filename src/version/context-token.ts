@@ -1,0 +1,189 @@
+/**
+ * Causal context tokens: the opaque `X-Ringcache-Context` header and RC.GETV/RC.SETV argument a
+ * client carries from a read to its next write (DVV 2012; Riak's X-Riak-Vclock).
+ *
+ *   token = base64url (no padding) of
+ *   +---------+--------------+----------------------------------------------------+
+ *   | version | entry count  | entry x count: actor length | actor UTF-8 | counter |
+ *   | u8 = 1  | varint       |                varint         bytes         varint  |
+ *   +---------+--------------+----------------------------------------------------+
+ *
+ * Entries are strictly sorted by actor bytes and counters are 1..2^53-1, so each vector has
+ * exactly one token and a decoded token re-encodes to itself. The vector body (without the version
+ * byte) is also the context part of the internode codec.
+ */
+import { assert } from '../runtime/index.js';
+import type { VectorEntry, VersionVector } from './types.js';
+import type { VersionLimits } from './options.js';
+import { VERSION_DEFAULTS } from './options.js';
+import { ByteReader, varintBytes, writeVarint } from './byte-reader.js';
+import { vectorProblem } from './vector.js';
+
+/** append only: values are on the wire (in clients' hands). */
+export const CONTEXT_FORMAT_VERSION = 1;
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const VARINT_BYTES_MAX = 8;
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** A surrogate without its pair has no UTF-8 form: encoding would silently change the actor. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** UTF-8 length of an actor; a pure-ASCII actor (the usual "n1.k3f9") is its string length. */
+export function actorByteLength(actor: string): number {
+  for (let i = 0; i < actor.length; i++) {
+    if (actor.charCodeAt(i) >= 0x80) {
+      assert(!LONE_SURROGATE.test(actor), `actor ${JSON.stringify(actor)} is well-formed UTF-16`);
+      return Buffer.byteLength(actor, 'utf8');
+    }
+  }
+  return actor.length;
+}
+
+/** Bytes of the vector body: count, then (actor length, actor, counter) per entry. */
+export function vectorBodyBytes(vector: VersionVector): number {
+  let bytes = varintBytes(vector.length);
+  for (const entry of vector) {
+    const actorBytes = actorByteLength(entry.actor);
+    bytes += varintBytes(actorBytes) + actorBytes + varintBytes(entry.counter);
+  }
+  return bytes;
+}
+
+export function writeVectorBody(target: Buffer, offset: number, vector: VersionVector): number {
+  let at = writeVarint(target, offset, vector.length);
+  for (const entry of vector) {
+    const actorBytes = actorByteLength(entry.actor);
+    at = writeVarint(target, at, actorBytes);
+    if (actorBytes === entry.actor.length) {
+      for (let i = 0; i < actorBytes; i++) target[at + i] = entry.actor.charCodeAt(i);
+    } else {
+      target.write(entry.actor, at, actorBytes, 'utf8');
+    }
+    at = writeVarint(target, at + actorBytes, entry.counter);
+  }
+  return at;
+}
+
+/**
+ * Reads and validates a vector body: at most `contextEntriesMax` entries, non-empty strict-UTF-8
+ * actors of at most `actorBytesMax` bytes, strictly sorted by bytes (so no duplicates), counters
+ * >= 1.
+ */
+export function readVectorBody(reader: ByteReader, limits: VersionLimits): VectorEntry[] {
+  const count = reader.varint('entry count');
+  if (count > limits.contextEntriesMax) {
+    reader.fail(`${count} entries, more than limits.contextEntriesMax (${limits.contextEntriesMax})`);
+  }
+  const bytes = reader.bytes;
+  const entries: VectorEntry[] = [];
+  let previousStart = 0;
+  let previousEnd = 0;
+  for (let index = 0; index < count; index++) {
+    reader.locate('entry', index);
+    const actorLength = reader.varint('actor length');
+    if (actorLength === 0) reader.fail(`entry ${index} has an empty actor`);
+    if (actorLength > limits.actorBytesMax) {
+      reader.fail(`entry ${index} actor is ${actorLength} bytes, more than limits.actorBytesMax (${limits.actorBytesMax})`);
+    }
+    const start = reader.skip(actorLength, 'actor');
+    const end = start + actorLength;
+    if (index > 0 && compareByteRanges(bytes, previousStart, previousEnd, start, end) >= 0) {
+      reader.fail(`entry ${index} actor is not after the previous one (actors must be sorted and distinct)`);
+    }
+    const actor = decodeActor(reader, bytes, start, end, index);
+    const counter = reader.varint('counter');
+    if (counter === 0) reader.fail(`entry ${index} (${actor}) has counter 0; counters start at 1`);
+    entries.push({ actor, counter });
+    previousStart = start;
+    previousEnd = end;
+  }
+  reader.locate('', 0);
+  return entries;
+}
+
+function decodeActor(reader: ByteReader, bytes: Uint8Array, start: number, end: number, index: number): string {
+  let actor = '';
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i] as number;
+    if (byte >= 0x80) {
+      try {
+        return utf8Strict.decode(bytes.subarray(start, end));
+      } catch {
+        return reader.fail(`entry ${index} actor is not valid UTF-8`);
+      }
+    }
+    // Actors are short ASCII: building the string here beats a Buffer.toString call.
+    actor += String.fromCharCode(byte);
+  }
+  return actor;
+}
+
+function compareByteRanges(bytes: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
+  const length = Math.min(aEnd - aStart, bEnd - bStart);
+  for (let i = 0; i < length; i++) {
+    const difference = (bytes[aStart + i] as number) - (bytes[bStart + i] as number);
+    if (difference !== 0) return difference;
+  }
+  return (aEnd - aStart) - (bEnd - bStart);
+}
+
+/** The binary token of a vector (one allocation, sized first). */
+export function encodeContext(vector: VersionVector): Buffer {
+  assert(vectorProblem(vector) === undefined, 'an encoded context is canonical');
+  const target = Buffer.allocUnsafe(1 + vectorBodyBytes(vector));
+  target[0] = CONTEXT_FORMAT_VERSION;
+  const end = writeVectorBody(target, 1, vector);
+  assert(end === target.length, 'context size computed before writing matches what was written');
+  return target;
+}
+
+/** Decodes a binary token; any malformation throws RC_ERR_BAD_CONTEXT saying what is wrong. */
+export function decodeContext(bytes: Uint8Array, limits: VersionLimits = VERSION_DEFAULTS): VersionVector {
+  const reader = new ByteReader(bytes, 'RC_ERR_BAD_CONTEXT', 'context token');
+  const version = reader.byte('format version');
+  if (version !== CONTEXT_FORMAT_VERSION) {
+    reader.fail(`format version ${version} is not ${CONTEXT_FORMAT_VERSION} (a token from another cluster or release?)`);
+  }
+  const vector = readVectorBody(reader, limits);
+  reader.expectEnd();
+  return vector;
+}
+
+export function contextToBase64Url(vector: VersionVector): string {
+  return encodeContext(vector).toString('base64url');
+}
+
+/**
+ * Decodes a base64url token (no padding). Only the exact text `contextToBase64Url` produces is
+ * accepted, so a token has one spelling; its length is bounded before anything is decoded.
+ */
+export function contextFromBase64Url(token: string, limits: VersionLimits = VERSION_DEFAULTS): VersionVector {
+  const reader = new ByteReader(new Uint8Array(0), 'RC_ERR_BAD_CONTEXT', 'context token');
+  const charsMax = Math.ceil((contextBytesMax(limits) * 4) / 3);
+  if (token.length > charsMax) {
+    reader.fail(`${token.length} characters, more than the ${charsMax} that limits.contextEntriesMax and limits.actorBytesMax allow`);
+  }
+  if (!BASE64URL.test(token) || token.length % 4 === 1) {
+    reader.fail('not base64url (only A-Z a-z 0-9 - _ without padding)');
+  }
+  if (!hasZeroPaddingBits(token)) reader.fail('not canonical base64url (non-zero padding bits)');
+  return decodeContext(Buffer.from(token, 'base64url'), limits);
+}
+
+/**
+ * The last character of a token whose length is 2 or 3 mod 4 carries 4 or 2 unused bits; a
+ * decoder ignores them, so only zero bits keep one spelling per token.
+ */
+function hasZeroPaddingBits(token: string): boolean {
+  const rest = token.length % 4;
+  if (rest === 0) return true;
+  const sextet = BASE64URL_ALPHABET.indexOf(token.charAt(token.length - 1));
+  return (sextet & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+
+/** The longest binary token the limits admit. */
+export function contextBytesMax(limits: VersionLimits): number {
+  const entryBytesMax = varintBytes(limits.actorBytesMax) + limits.actorBytesMax + VARINT_BYTES_MAX;
+  return 1 + varintBytes(limits.contextEntriesMax) + limits.contextEntriesMax * entryBytesMax;
+}
