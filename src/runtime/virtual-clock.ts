@@ -46,6 +46,11 @@ export class VirtualClock implements Clock {
     return this.heap.length;
   }
 
+  /** Time of the earliest queued event (possibly cancelled), or undefined when none is queued. */
+  nextEventMs(): number | undefined {
+    return this.heap[0]?.atMs;
+  }
+
   /** Runs the earliest event; returns false when none is left. */
   step(): boolean {
     for (;;) {

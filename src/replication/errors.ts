@@ -1,0 +1,35 @@
+import { RingcacheError, isRingcacheError } from '../runtime/errors.js';
+import type { ServerId } from '../ring/table.js';
+import type { InternodeReply } from '../transport/messages.js';
+import type { Versioned } from '../version/types.js';
+
+/** Failures that say nothing about the request itself, only about reaching the replica. */
+export function isTransportFailure(error: unknown): boolean {
+  return isRingcacheError(error, 'RC_ERR_TIMEOUT') || isRingcacheError(error, 'RC_ERR_UNREACHABLE')
+    || isRingcacheError(error, 'RC_ERR_OVERLOADED') || isRingcacheError(error, 'RC_ERR_SHUTTING_DOWN');
+}
+
+export function writeQuorumError(acks: number, w: number, replicas: number, failures: readonly string[]): RingcacheError {
+  return new RingcacheError(
+    'RC_ERR_QUORUM_WRITE',
+    `write acknowledged by ${String(acks)} of ${String(w)} required replicas (w=${String(w)}, ${String(replicas)} tried); see replication.w`,
+    { acks, w, failures },
+  );
+}
+
+export function readQuorumError(replies: number, r: number, replicas: number, failures: readonly string[]): RingcacheError {
+  return new RingcacheError(
+    'RC_ERR_QUORUM_READ',
+    `read answered by ${String(replies)} of ${String(r)} required replicas (r=${String(r)}, ${String(replicas)} tried); see replication.r`,
+    { replies, r, failures },
+  );
+}
+
+export function unexpectedReply(reply: InternodeReply, server: ServerId, expected: InternodeReply['kind']): RingcacheError {
+  return new RingcacheError('RC_ERR_INTERNAL', `${server} answered '${reply.kind}' where '${expected}' was expected`);
+}
+
+export function expectVersioned(reply: InternodeReply, server: ServerId): Versioned | null {
+  if (reply.kind !== 'versioned') throw unexpectedReply(reply, server, 'versioned');
+  return reply.versioned;
+}

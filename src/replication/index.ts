@@ -1,0 +1,10 @@
+export { Coordinator } from './coordinator.js';
+export type { CoordinatorDeps, ReadOptions, WriteOptions, WriteResult } from './coordinator.js';
+export type { CoordinatorStats, ReadResult } from './types.js';
+export { FailureTracker } from './failure-tracker.js';
+export { REPLICATION_DEFAULTS } from './options.js';
+export type { ReplicationOptions } from './options.js';
+export { fixedTableView } from './table-view.js';
+export type { TableView } from './table-view.js';
+export { mergeAll } from './read-round.js';
+export { isTransportFailure } from './errors.js';

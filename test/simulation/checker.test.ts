@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { runSeed } from './run-seed.js';
+import type { SimulationOptions } from './options.js';
+
+/** Runs seeds with a planted bug and returns every violation the checker reported. */
+async function violationsWith(bug: SimulationOptions['bug'], seeds: number): Promise<string[]> {
+  const violations: string[] = [];
+  for (let seed = 1; seed <= seeds; seed++) {
+    const report = await runSeed(seed, { bug, r: 2, w: 2 });
+    violations.push(...report.violations);
+  }
+  return violations;
+}
+
+describe('the simulation checker catches planted bugs', () => {
+  it('catches replication that acknowledges without storing (lost writes, stale reads)', async () => {
+    const violations = await violationsWith('drop-merges', 20);
+    expect(violations.some((v) => v.startsWith('lost acknowledged write'))).toBe(true);
+    expect(violations.some((v) => v.startsWith('stale read'))).toBe(true);
+  });
+
+  it('catches replicas that answer reads with nothing (stale reads)', async () => {
+    const violations = await violationsWith('empty-reads', 10);
+    expect(violations.some((v) => v.startsWith('stale read'))).toBe(true);
+  });
+
+  it('catches a restarted node reusing its actor (a dot minted twice)', async () => {
+    const violations = await violationsWith('reused-actor', 30);
+    expect(violations.some((v) => v.includes('minted twice') || v.includes('minted as'))).toBe(true);
+  });
+});

@@ -1,0 +1,119 @@
+import { covers, versionsEqual } from '../../src/version/index.js';
+import type { Dot, Versioned } from '../../src/version/types.js';
+import type { ServerId } from '../../src/ring/index.js';
+import { dotName, type History, type ReadOperation, type WriteOperation } from './history.js';
+
+export interface FinalKey {
+  readonly key: string;
+  readonly row: readonly ServerId[];
+  /** The merged state after the final full read with read repair. */
+  readonly merged: Versioned | null;
+  /** What each replica of the row stores after repair settled. */
+  readonly replicas: ReadonlyMap<ServerId, Versioned | undefined>;
+}
+
+export interface CheckReport {
+  readonly ackedWrites: number;
+  readonly lostAckedWrites: number;
+  readonly maxSiblings: number;
+  readonly violations: string[];
+}
+
+const decoder = new TextDecoder();
+
+function holds(state: Versioned | null | undefined, dot: Dot): boolean {
+  if (state === null || state === undefined) return false;
+  return covers(state.context, dot) || state.siblings.some((s) => s.dot.actor === dot.actor && s.dot.counter === dot.counter);
+}
+
+/** Distinct replicas of `row` that crashed (losing memory) in [fromMs, toMs]. */
+function crashedBetween(history: History, row: readonly ServerId[], fromMs: number, toMs: number): number {
+  const crashed = new Set<ServerId>();
+  for (const crash of history.crashes) {
+    if (crash.atMs >= fromMs && crash.atMs <= toMs && row.includes(crash.server)) crashed.add(crash.server);
+  }
+  return crashed.size;
+}
+
+/**
+ * The history checker:
+ *  1. no acknowledged write is lost while one of its W acknowledging replicas kept its memory:
+ *     it is a sibling of the final state or in its causal past (its context covers the dot);
+ *  2. a read that starts after a write was acknowledged sees it, when no replica of the row
+ *     crashed in between (R + W > N makes the quorums intersect);
+ *  3. siblings only for truly concurrent writes: no final sibling was superseded by the context
+ *     of another final sibling, and a blind write at an actor supersedes that actor's older dots;
+ *  4. every final sibling carries the value its dot was minted with (no dot reused);
+ *  5. after heal and a full read with read repair, every replica of every key is equal.
+ */
+export function check(history: History, finals: readonly FinalKey[], r: number, w: number, n: number): CheckReport {
+  const violations = [...history.violations];
+  const finalByKey = new Map(finals.map((f) => [f.key, f]));
+  const writes = history.operations.filter((o): o is WriteOperation => o.type === 'write' && o.outcome === 'ok');
+  let lost = 0;
+  for (const write of writes) {
+    const final = finalByKey.get(write.key);
+    if (final === undefined || write.dot === undefined) continue;
+    if (crashedBetween(history, final.row, write.invokedMs, Number.POSITIVE_INFINITY) >= w) continue;
+    if (!holds(final.merged, write.dot)) {
+      lost++;
+      violations.push(`lost acknowledged write ${dotName(write.dot)} (${write.value ?? 'delete'}) of ${write.key}`);
+    }
+  }
+  let maxSiblings = 0;
+  const reads = history.operations.filter((o): o is ReadOperation => o.type === 'read' && o.outcome === 'ok');
+  for (const read of reads) {
+    maxSiblings = Math.max(maxSiblings, read.result?.siblings.length ?? 0);
+    if (r + w <= n) continue;
+    const final = finalByKey.get(read.key);
+    if (final === undefined) continue;
+    for (const write of writes) {
+      if (write.key !== read.key || write.dot === undefined || write.completedMs >= read.invokedMs) continue;
+      if (crashedBetween(history, final.row, write.invokedMs, read.completedMs) > 0) continue;
+      if (!holds(read.result, write.dot)) {
+        violations.push(`stale read of ${read.key} by ${read.client} at ${String(read.invokedMs)}: misses ${dotName(write.dot)} acknowledged at ${String(write.completedMs)}`);
+      }
+    }
+  }
+  for (const final of finals) {
+    maxSiblings = Math.max(maxSiblings, final.merged?.siblings.length ?? 0);
+    checkSiblings(history, final, violations);
+    checkConverged(final, violations);
+  }
+  return { ackedWrites: writes.length, lostAckedWrites: lost, maxSiblings, violations };
+}
+
+function checkSiblings(history: History, final: FinalKey, violations: string[]): void {
+  const siblings = final.merged?.siblings ?? [];
+  for (const sibling of siblings) {
+    const minted = history.minted.get(dotName(sibling.dot));
+    const value = sibling.value === null ? null : decoder.decode(sibling.value);
+    if (minted === undefined) {
+      violations.push(`${final.key}: sibling ${dotName(sibling.dot)} was never minted`);
+    } else if (minted.value !== value || minted.key !== final.key) {
+      violations.push(`${final.key}: sibling ${dotName(sibling.dot)} holds ${String(value)}, minted as ${String(minted.value)} of ${minted.key}`);
+    }
+  }
+  for (const a of siblings) {
+    for (const b of siblings) {
+      if (a === b) continue;
+      const writeB = history.minted.get(dotName(b.dot));
+      if (writeB === undefined) continue;
+      if (writeB.context !== null && covers(writeB.context, a.dot)) {
+        violations.push(`${final.key}: ${dotName(a.dot)} survives beside ${dotName(b.dot)}, whose context superseded it`);
+      }
+      if (writeB.context === null && a.dot.actor === b.dot.actor && a.dot.counter < b.dot.counter) {
+        violations.push(`${final.key}: blind write ${dotName(b.dot)} did not supersede ${dotName(a.dot)} of its own actor`);
+      }
+    }
+  }
+}
+
+function checkConverged(final: FinalKey, violations: string[]): void {
+  for (const [server, state] of final.replicas) {
+    const equal = state === undefined || final.merged === null
+      ? state === undefined && final.merged === null
+      : versionsEqual(state, final.merged);
+    if (!equal) violations.push(`${final.key}: replica ${server} did not converge after heal`);
+  }
+}

@@ -1,0 +1,64 @@
+import type { Dot, VersionVector, Versioned } from '../../src/version/types.js';
+import type { ServerId } from '../../src/ring/index.js';
+
+/** What one client asked and what it was told, on the virtual clock. */
+export type Operation = WriteOperation | ReadOperation;
+
+export interface WriteOperation {
+  readonly type: 'write';
+  readonly client: string;
+  readonly key: string;
+  /** A value unique to this write, or null for a delete. */
+  readonly value: string | null;
+  readonly context: VersionVector | null;
+  readonly invokedMs: number;
+  completedMs: number;
+  outcome: 'pending' | 'ok' | 'failed';
+  dot?: Dot;
+  errorCode?: string;
+}
+
+export interface ReadOperation {
+  readonly type: 'read';
+  readonly client: string;
+  readonly key: string;
+  readonly invokedMs: number;
+  completedMs: number;
+  outcome: 'pending' | 'ok' | 'failed';
+  result?: Versioned | null;
+  errorCode?: string;
+}
+
+export interface Crash {
+  readonly server: ServerId;
+  readonly atMs: number;
+}
+
+/** Ground truth, recorded at the nodes: every dot ever minted, acknowledged or not. */
+export interface MintedWrite {
+  readonly key: string;
+  readonly value: string | null;
+  readonly context: VersionVector | null;
+  readonly requestId: string;
+}
+
+export function dotName(dot: Dot): string {
+  return `${dot.actor}:${String(dot.counter)}`;
+}
+
+export class History {
+  readonly operations: Operation[] = [];
+  readonly crashes: Crash[] = [];
+  readonly minted = new Map<string, MintedWrite>();
+  /** Broken invariants seen while running (a dot minted twice). */
+  readonly violations: string[] = [];
+
+  mint(dot: Dot, write: MintedWrite): void {
+    const name = dotName(dot);
+    const earlier = this.minted.get(name);
+    if (earlier !== undefined && earlier.requestId !== write.requestId) {
+      this.violations.push(`dot ${name} minted twice: for ${earlier.requestId} and ${write.requestId}`);
+    }
+    this.minted.set(name, write);
+  }
+}

@@ -1,0 +1,63 @@
+import type { Random } from '../../src/runtime/index.js';
+
+/** One simulated cluster run. Every field is drawn from the seed unless overridden. */
+export interface SimulationOptions {
+  readonly servers: number;
+  readonly zones: number;
+  readonly vnodeCount: number;
+  readonly replicaCount: number;
+  readonly r: number;
+  readonly w: number;
+  readonly clients: number;
+  readonly keys: number;
+  readonly operationsPerClient: number;
+  /** Mean virtual pause between one client's operations. */
+  readonly thinkMsMean: number;
+  /** Mean virtual time between two fault injections; Infinity turns faults off. */
+  readonly faultIntervalMsMean: number;
+  /** At most this many nodes are crashed at once. */
+  readonly crashedMax: number;
+  readonly dropRateMax: number;
+  readonly duplicateRateMax: number;
+  readonly requestTimeoutMs: number;
+  /**
+   * A bug planted in the nodes, to prove the checker catches it (test/simulation/checker.test.ts):
+   * 'drop-merges' acks replication without storing it; 'empty-reads' answers some reads with
+   * nothing; 'reused-actor' restarts a node under its old actor, so dots repeat.
+   */
+  readonly bug: 'none' | 'drop-merges' | 'empty-reads' | 'reused-actor';
+}
+
+export const SIMULATION_DEFAULTS: SimulationOptions = Object.freeze({
+  servers: 5,
+  zones: 3,
+  vnodeCount: 16,
+  replicaCount: 3,
+  r: 2,
+  w: 2,
+  clients: 4,
+  keys: 6,
+  operationsPerClient: 60,
+  thinkMsMean: 20,
+  faultIntervalMsMean: 400,
+  crashedMax: 2,
+  dropRateMax: 0.05,
+  duplicateRateMax: 0.05,
+  requestTimeoutMs: 200,
+  bug: 'none',
+});
+
+/** Varies the cluster shape and quorums by seed, so 500 seeds cover more than one configuration. */
+export function drawOptions(random: Random, overrides: Partial<SimulationOptions>): SimulationOptions {
+  const quorums: readonly (readonly [number, number])[] = [[2, 2], [2, 2], [2, 2], [1, 3], [3, 1]];
+  const [r, w] = quorums[random.int(quorums.length)] ?? [2, 2];
+  return {
+    ...SIMULATION_DEFAULTS,
+    servers: 4 + random.int(3),
+    keys: 3 + random.int(6),
+    r,
+    w,
+    faultIntervalMsMean: 200 + random.int(800),
+    ...overrides,
+  };
+}
