@@ -67,6 +67,7 @@ export const SCHEMA = {
     respPort: { type: 'integer', default: 6380, ...PORT, doc: 'Redis-protocol port of the proxy.' },
     httpPort: { type: 'integer', default: 8080, ...PORT, doc: 'HTTP port of the proxy.' },
     tableCacheFile: { type: 'string', default: 'var/proxy-table.json', doc: 'Last table seen, so a proxy restarted while the master is down still routes.' },
+    password: { type: 'string', default: '', doc: "Password clients must AUTH with on the RESP port and send as 'Authorization: Bearer' on HTTP /v1/kv (Redis requirepass); empty: no authentication." },
   },
   node: {
     dedupeEntriesMax: { type: 'integer', default: NODE_SERVICE_DEFAULTS.dedupeEntriesMax, min: 1, max: INT_MAX, doc: 'Recent write request ids a node remembers so a resent write is applied once.' },

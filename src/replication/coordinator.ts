@@ -125,6 +125,7 @@ export class Coordinator {
       clock: this.deps.clock,
       speculativeRetryMs: this.options.speculativeRetryMs,
       readRepair: this.options.readRepair,
+      siblingsMax: this.options.siblingsMax,
       call: (server, request) => this.call(server, request),
       stats: this.stats,
     });

@@ -12,15 +12,16 @@ export function isTransportFailure(error: unknown): boolean {
 export function writeQuorumError(acks: number, w: number, replicas: number, failures: readonly string[]): RingcacheError {
   return new RingcacheError(
     'RC_ERR_QUORUM_WRITE',
-    `write acknowledged by ${String(acks)} of ${String(w)} required replicas (w=${String(w)}, ${String(replicas)} tried); see replication.w`,
+    `write acknowledged by ${String(acks)} of ${String(w)} required replicas (w=${String(w)}, ${String(failures.length)} of ${String(replicas)} failed); see replication.w`,
     { acks, w, failures },
   );
 }
 
+/** Raised as soon as R answers can no longer arrive, so a replica may still be answering. */
 export function readQuorumError(replies: number, r: number, replicas: number, failures: readonly string[]): RingcacheError {
   return new RingcacheError(
     'RC_ERR_QUORUM_READ',
-    `read answered by ${String(replies)} of ${String(r)} required replicas (r=${String(r)}, ${String(replicas)} tried); see replication.r`,
+    `read answered by ${String(replies)} of ${String(r)} required replicas (r=${String(r)}, ${String(failures.length)} of ${String(replicas)} failed); see replication.r`,
     { replies, r, failures },
   );
 }

@@ -21,6 +21,11 @@ export interface ReplicationOptions {
   readonly keyBytesMax: number;
   /** Longest value accepted (DESIGN.md section 8). */
   readonly valueBytesMax: number;
+  /**
+   * Siblings kept when merging replies, the same bound the nodes apply: a read repair carrying
+   * more would be refused by every node's wire decoder.
+   */
+  readonly siblingsMax: number;
 }
 
 export const REPLICATION_DEFAULTS: ReplicationOptions = Object.freeze({
@@ -32,4 +37,5 @@ export const REPLICATION_DEFAULTS: ReplicationOptions = Object.freeze({
   readRepair: true,
   keyBytesMax: 1024,
   valueBytesMax: 1024 * 1024,
+  siblingsMax: 64,
 });

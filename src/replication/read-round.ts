@@ -1,7 +1,7 @@
 import type { Clock, Timer } from '../runtime/clock.js';
 import type { ServerId } from '../ring/index.js';
 import type { InternodeReply, InternodeRequest } from '../transport/messages.js';
-import { merge, versionsEqual } from '../version/index.js';
+import { merge, truncateSiblings, versionsEqual } from '../version/index.js';
 import type { Versioned } from '../version/types.js';
 import { expectVersioned, readQuorumError } from './errors.js';
 import type { CoordinatorStats, ReadResult } from './types.js';
@@ -15,6 +15,7 @@ export interface ReadRoundInput {
   readonly clock: Clock;
   readonly speculativeRetryMs: number;
   readonly readRepair: boolean;
+  readonly siblingsMax: number;
   readonly call: (server: ServerId, request: InternodeRequest) => Promise<InternodeReply>;
   readonly stats: CoordinatorStats;
 }
@@ -80,7 +81,7 @@ export class ReadRound {
     this.replies.set(server, versioned);
     if (!this.settled && this.replies.size >= this.input.r) {
       this.settle();
-      const merged = mergeAll(this.replies.values());
+      const merged = mergeAll(this.replies.values(), this.input.siblingsMax);
       this.resolve({ versioned: merged, replies: this.replies.size });
       // Disagreement means some replica missed a write: ask the rest so all of them get repaired.
       if (this.input.readRepair && !allEqual(this.replies.values(), merged)) {
@@ -117,7 +118,7 @@ export class ReadRound {
 
   private repairWhenDone(): void {
     if (!this.settled || this.inflight > 0 || !this.input.readRepair) return;
-    const merged = mergeAll(this.replies.values());
+    const merged = mergeAll(this.replies.values(), this.input.siblingsMax);
     if (merged === null) return;
     const { key, vnode } = this.input;
     for (const [server, versioned] of this.replies) {
@@ -128,13 +129,14 @@ export class ReadRound {
   }
 }
 
-export function mergeAll(replies: Iterable<Versioned | null>): Versioned | null {
+/** The join of every reply, truncated to siblingsMax as the nodes would store it; null if none holds the key. */
+export function mergeAll(replies: Iterable<Versioned | null>, siblingsMax: number): Versioned | null {
   let merged: Versioned | null = null;
   for (const versioned of replies) {
     if (versioned === null) continue;
     merged = merged === null ? versioned : merge(merged, versioned);
   }
-  return merged;
+  return merged === null ? null : truncateSiblings(merged, siblingsMax).versioned;
 }
 
 function allEqual(replies: Iterable<Versioned | null>, merged: Versioned | null): boolean {

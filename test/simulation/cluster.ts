@@ -98,6 +98,11 @@ export class SimCluster {
     return states;
   }
 
+  /** What one server stores for a key, whether or not it is a replica of the key's row. */
+  stateAt(server: ServerId, key: Uint8Array): Versioned | undefined {
+    return this.nodes.get(server)?.engine.get(key);
+  }
+
   rowOf(key: Uint8Array): readonly ServerId[] {
     return this.table.row(this.table.vnodeOf(key)).replicas;
   }

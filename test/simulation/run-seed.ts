@@ -3,6 +3,7 @@ import { SimCluster } from './cluster.js';
 import { check, type FinalKey } from './checker.js';
 import { drawOptions, type SimulationOptions } from './options.js';
 import { runClient, runNemesis } from './workload.js';
+import { runClockUntil } from './drive.js';
 
 export interface SeedReport {
   readonly seed: number;
@@ -20,25 +21,6 @@ export interface SeedReport {
 const encoder = new TextEncoder();
 /** Virtual time after the clients finish for background repair and in-flight messages to settle. */
 const QUIESCE_MS = 5_000;
-const EVENTS_MAX = 5_000_000;
-
-/** Lets every promise continuation run before the next virtual event (microtasks drain first). */
-function drainMicrotasks(): Promise<void> {
-  return new Promise((resolve) => { setImmediate(resolve); });
-}
-
-async function runClockUntil(cluster: SimCluster, untilMs: number, stop: () => boolean): Promise<number> {
-  let events = 0;
-  await drainMicrotasks();
-  while (!stop()) {
-    const next = cluster.clock.nextEventMs();
-    if (next === undefined || next > untilMs) break;
-    cluster.clock.step();
-    await drainMicrotasks();
-    if (++events > EVENTS_MAX) throw new Error(`more than ${String(EVENTS_MAX)} events: a timer loop?`);
-  }
-  return events;
-}
 
 /**
  * Runs one seed: clients and the nemesis until the clients finish, then heal everything, restart
@@ -52,12 +34,12 @@ export async function runSeed(seed: number, overrides: Partial<SimulationOptions
   let finished = 0;
   for (const client of clients) void runClient(cluster, client).finally(() => { finished++; });
   void runNemesis(cluster, clients, () => finished === clients.length);
-  let events = await runClockUntil(cluster, Number.POSITIVE_INFINITY, () => finished === clients.length);
+  let events = await runClockUntil(cluster.clock, Number.POSITIVE_INFINITY, () => finished === clients.length);
 
   cluster.network.heal();
   cluster.network.configure({ dropRate: 0, duplicateRate: 0 });
   for (const server of cluster.serverIds) cluster.restart(server);
-  events += await runClockUntil(cluster, cluster.clock.nowMs() + QUIESCE_MS, () => false);
+  events += await runClockUntil(cluster.clock, cluster.clock.nowMs() + QUIESCE_MS, () => false);
 
   const reader = cluster.coordinator('checker', { r: options.replicaCount, w: 1 });
   const keys = Array.from({ length: options.keys }, (_, i) => `k${String(i)}`);
@@ -70,8 +52,8 @@ export async function runSeed(seed: number, overrides: Partial<SimulationOptions
       (error: unknown) => { finalReadFailures.push(`final read of ${key} failed after heal: ${String(error)}`); },
     ).finally(() => { pending--; });
   }
-  events += await runClockUntil(cluster, Number.POSITIVE_INFINITY, () => pending === 0);
-  events += await runClockUntil(cluster, cluster.clock.nowMs() + QUIESCE_MS, () => false);
+  events += await runClockUntil(cluster.clock, Number.POSITIVE_INFINITY, () => pending === 0);
+  events += await runClockUntil(cluster.clock, cluster.clock.nowMs() + QUIESCE_MS, () => false);
 
   const finals: FinalKey[] = keys.map((key) => {
     const bytes = encoder.encode(key);
