@@ -1,0 +1,18 @@
+/**
+ * node/: a storage node. Its request handlers (NodeService, transport-independent), the RESP
+ * command layer of its internode port, its HTTP port (health, metrics, stats) and the StorageNode
+ * that composes them. The process's main.ts wires a StorageNode to config and the table follower.
+ */
+export { newActor } from './actor.js';
+export { NODE_SERVICE_DEFAULTS } from './options.js';
+export type { NodeServiceOptions } from './options.js';
+export { NodeService } from './service.js';
+export type { NodeServiceDeps, NodeServiceStats } from './service.js';
+export { NodeRespHandler } from './resp-handler.js';
+export type { NodeRespHandlerDeps, NodeRespHandlerStats } from './resp-handler.js';
+export { buildNodeHttp, nodeStats } from './http.js';
+export type { NodeHttpDeps, NodeStats } from './http.js';
+export { NodeMetrics } from './metrics.js';
+export type { NodeMetricsSources } from './metrics.js';
+export { StorageNode, internodeRespLimits } from './storage-node.js';
+export type { NodeListen, NodeTableSource, StorageNodeDeps } from './storage-node.js';

@@ -1,0 +1,97 @@
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { RespServerStats } from '../resp/index.js';
+import type { StorageEngine } from '../storage/index.js';
+import type { NodeServiceStats } from './service.js';
+import type { NodeRespHandlerStats } from './resp-handler.js';
+
+/** Where the node's metrics are read from at scrape time. */
+export interface NodeMetricsSources {
+  readonly engine: StorageEngine;
+  readonly service: () => NodeServiceStats | undefined;
+  readonly handler: NodeRespHandlerStats;
+  readonly resp: RespServerStats;
+  readonly sweep: { readonly removed: number };
+  readonly epoch: () => number;
+}
+
+const PREFIX = 'ringcache_node_';
+/** Siblings per key: 1 is the norm, a few under concurrency; siblingsMax (64) is the ceiling. */
+const SIBLING_BUCKETS = [1, 2, 3, 4, 8, 16, 32, 64];
+
+/**
+ * The node's Prometheus metrics, in a Registry the process owns (never prom-client's global one, so
+ * several nodes share a test process). Most mirror counters the components already keep
+ * (RespServer.stats, NodeService.stats, engine.stats()) and are read at scrape time: the hot path
+ * pays nothing. The sibling-count histogram is observed on every stored put and merge.
+ */
+export class NodeMetrics {
+  private readonly names: string[] = [];
+  private readonly siblings: Histogram;
+
+  constructor(private readonly registry: Registry, sources: NodeMetricsSources) {
+    const { engine, handler, resp } = sources;
+    this.labelledCounter('requests_total', 'Internode requests decoded, by kind.', 'kind', () => Object.entries(handler.requests));
+    this.labelledCounter('request_errors_total', 'Internode requests answered with an error, by code.', 'code', () => [...handler.errors]);
+    this.counter('merges_changed_total', 'Merges that changed the stored state (replication, read repair).', () => sources.service()?.mergesChanged ?? 0);
+    this.counter('duplicate_puts_total', 'Coordinated puts answered from the request-id memory (resends).', () => sources.service()?.duplicatesIgnored ?? 0);
+    this.gauge('keys', 'Keys stored, dead ones included until swept.', () => engine.stats().keys);
+    this.gauge('bytes', 'Bytes stored by the engine\'s own accounting.', () => engine.stats().bytes);
+    this.gauge('bytes_max', 'storage.bytesMax.', () => engine.stats().bytesMax);
+    this.counter('evictions_total', 'Keys evicted under storage.evictionPolicy lru.', () => engine.stats().evictions);
+    this.counter('rejections_total', 'Writes refused with RC_ERR_STORAGE_FULL.', () => engine.stats().rejections);
+    this.counter('siblings_overflow_total', 'Siblings dropped above limits.siblingsMax.', () => engine.stats().siblingsOverflow);
+    this.counter('sweep_removals_total', 'Dead keys collected by the sweeper.', () => sources.sweep.removed);
+    this.gauge('table_epoch', 'Table epoch this node knows.', sources.epoch);
+    this.gauge('resp_connections', 'Internode RESP connections open.', () => resp.connectionsOpen);
+    this.counter('resp_connections_accepted_total', 'Internode RESP connections accepted.', () => resp.connectionsAccepted);
+    this.counter('resp_commands_total', 'RESP commands received on the internode port.', () => resp.commands);
+    this.counter('resp_protocol_errors_total', 'Connections closed for a RESP framing error.', () => resp.protocolErrors);
+    this.counter('resp_auth_failures_total', 'AUTH attempts with a wrong cluster token.', () => handler.authFailures);
+    this.names.push(`${PREFIX}siblings`);
+    this.siblings = new Histogram({
+      name: `${PREFIX}siblings`, help: 'Siblings of a key after a put or merge stored it.', buckets: SIBLING_BUCKETS, registers: [registry],
+    });
+  }
+
+  observeSiblings(count: number): void {
+    this.siblings.observe(count);
+  }
+
+  /** Removes every metric from the registry, so a new node can register them again. */
+  unregister(): void {
+    for (const name of this.names) this.registry.removeSingleMetric(name);
+    this.names.length = 0;
+  }
+
+  private counter(suffix: string, help: string, read: () => number): void {
+    this.labelledCounter(suffix, help, undefined, () => [['', read()]]);
+  }
+
+  /** A counter mirroring monotonic totals kept elsewhere: each scrape adds what is new. */
+  private labelledCounter(suffix: string, help: string, label: string | undefined, read: () => Iterable<[string, number]>): void {
+    const name = `${PREFIX}${suffix}`;
+    const seen = new Map<string, number>();
+    this.names.push(name);
+    new Counter({
+      name, help, labelNames: label === undefined ? [] : [label], registers: [this.registry],
+      collect() {
+        for (const [value, total] of read()) {
+          const previous = seen.get(value);
+          const delta = Math.max(0, total - (previous ?? 0));
+          // A first sight of a label value adds 0 too, so every kind shows from the first scrape.
+          if (previous !== undefined && delta === 0) continue;
+          seen.set(value, total);
+          if (label === undefined) this.inc(delta);
+          else this.inc({ [label]: value }, delta);
+        }
+      },
+    });
+  }
+
+  private gauge(suffix: string, help: string, read: () => number): void {
+    const name = `${PREFIX}${suffix}`;
+    this.names.push(name);
+    new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+  }
+}

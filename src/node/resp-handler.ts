@@ -1,0 +1,167 @@
+/**
+ * The storage node's command layer on its internode RESP port: the four RC.* commands of
+ * transport/internode-codec.ts go to an InternodeHandler (the NodeService), and a few Redis
+ * commands let redis-cli and ioredis talk to the port: PING, AUTH, QUIT.
+ *
+ *   RC.PUT ... --decode--> copy what is stored --> handler.handle --> encode reply
+ *                 \-- garbage: -RC_ERR_PROTOCOL ...   handler threw: -RC_ERR_<CODE> ...
+ *
+ * With a cluster token configured, a connection must AUTH before anything but AUTH and QUIT, as
+ * Redis's requirepass: `-NOAUTH Authentication required.` (DESIGN.md section 8).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { RingcacheError, asRingcacheError } from '../runtime/index.js';
+import type { ErrorCode } from '../runtime/index.js';
+import { REPLIES, bulkReply, errorReply } from '../resp/index.js';
+import type { Reply, ReplyValue, RespConnection, RespHandler } from '../resp/index.js';
+import { decodeInternodeRequest, encodeInternodeError, encodeInternodeReply, internodeKindOf } from '../transport/internode-codec.js';
+import type { InternodeKind, InternodeLimits } from '../transport/internode-codec.js';
+import type { Envelope, InternodeReply, InternodeRequest } from '../transport/messages.js';
+import type { InternodeHandler } from '../transport/transport.js';
+import type { Sibling, Versioned } from '../version/index.js';
+
+export interface NodeRespHandlerDeps {
+  readonly handler: InternodeHandler;
+  readonly limits: InternodeLimits;
+  /** The cluster token (cluster.token); empty or absent: no authentication. */
+  readonly token?: string;
+  /** Told about handler failures that are not RingcacheErrors (bugs). Must not throw. */
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface NodeRespHandlerStats {
+  /** Internode requests decoded, by kind. */
+  readonly requests: Record<InternodeKind, number>;
+  /** Error replies to internode commands, by code (RC_ERR_PROTOCOL: garbage in a well-framed command). */
+  readonly errors: Map<ErrorCode, number>;
+  authFailures: number;
+  /** Commands refused before AUTH. */
+  unauthenticated: number;
+  unknownCommands: number;
+}
+
+const NOAUTH = Object.freeze(errorReply('NOAUTH Authentication required.'));
+const WRONGPASS = Object.freeze(errorReply('WRONGPASS invalid username-password pair or user is disabled.'));
+const NO_PASSWORD = Object.freeze(errorReply(
+  'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+));
+/** Redis cuts the argument list of an unknown-command error at 128 bytes. */
+const UNKNOWN_ARGS_BYTES_MAX = 128;
+
+export class NodeRespHandler implements RespHandler {
+  readonly stats: NodeRespHandlerStats = {
+    requests: { 'coord-put': 0, merge: 0, read: 0, ping: 0 },
+    errors: new Map(),
+    authFailures: 0,
+    unauthenticated: 0,
+    unknownCommands: 0,
+  };
+  /** SHA-256 of the token: compared in constant time, and equal lengths whatever was sent. */
+  private readonly tokenDigest: Buffer | undefined;
+
+  constructor(private readonly deps: NodeRespHandlerDeps) {
+    this.tokenDigest = deps.token === undefined || deps.token === '' ? undefined : digest(Buffer.from(deps.token));
+  }
+
+  onCommand(args: Buffer[], connection: RespConnection): Reply | Promise<Reply> {
+    const name = args[0] as Buffer;
+    const kind = internodeKindOf(name);
+    if (kind !== undefined && (this.tokenDigest === undefined || connection.state.authenticated === true)) {
+      return this.internode(kind, args);
+    }
+    const upper = name.toString('latin1').toUpperCase();
+    if (upper === 'AUTH') return this.auth(args, connection);
+    if (upper === 'QUIT') return REPLIES.close;
+    if (this.tokenDigest !== undefined && connection.state.authenticated !== true) {
+      this.stats.unauthenticated++;
+      return NOAUTH;
+    }
+    if (upper === 'PING') {
+      if (args.length > 2) return errorReply("ERR wrong number of arguments for 'ping' command");
+      return args.length === 2 ? bulkReply(Buffer.from(args[1] as Buffer)) : REPLIES.pong;
+    }
+    this.stats.unknownCommands++;
+    return errorReply(unknownCommand(args));
+  }
+
+  private internode(kind: InternodeKind, args: Buffer[]): Reply | Promise<Reply> {
+    this.stats.requests[kind]++;
+    let reply: Envelope<InternodeReply> | Promise<Envelope<InternodeReply>>;
+    try {
+      reply = this.deps.handler.handle(owned(decodeInternodeRequest(args, this.deps.limits)));
+    } catch (error) {
+      return this.errorReply(error);
+    }
+    if (reply instanceof Promise) return reply.then(encodeInternodeReply, (error: unknown) => this.errorReply(error));
+    return encodeInternodeReply(reply);
+  }
+
+  private errorReply(error: unknown): ReplyValue {
+    if (!(error instanceof RingcacheError)) this.deps.onError?.(error);
+    const coded = asRingcacheError(error, 'node handler');
+    this.stats.errors.set(coded.code, (this.stats.errors.get(coded.code) ?? 0) + 1);
+    return encodeInternodeError(coded);
+  }
+
+  /** AUTH <token> or AUTH default <token> (Redis 6 form, which some clients send). */
+  private auth(args: Buffer[], connection: RespConnection): Reply {
+    if (args.length < 2 || args.length > 3) return errorReply("ERR wrong number of arguments for 'auth' command");
+    if (this.tokenDigest === undefined) return NO_PASSWORD;
+    const user = args.length === 3 ? (args[1] as Buffer).toString('latin1') : 'default';
+    const given = digest(args[args.length - 1] as Buffer);
+    if (user === 'default' && timingSafeEqual(given, this.tokenDigest)) {
+      connection.state.authenticated = true;
+      return REPLIES.ok;
+    }
+    this.stats.authFailures++;
+    connection.state.authenticated = false;
+    return WRONGPASS;
+  }
+}
+
+function digest(bytes: Uint8Array): Buffer {
+  return createHash('sha256').update(bytes).digest();
+}
+
+/**
+ * RESP arguments are views of socket buffers: what a handler may store (key, values) is copied
+ * into buffers of its own, sized exactly, so a stored value neither pins a socket chunk nor gets
+ * copied again by an engine that owns its values (storage/memory-engine.ts `ownedValues`).
+ */
+function owned(envelope: Envelope<InternodeRequest>): Envelope<InternodeRequest> {
+  const body = envelope.body;
+  switch (body.kind) {
+    case 'coord-put':
+      return { epoch: envelope.epoch, body: { ...body, key: copy(body.key), value: body.value === null ? null : copy(body.value) } };
+    case 'merge':
+      return { epoch: envelope.epoch, body: { ...body, key: copy(body.key), versioned: ownedVersioned(body.versioned) } };
+    case 'read':
+    case 'ping':
+      return envelope;
+  }
+}
+
+/** A copy in an ArrayBuffer of its own (Buffer#slice would return a view). */
+function copy(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+function ownedVersioned(versioned: Versioned): Versioned {
+  const siblings = versioned.siblings.map((sibling): Sibling => (
+    sibling.value === null ? sibling : { ...sibling, value: copy(sibling.value) }
+  ));
+  return { context: versioned.context, siblings };
+}
+
+/** Redis's message, byte for byte: `unknown command 'x', with args beginning with: 'a' 'b' `. */
+function unknownCommand(args: readonly Buffer[]): string {
+  const name = (args[0] as Buffer).subarray(0, 128).toString('utf8');
+  let listed = '';
+  let listedBytes = 0;
+  for (let i = 1; i < args.length && listedBytes < UNKNOWN_ARGS_BYTES_MAX; i++) {
+    const arg = (args[i] as Buffer).subarray(0, UNKNOWN_ARGS_BYTES_MAX - listedBytes);
+    listed += `'${arg.toString('utf8')}' `;
+    listedBytes += arg.length + 3;
+  }
+  return `ERR unknown command '${name}', with args beginning with: ${listed}`;
+}

@@ -1,0 +1,346 @@
+/**
+ * The internode protocol on the wire: envelopes of messages.ts as RESP2, so a node's port speaks
+ * the same framing as Redis (redis-cli can PING it) and the codec of src/resp frames it.
+ *
+ * Requests are commands: arrays of bulk strings, the sender's epoch first. Integers are canonical
+ * decimal text (no sign, no leading zero, at most 2^53-1), so one request has one encoding.
+ *
+ *   RC.PUT   <epoch> <requestId> <vnode> <key> <flags> <value> <context> <expiresAtMs>
+ *   RC.MERGE <epoch> <vnode> <key> <versioned>
+ *   RC.READ  <epoch> <vnode> <key>
+ *   RC.PING  <epoch>
+ *
+ *   flags (RC.PUT): bit 0 DELETE   value is a tombstone; <value> must be empty
+ *                   bit 1 CONTEXT  <context> is encodeContext bytes (an empty vector is 2 bytes);
+ *                                  unset: null context (a blind write), <context> must be empty
+ *                   bit 2 EXPIRES  <expiresAtMs> is decimal; unset: no expiry, must be empty
+ *   <versioned> is encodeVersioned bytes (version/codec.ts).
+ *
+ * Replies are arrays whose first item is the replying node's epoch; the request says which shape
+ * to expect (RESP answers in request order, so the client always knows what it asked):
+ *
+ *   put-result  *4 :epoch $actor :counter $versioned    the dot the node minted, what it stores
+ *   versioned   *2 :epoch $versioned                     $-1 when the key is absent
+ *   ack         *1 :epoch
+ *   pong        *2 :epoch $serverId
+ *   error       -RC_ERR_<CODE> <message>                 decodes to a RingcacheError with that code
+ *
+ * Decoding trusts nothing: every length, integer, flag and state is checked against the limits,
+ * and anything malformed throws RingcacheError RC_ERR_PROTOCOL. Decoded keys and values are views
+ * of the input; whoever keeps them copies them.
+ */
+import { ERROR_CATALOGUE, RingcacheError } from '../runtime/index.js';
+import type { ErrorCode } from '../runtime/index.js';
+import type { RingcacheConfig } from '../config/schema.js';
+import { VNODE_COUNT_MAX } from '../ring/index.js';
+import type { RespValue, ReplyValue } from '../resp/index.js';
+import { arrayReply, bulkReply, errorReply, integerReply } from '../resp/index.js';
+import { VERSION_DEFAULTS, decodeContext, decodeVersioned, encodeContext, encodeVersioned, vectorCounter } from '../version/index.js';
+import type { VersionLimits, Versioned } from '../version/index.js';
+import type { Envelope, InternodeReply, InternodeRequest } from './messages.js';
+
+export type InternodeKind = InternodeRequest['kind'];
+
+/** append only: command names are on the wire. */
+export const INTERNODE_COMMANDS: Readonly<Record<InternodeKind, string>> = Object.freeze({
+  'coord-put': 'RC.PUT',
+  merge: 'RC.MERGE',
+  read: 'RC.READ',
+  ping: 'RC.PING',
+});
+
+/** append only: bits are on the wire. */
+const PUT_FLAG_DELETE = 0x01;
+const PUT_FLAG_CONTEXT = 0x02;
+const PUT_FLAG_EXPIRES = 0x04;
+const PUT_FLAGS_KNOWN = PUT_FLAG_DELETE | PUT_FLAG_CONTEXT | PUT_FLAG_EXPIRES;
+
+/** Arguments of each command, its name included. */
+const ARITY: Readonly<Record<InternodeKind, number>> = { 'coord-put': 9, merge: 5, read: 4, ping: 2 };
+
+export interface InternodeLimits {
+  /** Longest key (limits.keyBytesMax). */
+  readonly keyBytesMax: number;
+  /** V: vnodes are 0..V-1 (cluster.vnodeCount). */
+  readonly vnodeCount: number;
+  /** Longest request id or server id: names made by our own code, so anything longer is garbage. */
+  readonly nameBytesMax: number;
+  /** Siblings, context entries, actor and value lengths of versions. */
+  readonly version: VersionLimits;
+}
+
+export const INTERNODE_LIMITS_DEFAULTS: InternodeLimits = Object.freeze({
+  keyBytesMax: 1024,
+  vnodeCount: VNODE_COUNT_MAX,
+  nameBytesMax: 256,
+  version: VERSION_DEFAULTS,
+});
+
+/** The limits a process of this cluster decodes with, from its configuration. */
+export function internodeLimitsOf(config: RingcacheConfig): InternodeLimits {
+  return Object.freeze({
+    keyBytesMax: config.limits.keyBytesMax,
+    vnodeCount: config.cluster.vnodeCount,
+    nameBytesMax: INTERNODE_LIMITS_DEFAULTS.nameBytesMax,
+    version: Object.freeze({
+      siblingsMax: config.limits.siblingsMax,
+      contextEntriesMax: config.limits.contextEntriesMax,
+      actorBytesMax: VERSION_DEFAULTS.actorBytesMax,
+      valueBytesMax: config.limits.valueBytesMax,
+    }),
+  });
+}
+
+const EMPTY = Buffer.alloc(0);
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function protocolError(problem: string): RingcacheError {
+  return new RingcacheError('RC_ERR_PROTOCOL', `internode: ${problem}`);
+}
+
+/** Bytes as a Buffer without copying: ioredis and encodeCommand treat other Uint8Arrays as text. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+/** The command for a request: its name, then its arguments. */
+export function encodeInternodeRequest(envelope: Envelope<InternodeRequest>): (string | Buffer)[] {
+  const { epoch, body } = envelope;
+  const name = INTERNODE_COMMANDS[body.kind];
+  switch (body.kind) {
+    case 'coord-put': {
+      const flags = (body.value === null ? PUT_FLAG_DELETE : 0)
+        | (body.context === null ? 0 : PUT_FLAG_CONTEXT)
+        | (body.expiresAtMs === null ? 0 : PUT_FLAG_EXPIRES);
+      return [
+        name, String(epoch), body.requestId, String(body.vnode), asBuffer(body.key), String(flags),
+        body.value === null ? EMPTY : asBuffer(body.value),
+        body.context === null ? EMPTY : encodeContext(body.context),
+        body.expiresAtMs === null ? EMPTY : String(body.expiresAtMs),
+      ];
+    }
+    case 'merge':
+      return [name, String(epoch), String(body.vnode), asBuffer(body.key), encodeVersioned(body.versioned)];
+    case 'read':
+      return [name, String(epoch), String(body.vnode), asBuffer(body.key)];
+    case 'ping':
+      return [name, String(epoch)];
+  }
+}
+
+/** The internode kind a command name stands for (case-insensitive, as Redis reads names). */
+export function internodeKindOf(name: Uint8Array): InternodeKind | undefined {
+  // Every name is "RC." + 3..5 letters: reject other commands without building a string.
+  if (name.length < 6 || name.length > 8 || (name[0] !== 0x52 && name[0] !== 0x72)) return undefined;
+  switch (asBuffer(name).toString('latin1').toUpperCase()) {
+    case 'RC.PUT': return 'coord-put';
+    case 'RC.MERGE': return 'merge';
+    case 'RC.READ': return 'read';
+    case 'RC.PING': return 'ping';
+    default: return undefined;
+  }
+}
+
+/** Decodes a whole command (name first); anything malformed throws RC_ERR_PROTOCOL. */
+export function decodeInternodeRequest(args: readonly Uint8Array[], limits: InternodeLimits): Envelope<InternodeRequest> {
+  const name = args[0];
+  const kind = name === undefined ? undefined : internodeKindOf(name);
+  if (kind === undefined) throw protocolError('not an internode command');
+  if (args.length !== ARITY[kind]) {
+    throw protocolError(`wrong number of arguments for '${INTERNODE_COMMANDS[kind].toLowerCase()}' command (got ${args.length - 1}, expected ${ARITY[kind] - 1})`);
+  }
+  const arg = (index: number): Uint8Array => args[index] as Uint8Array;
+  const epoch = decimal(arg(1), 'epoch');
+  switch (kind) {
+    case 'coord-put': return { epoch, body: decodePut(arg, limits) };
+    case 'merge': {
+      const vnode = vnodeArg(arg(2), limits);
+      const key = keyArg(arg(3), limits);
+      return { epoch, body: { kind, key, vnode, versioned: decodeVersioned(arg(4), limits.version) } };
+    }
+    case 'read': return { epoch, body: { kind, vnode: vnodeArg(arg(2), limits), key: keyArg(arg(3), limits) } };
+    case 'ping': return { epoch, body: { kind } };
+  }
+}
+
+function decodePut(arg: (index: number) => Uint8Array, limits: InternodeLimits): InternodeRequest {
+  const requestId = nameArg(arg(2), limits.nameBytesMax, 'requestId');
+  const vnode = vnodeArg(arg(3), limits);
+  const key = keyArg(arg(4), limits);
+  const flags = decimal(arg(5), 'flags');
+  if ((flags & ~PUT_FLAGS_KNOWN) !== 0) throw protocolError(`RC.PUT flags ${flags} has unknown bits`);
+  const valueBytes = arg(6);
+  const contextBytes = arg(7);
+  const expiresBytes = arg(8);
+  let value: Uint8Array | null = valueBytes;
+  if ((flags & PUT_FLAG_DELETE) !== 0) {
+    if (valueBytes.length !== 0) throw protocolError('RC.PUT of a delete carries a value');
+    value = null;
+  } else if (valueBytes.length > limits.version.valueBytesMax) {
+    throw protocolError(`RC.PUT value is ${valueBytes.length} bytes, more than limits.valueBytesMax (${limits.version.valueBytesMax})`);
+  }
+  const context = (flags & PUT_FLAG_CONTEXT) === 0 ? absent(contextBytes, 'context') : contextArg(contextBytes, limits);
+  const expiresAtMs = (flags & PUT_FLAG_EXPIRES) === 0 ? absent(expiresBytes, 'expiresAtMs') : decimal(expiresBytes, 'expiresAtMs');
+  return { kind: 'coord-put', requestId, key, vnode, value, context, expiresAtMs };
+}
+
+function absent(bytes: Uint8Array, field: string): null {
+  if (bytes.length !== 0) throw protocolError(`RC.PUT ${field} is present but its flag is not set`);
+  return null;
+}
+
+function contextArg(bytes: Uint8Array, limits: InternodeLimits): ReturnType<typeof decodeContext> {
+  try {
+    return decodeContext(bytes, limits.version);
+  } catch (error) {
+    // A bad token from a client is RC_ERR_BAD_CONTEXT; between our own processes it is garbage.
+    if (error instanceof RingcacheError) throw protocolError(error.message);
+    throw error;
+  }
+}
+
+/** Canonical decimal of a safe integer >= 0, read from bytes without building a string. */
+function decimal(bytes: Uint8Array, field: string): number {
+  const length = bytes.length;
+  if (length === 0 || length > 16 || (length > 1 && bytes[0] === 0x30)) {
+    throw protocolError(`${field} is not a canonical decimal integer (${length} bytes)`);
+  }
+  let value = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = (bytes[i] as number) - 0x30;
+    if (digit < 0 || digit > 9) throw protocolError(`${field} is not a canonical decimal integer`);
+    value = value * 10 + digit;
+  }
+  if (value > Number.MAX_SAFE_INTEGER) throw protocolError(`${field} is above 2^53-1`);
+  return value;
+}
+
+function vnodeArg(bytes: Uint8Array, limits: InternodeLimits): number {
+  const vnode = decimal(bytes, 'vnode');
+  if (vnode >= limits.vnodeCount) throw protocolError(`vnode ${vnode} is not below cluster.vnodeCount (${limits.vnodeCount})`);
+  return vnode;
+}
+
+function keyArg(bytes: Uint8Array, limits: InternodeLimits): Uint8Array {
+  if (bytes.length === 0 || bytes.length > limits.keyBytesMax) {
+    throw protocolError(`key of ${bytes.length} bytes is outside 1..limits.keyBytesMax (${limits.keyBytesMax})`);
+  }
+  return bytes;
+}
+
+function nameArg(bytes: Uint8Array, bytesMax: number, field: string): string {
+  if (bytes.length === 0 || bytes.length > bytesMax) {
+    throw protocolError(`${field} of ${bytes.length} bytes is outside 1..${bytesMax}`);
+  }
+  try {
+    return utf8Strict.decode(bytes);
+  } catch {
+    throw protocolError(`${field} is not valid UTF-8`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+
+/** The reply kind that answers each request kind. */
+export const REPLY_KIND_OF: Readonly<Record<InternodeKind, InternodeReply['kind']>> = Object.freeze({
+  'coord-put': 'put-result',
+  merge: 'ack',
+  read: 'versioned',
+  ping: 'pong',
+});
+
+export function encodeInternodeReply(envelope: Envelope<InternodeReply>): ReplyValue {
+  const epoch = integerReply(envelope.epoch);
+  const body = envelope.body;
+  switch (body.kind) {
+    case 'put-result':
+      return arrayReply([epoch, bulkReply(body.dot.actor), integerReply(body.dot.counter), bulkReply(encodeVersioned(body.versioned))]);
+    case 'versioned':
+      return arrayReply([epoch, bulkReply(body.versioned === null ? null : encodeVersioned(body.versioned))]);
+    case 'ack':
+      return arrayReply([epoch]);
+    case 'pong':
+      return arrayReply([epoch, bulkReply(body.serverId)]);
+  }
+}
+
+/**
+ * Decodes the reply to a request of kind `asked`. An error reply throws the RingcacheError it
+ * carries; a malformed reply throws RC_ERR_PROTOCOL.
+ */
+export function decodeInternodeReply(asked: InternodeKind, value: RespValue, limits: InternodeLimits): Envelope<InternodeReply> {
+  if (value.kind === 'error') throw errorFromLine(value.message);
+  const expected = REPLY_KIND_OF[asked];
+  const length = expected === 'put-result' ? 4 : expected === 'ack' ? 1 : 2;
+  if (value.kind !== 'array' || value.items?.length !== length) {
+    throw protocolError(`a '${expected}' reply is an array of ${length}, got ${describe(value)}`);
+  }
+  const items = value.items;
+  const epoch = integerItem(items[0], 'epoch', 0);
+  switch (expected) {
+    case 'put-result': {
+      const actor = nameArg(bulkItem(items[1], 'actor'), limits.version.actorBytesMax, 'actor');
+      const counter = integerItem(items[2], 'counter', 1);
+      const versioned = decodeVersioned(bulkItem(items[3], 'versioned'), limits.version);
+      if (vectorCounter(versioned.context, actor) < counter) {
+        throw protocolError(`put-result dot (${actor}, ${counter}) is not covered by the stored context`);
+      }
+      return { epoch, body: { kind: 'put-result', dot: { actor, counter }, versioned } };
+    }
+    case 'versioned': {
+      const item = items[1];
+      const versioned: Versioned | null = item?.kind === 'bulk' && item.value === null ? null : decodeVersioned(bulkItem(item, 'versioned'), limits.version);
+      return { epoch, body: { kind: 'versioned', versioned } };
+    }
+    case 'ack': return { epoch, body: { kind: 'ack' } };
+    case 'pong': return { epoch, body: { kind: 'pong', serverId: nameArg(bulkItem(items[1], 'serverId'), limits.nameBytesMax, 'serverId') } };
+  }
+}
+
+function integerItem(item: RespValue | undefined, field: string, min: number): number {
+  if (item?.kind !== 'integer' || item.value < min) throw protocolError(`${field} is not an integer >= ${min}, got ${describe(item)}`);
+  return item.value;
+}
+
+function bulkItem(item: RespValue | undefined, field: string): Buffer {
+  if (item?.kind !== 'bulk' || item.value === null) throw protocolError(`${field} is not a bulk string, got ${describe(item)}`);
+  return item.value;
+}
+
+function describe(value: RespValue | undefined): string {
+  if (value === undefined) return 'nothing';
+  if (value.kind === 'array') return value.items === null ? 'a null array' : `an array of ${value.items.length}`;
+  return `a ${value.kind}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** `-RC_ERR_<CODE> <message>`: the code survives the hop, so callers branch on it as if local. */
+export function encodeInternodeError(error: RingcacheError): ReplyValue {
+  return errorReply(`${error.code} ${error.message}`);
+}
+
+/**
+ * The RingcacheError an error line stands for: our own codes pass through; what a RESP server
+ * says on its own (authentication, unknown command, framing) maps onto the catalogue.
+ */
+export function errorFromLine(line: string): RingcacheError {
+  const space = line.indexOf(' ');
+  const prefix = space === -1 ? line : line.slice(0, space);
+  const message = space === -1 ? '' : line.slice(space + 1);
+  if (prefix.startsWith('RC_ERR_') && Object.hasOwn(ERROR_CATALOGUE, prefix)) {
+    return new RingcacheError(prefix as ErrorCode, message);
+  }
+  if (prefix === 'NOAUTH' || prefix === 'WRONGPASS') {
+    return new RingcacheError('RC_ERR_UNAUTHORIZED', `node refused the cluster token (${line}); see cluster.token`);
+  }
+  if (message.startsWith('unknown command')) return new RingcacheError('RC_ERR_UNKNOWN_COMMAND', `node: ${line}`);
+  if (message.startsWith('Protocol error')) return new RingcacheError('RC_ERR_PROTOCOL', `node: ${line}`);
+  if (message === 'internal error') return new RingcacheError('RC_ERR_INTERNAL', `node: ${line}`);
+  return protocolError(`error reply of no known code: ${line.slice(0, 200)}`);
+}

@@ -1,0 +1,58 @@
+import { RingcacheError } from '../runtime/index.js';
+import type { Clock } from '../runtime/index.js';
+import type { RespLimits, RespValue } from '../resp/index.js';
+
+/**
+ * One connection from a coordinator to one storage node, as TcpTransport uses it. Two
+ * implementations: ioredis (ioredis-link.ts) and a lean pipelined client over src/resp
+ * (resp-link.ts). Both keep the same rules:
+ *
+ *   never connected / connecting  -> the call waits for the attempt (bounded by the send's deadline)
+ *   connected                     -> written at once (batched with the calls of the same turn)
+ *   attempt failed, backing off   -> rejected at once with RC_ERR_UNREACHABLE: no offline queue,
+ *                                    so a coordinator tries the next replica instead of waiting
+ *   connection lost mid-call      -> rejected with RC_ERR_UNREACHABLE (never resent: the caller
+ *                                    decides; coord-put is deduplicated by requestId anyway)
+ */
+export interface PeerLink {
+  /**
+   * Sends one command. Resolves with the peer's reply, error replies included (kind 'error');
+   * rejects only with a RingcacheError about the connection (RC_ERR_UNREACHABLE, RC_ERR_PROTOCOL).
+   */
+  call(command: readonly (string | Buffer)[]): Promise<RespValue>;
+  /**
+   * Calls made and not answered yet, those whose sender gave up (timed out) included: they still
+   * hold their place in the connection's reply order.
+   */
+  readonly unanswered: number;
+  /** Drops the connection; calls not answered yet reject with RC_ERR_UNREACHABLE. Idempotent. */
+  close(): void;
+}
+
+export interface PeerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface PeerLinkOptions {
+  readonly clock: Clock;
+  /** Sent with AUTH first on every connection when not empty (cluster.token). */
+  readonly token: string;
+  readonly connectTimeoutMs: number;
+  readonly reconnectDelayMsMin: number;
+  readonly reconnectDelayMsMax: number;
+  /** Limits on replies (the lean client's parser): a peer is trusted no more than a client. */
+  readonly replyLimits: RespLimits;
+}
+
+export type PeerLinkFactory = (server: string, address: PeerAddress, options: PeerLinkOptions) => PeerLink;
+
+/** Capped exponential backoff: min * 2^(failures-1), at most max. */
+export function reconnectDelayMs(failures: number, options: PeerLinkOptions): number {
+  const exponent = Math.min(Math.max(failures - 1, 0), 30);
+  return Math.min(options.reconnectDelayMsMax, options.reconnectDelayMsMin * 2 ** exponent);
+}
+
+export function unreachable(server: string, address: PeerAddress, why: string): RingcacheError {
+  return new RingcacheError('RC_ERR_UNREACHABLE', `${server} at ${address.host}:${address.port} is unreachable: ${why}`, { server });
+}

@@ -1,0 +1,191 @@
+import { RingcacheError, asRingcacheError, assert } from '../runtime/index.js';
+import type { Clock, Logger, Timer } from '../runtime/index.js';
+import { RESP_DEFAULTS } from '../resp/index.js';
+import type { RespLimits } from '../resp/index.js';
+import type { ServerId } from '../ring/index.js';
+import { INTERNODE_LIMITS_DEFAULTS, decodeInternodeReply, encodeInternodeRequest } from './internode-codec.js';
+import type { InternodeLimits } from './internode-codec.js';
+import { IoredisLink } from './ioredis-link.js';
+import { RespLink } from './resp-link.js';
+import { unreachable } from './peer-link.js';
+import type { PeerAddress, PeerLink, PeerLinkFactory, PeerLinkOptions } from './peer-link.js';
+import type { Envelope, InternodeReply, InternodeRequest } from './messages.js';
+import type { Transport } from './transport.js';
+
+/** append only: values are config and option values. */
+export type TcpClientKind = 'ioredis' | 'lean';
+
+export interface TcpTransportOptions {
+  /**
+   * Which client speaks RESP: 'lean' (resp-link.ts, our pipelined client over src/resp) or
+   * 'ioredis'. Both pass the same contract suite; see the benchmark numbers in resp-link.ts.
+   * @default 'lean'
+   */
+  readonly client: TcpClientKind;
+  /** How long one connection attempt may take before it counts as failed. @default 1000 */
+  readonly connectTimeoutMs: number;
+  /**
+   * First delay before reconnecting after a failure; doubles per failure up to the max.
+   * Sends during the delay fail at once with RC_ERR_UNREACHABLE. @default 50
+   */
+  readonly reconnectDelayMsMin: number;
+  /**
+   * Cap of the reconnect delay: how stale "down" can be. The coordinator's own failure backoff
+   * (replication.failureBackoffMs, 1 s) keeps traffic off a down node anyway. @default 1000
+   */
+  readonly reconnectDelayMsMax: number;
+  /**
+   * Unanswered requests on one node's connection before more are refused with RC_ERR_OVERLOADED,
+   * timed-out ones included (their replies still hold a place in RESP's order). Why: a node that
+   * stalls with its connection open must not make a coordinator buffer without bound; 16 Ki
+   * covers a proxy's inflight limits with room to spare. @default 16384
+   */
+  readonly pendingMax: number;
+  /** Limits replies are decoded with (keys, values, versions): pass internodeLimitsOf(config). */
+  readonly limits: InternodeLimits;
+  /** Framing limits of replies (the lean client's parser). */
+  readonly replyLimits: RespLimits;
+}
+
+export const TCP_TRANSPORT_DEFAULTS: TcpTransportOptions = Object.freeze({
+  client: 'lean',
+  connectTimeoutMs: 1000,
+  reconnectDelayMsMin: 50,
+  reconnectDelayMsMax: 1000,
+  pendingMax: 16_384,
+  limits: INTERNODE_LIMITS_DEFAULTS,
+  // A put-result or read reply holds a whole state: up to siblingsMax values in one bulk.
+  replyLimits: Object.freeze({ ...RESP_DEFAULTS, bulkBytesMax: RESP_DEFAULTS.frameBytesMax }),
+});
+
+export interface TcpTransportDeps {
+  /** Where a node listens, asked at every send so connections follow table changes; undefined: unknown server. */
+  readonly resolve: (server: ServerId) => PeerAddress | undefined;
+  readonly clock: Clock;
+  /** The cluster token (cluster.token); empty or absent: none. */
+  readonly token?: string;
+  readonly logger?: Logger;
+  readonly options?: Partial<TcpTransportOptions>;
+}
+
+interface Peer {
+  readonly address: PeerAddress;
+  readonly link: PeerLink;
+}
+
+interface PendingSend {
+  readonly fail: (error: RingcacheError) => void;
+}
+
+const LINK_FACTORIES: Readonly<Record<TcpClientKind, PeerLinkFactory>> = {
+  ioredis: (server, address, options) => new IoredisLink(server, address, options),
+  lean: (server, address, options) => new RespLink(server, address, options),
+};
+
+/**
+ * The Transport of real processes: the internode protocol (internode-codec.ts) as RESP over TCP,
+ * one connection per node, concurrent sends pipelined on it.
+ *
+ *   send(n3, req) --resolve(n3)--> peer n3 (address changed? new connection) --encode--> link
+ *        |                                                                               |
+ *        `-- clock timer: RC_ERR_TIMEOUT at timeoutMs            decodeInternodeReply <-- reply --'
+ *
+ * A reply that comes after its deadline is read and dropped (RESP answers in order, so the
+ * connection stays usable).
+ */
+export class TcpTransport implements Transport {
+  readonly options: TcpTransportOptions;
+  private readonly linkOptions: PeerLinkOptions;
+  private readonly peers = new Map<ServerId, Peer>();
+  private readonly pending = new Set<PendingSend>();
+  private closed = false;
+
+  constructor(private readonly deps: TcpTransportDeps) {
+    this.options = { ...TCP_TRANSPORT_DEFAULTS, ...deps.options };
+    const { connectTimeoutMs, reconnectDelayMsMin, reconnectDelayMsMax, pendingMax } = this.options;
+    for (const [name, value] of Object.entries({ connectTimeoutMs, reconnectDelayMsMin, reconnectDelayMsMax, pendingMax })) {
+      assert(Number.isSafeInteger(value) && value >= 1, `TcpTransport option ${name} is a positive integer, got ${value}`);
+    }
+    this.linkOptions = {
+      clock: deps.clock,
+      token: deps.token ?? '',
+      connectTimeoutMs,
+      reconnectDelayMsMin,
+      reconnectDelayMsMax: Math.max(reconnectDelayMsMin, reconnectDelayMsMax),
+      replyLimits: this.options.replyLimits,
+    };
+  }
+
+  send(to: ServerId, request: Envelope<InternodeRequest>, timeoutMs: number): Promise<Envelope<InternodeReply>> {
+    if (this.closed) return Promise.reject(new RingcacheError('RC_ERR_UNREACHABLE', `transport closed; no send to ${to}`, { server: to }));
+    const peer = this.peerOf(to);
+    if (peer instanceof RingcacheError) return Promise.reject(peer);
+    const unanswered = peer.link.unanswered;
+    if (unanswered >= this.options.pendingMax) {
+      return Promise.reject(new RingcacheError('RC_ERR_OVERLOADED',
+        `${unanswered} sends to ${to} are unanswered (timed-out ones included), the most allowed; see TcpTransport pendingMax`, { server: to }));
+    }
+    return this.exchange(to, peer, request, timeoutMs);
+  }
+
+  /** Closes every connection; sends not settled yet reject with RC_ERR_UNREACHABLE. Idempotent. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    for (const send of [...this.pending]) send.fail(new RingcacheError('RC_ERR_UNREACHABLE', 'transport closed before the reply'));
+    for (const peer of this.peers.values()) peer.link.close();
+    this.peers.clear();
+    return Promise.resolve();
+  }
+
+  private exchange(to: ServerId, peer: Peer, request: Envelope<InternodeRequest>, timeoutMs: number): Promise<Envelope<InternodeReply>> {
+    const command = encodeInternodeRequest(request);
+    const asked = request.body.kind;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        timer.cancel();
+        this.pending.delete(send);
+        return true;
+      };
+      const send: PendingSend = { fail: (error) => { if (settle()) reject(error); } };
+      const timer: Timer = this.deps.clock.schedule(timeoutMs, () => {
+        send.fail(new RingcacheError('RC_ERR_TIMEOUT', `no reply from ${to} within ${timeoutMs} ms; see replication.requestTimeoutMs`, { server: to }));
+      });
+      this.pending.add(send);
+      peer.link.call(command).then(
+        (value) => {
+          if (!settle()) return;
+          try {
+            resolve(decodeInternodeReply(asked, value, this.options.limits));
+          } catch (error) {
+            reject(asRingcacheError(error, `decoding the reply of ${to}`));
+          }
+        },
+        (error: unknown) => { send.fail(error instanceof RingcacheError ? error : unreachable(to, peer.address, String(error))); },
+      );
+    });
+  }
+
+  /** The peer of a server at its current address; a moved server gets a new connection. */
+  private peerOf(server: ServerId): Peer | RingcacheError {
+    const address = this.deps.resolve(server);
+    let peer = this.peers.get(server);
+    if (peer !== undefined && (address === undefined || address.host !== peer.address.host || address.port !== peer.address.port)) {
+      this.deps.logger?.info({ server, from: peer.address, to: address }, 'internode address changed; reconnecting');
+      peer.link.close();
+      this.peers.delete(server);
+      peer = undefined;
+    }
+    if (address === undefined) {
+      return new RingcacheError('RC_ERR_UNREACHABLE', `${server} is not a server of the current table`, { server });
+    }
+    if (peer === undefined) {
+      peer = { address: { host: address.host, port: address.port }, link: LINK_FACTORIES[this.options.client](server, address, this.linkOptions) };
+      this.peers.set(server, peer);
+    }
+    return peer;
+  }
+}
