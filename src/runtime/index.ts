@@ -10,3 +10,4 @@ export type { Startable } from './lifecycle.js';
 export { silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { VirtualClock } from './virtual-clock.js';
+export { writeFileAtomic } from './atomic-file.js';

@@ -1,0 +1,76 @@
+/**
+ * What `GET /v1/cluster` answers and `ringcache status` prints: per server, the replicas it holds
+ * against its capacity-weighted target (shares.ts), and the imbalance the rebalancer works on.
+ *
+ *   imbalance = max over servers with a target of (replicas / target) - 1
+ *
+ * 0 means every server holds exactly its share; 0.25 means the fullest holds 25% more than its
+ * share (DESIGN.md section 6: the rebalancer acts above `imbalanceTolerance`). Draining servers
+ * have target 0 and are left out of the maximum: what they still hold is shown as `replicas`.
+ * Pure: a function of the table alone.
+ */
+import type { ServerId, ServerInfo, Table } from '../src/ring/index.js';
+import { compareIds, replicaCounts, targetCounts } from './shares.js';
+
+export interface ServerSummary extends ServerInfo {
+  /** Replicas the server holds in the table (pending move targets not counted). */
+  readonly replicas: number;
+  /** Replicas it should hold: its capacity-weighted, zone-feasible share of V*N. */
+  readonly target: number;
+  /** Fraction of all V*N replicas it holds, in [0, 1]. */
+  readonly share: number;
+}
+
+export interface ZoneSummary {
+  readonly zone: string;
+  readonly servers: readonly ServerId[];
+  readonly replicas: number;
+  readonly target: number;
+}
+
+export interface ClusterSummary {
+  readonly epoch: number;
+  readonly vnodeCount: number;
+  readonly replicaCount: number;
+  readonly servers: readonly ServerSummary[];
+  readonly imbalance: number;
+  readonly zones: readonly ZoneSummary[];
+}
+
+export function clusterSummary(table: Table): ClusterSummary {
+  const total = table.vnodeCount * table.replicaCount;
+  const held = replicaCounts(table);
+  const targets = targetCounts(table.servers, table.vnodeCount, table.replicaCount);
+  const servers = [...table.servers]
+    .sort((a, b) => compareIds(a.id, b.id))
+    .map((server): ServerSummary => {
+      const replicas = held.get(server.id) ?? 0;
+      return { ...server, replicas, target: targets.get(server.id) ?? 0, share: replicas / total };
+    });
+  let fullest = 0;
+  for (const server of servers) {
+    if (server.target > 0) fullest = Math.max(fullest, server.replicas / server.target);
+  }
+  return {
+    epoch: table.epoch,
+    vnodeCount: table.vnodeCount,
+    replicaCount: table.replicaCount,
+    servers,
+    imbalance: fullest - 1,
+    zones: zoneSummaries(servers),
+  };
+}
+
+function zoneSummaries(servers: readonly ServerSummary[]): ZoneSummary[] {
+  const zones = new Map<string, { servers: ServerId[]; replicas: number; target: number }>();
+  for (const server of servers) {
+    const zone = zones.get(server.zone) ?? { servers: [], replicas: 0, target: 0 };
+    zone.servers.push(server.id);
+    zone.replicas += server.replicas;
+    zone.target += server.target;
+    zones.set(server.zone, zone);
+  }
+  return [...zones.entries()]
+    .sort(([a], [b]) => compareIds(a, b))
+    .map(([zone, summary]) => ({ zone, ...summary }));
+}

@@ -1,0 +1,162 @@
+/**
+ * The shard-master's admin HTTP API (DESIGN.md section 7), built by a function so tests drive it
+ * with `inject()` and the process wires it to a port (server.ts).
+ *
+ *   GET /v1/table                 200 Table
+ *   GET /v1/table?since=E         200 Table at once if epoch > E, else the next commit within
+ *       [&waitMs=W]                   min(W, master.longPollMs), else 304 (long poll)
+ *   GET /v1/cluster               200 ClusterSummary (what `ringcache status` prints)
+ *   GET /v1/servers               200 { servers: ServerInfo[] }
+ *   GET /health, /metrics, /      open: liveness, Prometheus text, a page listing the endpoints
+ *
+ * When `cluster.token` is set, every /v1 route wants `Authorization: Bearer <token>`. Errors are
+ * `{ code, message }` with the catalogue's HTTP status.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { RingcacheConfig } from '../src/config/index.js';
+import type { Table } from '../src/ring/index.js';
+import { RingcacheError, asRingcacheError } from '../src/runtime/index.js';
+import type { Logger } from '../src/runtime/index.js';
+import { clusterSummary } from './cluster-summary.js';
+import type { ShardMaster } from './master.js';
+
+export interface MasterHttpDeps {
+  readonly config: RingcacheConfig;
+  readonly logger: Logger;
+  /** The registry the master's metrics live in; /metrics serves it. */
+  readonly registry: Registry;
+}
+
+/** The epoch of the table in a 200 answer, readable without parsing the body (curl -i). */
+export const EPOCH_HEADER = 'x-ringcache-epoch';
+
+/** The admin API takes no large bodies yet; a later POST /v1/load report stays far below this. */
+const BODY_BYTES_MAX = 1024 * 1024;
+
+export function buildMasterHttp(master: ShardMaster, deps: MasterHttpDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX, forceCloseConnections: 'idle', return503OnClosing: false });
+  const guarded = { onRequest: tokenCheck(deps.config.cluster.token) };
+  const sendTable = tableSender();
+
+  app.get('/v1/table', guarded, async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const since = nonNegativeInteger('since', query.since);
+    const longPollMs = deps.config.master.longPollMs;
+    const waitMs = Math.min(nonNegativeInteger('waitMs', query.waitMs) ?? longPollMs, longPollMs);
+    if (since === undefined) return sendTable(reply, master.table());
+    const table = await master.waitForEpochAfter(since, waitMs, closeSignal(reply));
+    if (table === undefined) return reply.code(304).send();
+    return sendTable(reply, table);
+  });
+  app.get('/v1/cluster', guarded, () => clusterSummary(master.table()));
+  app.get('/v1/servers', guarded, () => ({ servers: master.servers() }));
+  app.get('/health', () => ({ status: 'ok', epoch: master.table().epoch }));
+  app.get('/metrics', async (_request, reply) => {
+    const text = await deps.registry.metrics();
+    return reply.type(deps.registry.contentType).send(text);
+  });
+  app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(INDEX_PAGE));
+
+  // Shutdown answers parked long polls "no news" first, so close() never waits one out, and
+  // those answers close their connections: a keep-alive socket left open would hold close() up.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    master.releaseWaiters();
+    done();
+  });
+  // Requests arriving while closing get our coded 503 (fastify's own 503 is not `{ code, message }`).
+  app.addHook('onRequest', (_request, _reply, done) => {
+    done(closing ? new RingcacheError('RC_ERR_SHUTTING_DOWN', 'the shard-master is stopping') : undefined);
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? request.url;
+    return reply.code(404).send({ code: 'RC_ERR_NOT_FOUND', message: `no route ${request.method} ${path}; GET / lists the endpoints` });
+  });
+  app.setErrorHandler((error: unknown, request, reply) => {
+    const failure = asHttpError(error);
+    if (failure.httpStatus >= 500 && failure.code !== 'RC_ERR_SHUTTING_DOWN') {
+      deps.logger.error({ err: error, method: request.method, url: request.url }, 'shard-master request failed');
+    }
+    return reply.code(failure.httpStatus).send({ code: failure.code, message: failure.message });
+  });
+  return app;
+}
+
+/**
+ * Every follower of an epoch gets the same bytes: a commit wakes all long polls at once, so the
+ * table is serialized once per epoch, not once per follower (V=1024, N=3 is ~30 KB of JSON).
+ */
+function tableSender(): (reply: FastifyReply, table: Table) => FastifyReply {
+  let last: { table: Table; json: string } | undefined;
+  return (reply, table) => {
+    if (last?.table !== table) last = { table, json: JSON.stringify(table) };
+    return reply.code(200).header(EPOCH_HEADER, String(table.epoch)).type('application/json; charset=utf-8').send(last.json);
+  };
+}
+
+/** Aborts when the client goes away, so its long poll stops holding a waiter slot. */
+function closeSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => { controller.abort(); });
+  return controller.signal;
+}
+
+function nonNegativeInteger(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const number = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(number)) {
+    throw new RingcacheError('RC_ERR_BAD_REQUEST', `${name} must be a non-negative integer, got ${JSON.stringify(value)}`, { [name]: value });
+  }
+  return number;
+}
+
+/**
+ * The cluster token check (DESIGN.md section 8). Both sides are hashed first so the constant-time
+ * comparison also hides the token's length.
+ */
+function tokenCheck(token: string): (request: FastifyRequest) => Promise<void> {
+  const expected = createHash('sha256').update(token).digest();
+  return (request) => {
+    if (token === '') return Promise.resolve();
+    const match = /^Bearer\s+(.+?)\s*$/i.exec(request.headers.authorization ?? '');
+    const given = createHash('sha256').update(match?.[1] ?? '').digest();
+    if (match === null || !timingSafeEqual(given, expected)) {
+      const problem = match === null ? 'missing' : 'wrong';
+      return Promise.reject(new RingcacheError('RC_ERR_UNAUTHORIZED', `cluster token ${problem}: send 'Authorization: Bearer <cluster.token>'`));
+    }
+    return Promise.resolve();
+  };
+}
+
+/** Fastify's own 4xx (bad content type, body too large) keep their status, under our codes. */
+function asHttpError(error: unknown): RingcacheError {
+  if (error instanceof RingcacheError) return error;
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  const message = error instanceof Error ? error.message : String(error);
+  if (statusCode === 413) return new RingcacheError('RC_ERR_VALUE_TOO_LARGE', message);
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) return new RingcacheError('RC_ERR_BAD_REQUEST', message);
+  return asRingcacheError(error, 'shard-master');
+}
+
+const INDEX_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ringcache shard-master</title></head>
+<body>
+<h1>ringcache shard-master</h1>
+<p>The dashboard is not built yet. Endpoints (the /v1 ones want <code>Authorization: Bearer &lt;cluster.token&gt;</code> when a token is configured):</p>
+<ul>
+<li><a href="/v1/cluster"><code>GET /v1/cluster</code></a>: servers, zones, replicas held against target, imbalance</li>
+<li><a href="/v1/table"><code>GET /v1/table</code></a>: the vnode table; <code>?since=EPOCH[&amp;waitMs=MS]</code> long-polls for a newer epoch (304 when none)</li>
+<li><a href="/v1/servers"><code>GET /v1/servers</code></a>: the members</li>
+<li><a href="/health"><code>GET /health</code></a>: liveness and epoch</li>
+<li><a href="/metrics"><code>GET /metrics</code></a>: Prometheus metrics</li>
+</ul>
+</body></html>
+`;

@@ -1,0 +1,16 @@
+/**
+ * shard-master/: the owner of the members and the table (DESIGN.md sections 2, 6, 7). Its public
+ * surface; main.ts and the CLI import this, never the files behind it.
+ */
+export { TOKENS_PER_SERVER_DEFAULT, movedReplicas, placeTable, replicaCounts, targetCounts } from './placement.js';
+export type { PlacementInput } from './placement.js';
+export { STATE_FORMAT_VERSION, loadState, parseState, saveState } from './state-store.js';
+export type { MasterState } from './state-store.js';
+export { SHARD_MASTER_DEFAULTS, ShardMaster } from './master.js';
+export type { ShardMasterDeps, ShardMasterOptions } from './master.js';
+export { clusterSummary } from './cluster-summary.js';
+export type { ClusterSummary, ServerSummary, ZoneSummary } from './cluster-summary.js';
+export { EPOCH_HEADER, buildMasterHttp } from './http.js';
+export type { MasterHttpDeps } from './http.js';
+export { startMaster } from './server.js';
+export type { MasterProcessDeps, RunningMaster } from './server.js';
