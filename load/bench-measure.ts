@@ -1,0 +1,85 @@
+import type { RunRecord } from './bench-report.js';
+import type { BenchTarget } from './bench-targets.js';
+import { runHttpLoad } from './http-driver.js';
+import { cpuTimeMs } from './processes.js';
+import { runRespLoad, zipfMix } from './resp-driver.js';
+import { ZipfKeys } from './zipf-keys.js';
+
+/**
+ * One measurement of the benchmark: a workload against a target for `seconds`, with the
+ * target's server CPU taken from /proc around it. Every target of a round gets the same seeded
+ * key sequence, so they serve the same requests.
+ */
+export interface WorkloadSpec {
+  readonly name: string;
+  readonly protocol: 'resp' | 'http';
+  readonly pipeline: number;
+  readonly latencyResolutionUs: number;
+  readonly describe: (settings: MeasureSettings) => string;
+}
+
+export interface MeasureSettings {
+  readonly connections: number;
+  readonly keyCount: number;
+  readonly skew: number;
+  readonly valueBytes: number;
+  readonly getRatio: number;
+}
+
+export interface Pair {
+  readonly target: BenchTarget;
+  readonly workload: WorkloadSpec;
+}
+
+/** Caps each run in requests too (a loop bounded in count as well as time). */
+const REQUESTS_PER_RUN_MAX = 100_000_000;
+
+function respDescription(pipeline: number): (settings: MeasureSettings) => string {
+  return (settings) => `${Math.round(settings.getRatio * 100)}/${Math.round((1 - settings.getRatio) * 100)} GET/SET over RESP, ` +
+    `${settings.connections} connections, pipeline depth ${pipeline}, ${settings.keyCount} keys (Zipf ${settings.skew}), ` +
+    `${settings.valueBytes}-byte values (redis-benchmark -P ${pipeline} style batches).`;
+}
+
+export const WORKLOADS: readonly WorkloadSpec[] = [
+  { name: 'resp-p1', protocol: 'resp', pipeline: 1, latencyResolutionUs: 1, describe: respDescription(1) },
+  { name: 'resp-p16', protocol: 'resp', pipeline: 16, latencyResolutionUs: 1, describe: respDescription(16) },
+  {
+    name: 'http-get',
+    protocol: 'http',
+    pipeline: 1,
+    latencyResolutionUs: 1000,
+    describe: (settings) => `HTTP GET /v1/kv/<key> with autocannon, ${settings.connections} keep-alive connections, ` +
+      `${settings.keyCount} keys (Zipf ${settings.skew}).`,
+  },
+];
+
+export async function measure(pair: Pair, settings: MeasureSettings & { seconds: number; round: number }): Promise<RunRecord> {
+  const { target, workload } = pair;
+  const keys = new ZipfKeys({ keyCount: settings.keyCount, skew: settings.skew, valueBytes: settings.valueBytes, seed: settings.round + 1 });
+  const cpuBefore = cpuTimeMs(target.pids());
+  const result = workload.protocol === 'resp' && target.resp !== undefined
+    ? await runRespLoad({
+      ...target.resp, connections: settings.connections, pipeline: workload.pipeline, workload: zipfMix(keys, settings.getRatio),
+      requestsMax: REQUESTS_PER_RUN_MAX, durationMs: settings.seconds * 1000,
+    })
+    : await runHttpLoad({
+      url: target.http?.url ?? '', pathPrefix: target.http?.pathPrefix ?? '/v1/kv/', connections: settings.connections,
+      durationSeconds: Math.max(1, Math.round(settings.seconds)), requestsMax: REQUESTS_PER_RUN_MAX, keys, getRatio: 1,
+    });
+  const cpuAfter = cpuTimeMs(target.pids());
+  const serverCpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) / result.elapsedMs) * 100;
+  return {
+    round: settings.round,
+    target: target.name,
+    workload: workload.name,
+    opsPerSec: result.opsPerSec,
+    p50Us: result.latency.p50Us,
+    p99Us: result.latency.p99Us,
+    p999Us: result.latency.p999Us,
+    requests: result.requests,
+    errors: result.errors,
+    lost: 'lost' in result ? result.lost : 0,
+    driverCpuPercent: result.driverCpuPercent,
+    ...(serverCpu === undefined ? {} : { serverCpuPercent: serverCpu }),
+  };
+}

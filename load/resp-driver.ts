@@ -1,0 +1,276 @@
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { LatencyHistogram } from './latency-histogram.js';
+import type { LatencySummary } from './latency-histogram.js';
+import { ReplyScanner } from './resp-reply-scanner.js';
+import { keyName } from './zipf-keys.js';
+import type { ZipfKeys } from './zipf-keys.js';
+
+/**
+ * A RESP load driver over raw sockets, redis-benchmark's way: C connections, each sending a
+ * batch of P commands (the pipeline depth), waiting for all P replies, then sending the next.
+ * Each request's latency is from its batch's write to the socket read holding its reply.
+ * Replies are only counted (resp-reply-scanner.ts), never built, so the driver is not what
+ * limits the measurement; it reports its own CPU use so a reader can check that.
+ *
+ * Bounded: no batch starts after `requestsMax` commands were issued or `durationMs` passed;
+ * replies still missing `drainMs` later are counted as lost and the sockets destroyed.
+ */
+export interface Workload {
+  /** The next command, RESP-encoded as a latin1 string (keys and values are ASCII). */
+  next(): string;
+}
+
+export interface RespLoadOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly connections: number;
+  readonly pipeline: number;
+  readonly workload: Workload;
+  readonly requestsMax: number;
+  readonly durationMs: number;
+  /** Sent as AUTH on each connection first (proxy.password). */
+  readonly password?: string;
+  /** @default 5000 */
+  readonly drainMs?: number;
+  /** @default 5000 */
+  readonly connectTimeoutMs?: number;
+  /** Called every `tickMs` with the last interval's figures (the live line of `ringcache load`). */
+  readonly onTick?: (tick: LoadTick) => void;
+  /** @default 1000 */
+  readonly tickMs?: number;
+}
+
+export interface LoadTick {
+  readonly elapsedMs: number;
+  readonly opsPerSec: number;
+  readonly latency: LatencySummary;
+  readonly errors: number;
+}
+
+export interface RespLoadResult {
+  readonly connections: number;
+  readonly pipeline: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly firstError?: string;
+  /** Issued but never answered (drain deadline, a connection lost). */
+  readonly lost: number;
+  readonly elapsedMs: number;
+  readonly opsPerSec: number;
+  readonly latency: LatencySummary;
+  /** CPU the driver process used, as % of one core, over the run. */
+  readonly driverCpuPercent: number;
+}
+
+/** 90/10 (by default) GET/SET over Zipf keys, like redis-benchmark -t get,set on -r keys. */
+export function zipfMix(keys: ZipfKeys, getRatio: number): Workload {
+  const value = keys.value.toString('latin1');
+  const setTail = `\r\n$${value.length}\r\n${value}\r\n`;
+  return {
+    next: () => {
+      const key = keys.nextKey();
+      return keys.nextFraction() < getRatio
+        ? `*2\r\n$3\r\nGET\r\n$${key.length}\r\n${key}\r\n`
+        : `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}${setTail}`;
+    },
+  };
+}
+
+/** SET of every key once, in order: the preload that makes later GETs hit. */
+export function sequentialSets(keyCount: number, value: Buffer): Workload {
+  let index = 0;
+  const text = value.toString('latin1');
+  return {
+    next: () => {
+      const key = keyName(index++ % keyCount);
+      return `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${text.length}\r\n${text}\r\n`;
+    },
+  };
+}
+
+export function encodeCommandText(args: readonly string[]): string {
+  return `*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`;
+}
+
+interface Shared {
+  issued: number;
+  completed: number;
+  stopIssuing: boolean;
+  readonly total: LatencyHistogram;
+  readonly interval: LatencyHistogram;
+  readonly scannerErrors: { count: number; first: string | undefined };
+}
+
+/** One socket of the run: batch out, replies in, next batch. */
+class DriverConnection {
+  outstanding = 0;
+  private batchStartMs = 0;
+  private readonly scanner = new ReplyScanner();
+  failed: string | undefined;
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly options: RespLoadOptions,
+    private readonly shared: Shared,
+    private readonly onIdle: () => void,
+  ) {
+    socket.on('data', (chunk: Buffer) => { this.onData(chunk); });
+    socket.on('error', (error) => { this.fail(error.message); });
+    socket.on('close', () => { this.fail('connection closed by the server'); });
+  }
+
+  sendBatch(): void {
+    const { shared, options } = this;
+    if (shared.stopIssuing || this.failed !== undefined) {
+      this.onIdle();
+      return;
+    }
+    const count = Math.min(options.pipeline, options.requestsMax - shared.issued);
+    if (count <= 0) {
+      shared.stopIssuing = true;
+      this.onIdle();
+      return;
+    }
+    let text = '';
+    for (let index = 0; index < count; index++) text += options.workload.next();
+    shared.issued += count;
+    this.outstanding = count;
+    this.batchStartMs = performance.now();
+    this.socket.write(text, 'latin1');
+  }
+
+  private onData(chunk: Buffer): void {
+    let replies: number;
+    try {
+      replies = this.scanner.feed(chunk);
+    } catch (error) {
+      this.fail((error as Error).message);
+      this.socket.destroy();
+      return;
+    }
+    if (replies === 0) return;
+    const latencyUs = (performance.now() - this.batchStartMs) * 1000;
+    this.shared.total.recordMany(latencyUs, replies);
+    this.shared.interval.recordMany(latencyUs, replies);
+    this.shared.completed += replies;
+    this.shared.scannerErrors.count += this.scanner.errors;
+    this.shared.scannerErrors.first ??= this.scanner.firstError;
+    this.scanner.errors = 0;
+    this.outstanding -= replies;
+    if (this.outstanding <= 0) this.sendBatch();
+  }
+
+  private fail(reason: string): void {
+    if (this.failed !== undefined) return;
+    this.failed = reason;
+    this.onIdle();
+  }
+}
+
+/** Opens one connection (and AUTHs it); rejects with a message naming host:port. */
+async function connect(options: RespLoadOptions): Promise<net.Socket> {
+  const timeoutMs = options.connectTimeoutMs ?? 5000;
+  const socket = net.connect({ host: options.host, port: options.port, noDelay: true });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no connection to ${options.host}:${options.port} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('connect', () => { clearTimeout(timer); resolve(); });
+    socket.once('error', (error) => { clearTimeout(timer); reject(new Error(`cannot connect to ${options.host}:${options.port}: ${error.message}`)); });
+  });
+  if (options.password !== undefined && options.password !== '') await authenticate(socket, options.password, timeoutMs);
+  return socket;
+}
+
+async function authenticate(socket: net.Socket, password: string, timeoutMs: number): Promise<void> {
+  const scanner = new ReplyScanner();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`AUTH not answered within ${timeoutMs} ms`)); }, timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      if (scanner.feed(chunk) === 0) return;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      if (scanner.errors > 0) reject(new Error(`AUTH refused: ${scanner.firstError ?? ''}`));
+      else resolve();
+    };
+    socket.on('data', onData);
+    socket.write(encodeCommandText(['AUTH', password]), 'latin1');
+  });
+}
+
+function checkOptions(options: RespLoadOptions): void {
+  const positive = (name: string, value: number): void => {
+    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  };
+  positive('connections', options.connections);
+  positive('pipeline', options.pipeline);
+  positive('requestsMax', options.requestsMax);
+  positive('durationMs', options.durationMs);
+}
+
+/** Runs the load; resolves when every connection is idle, or at the drain deadline. */
+export async function runRespLoad(options: RespLoadOptions): Promise<RespLoadResult> {
+  checkOptions(options);
+  const sockets = await Promise.all(Array.from({ length: options.connections }, () => connect(options)));
+  const shared: Shared = {
+    issued: 0,
+    completed: 0,
+    stopIssuing: false,
+    total: new LatencyHistogram(),
+    interval: new LatencyHistogram(),
+    scannerErrors: { count: 0, first: undefined },
+  };
+  return new Promise((resolve) => {
+    const cpuStart = process.cpuUsage();
+    const startMs = performance.now();
+    let finished = false;
+    let lastTickMs = startMs;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(stopTimer);
+      clearTimeout(drainTimer);
+      clearInterval(tickTimer);
+      const elapsedMs = performance.now() - startMs;
+      for (const socket of sockets) socket.destroy();
+      const cpu = process.cpuUsage(cpuStart);
+      const failure = connections.find((connection) => connection.failed !== undefined)?.failed;
+      const firstError = shared.scannerErrors.first ?? failure;
+      resolve({
+        connections: options.connections,
+        pipeline: options.pipeline,
+        requests: shared.completed,
+        errors: shared.scannerErrors.count,
+        ...(firstError === undefined ? {} : { firstError }),
+        lost: shared.issued - shared.completed,
+        elapsedMs,
+        opsPerSec: shared.completed / (elapsedMs / 1000),
+        latency: shared.total.summary(),
+        driverCpuPercent: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
+      });
+    };
+    const checkDone = (): void => {
+      if (finished) return;
+      const done = connections.every((connection) =>
+        connection.failed !== undefined || (connection.outstanding <= 0 && shared.stopIssuing));
+      if (done) finish();
+    };
+    const connections = sockets.map((socket) => new DriverConnection(socket, options, shared, checkDone));
+    const stopTimer = setTimeout(() => { shared.stopIssuing = true; checkDone(); }, options.durationMs);
+    const drainTimer = setTimeout(finish, options.durationMs + (options.drainMs ?? 5000));
+    const tickTimer = setInterval(() => {
+      const now = performance.now();
+      options.onTick?.({
+        elapsedMs: now - startMs,
+        opsPerSec: shared.interval.count / ((now - lastTickMs) / 1000),
+        latency: shared.interval.summary(),
+        errors: shared.scannerErrors.count,
+      });
+      shared.interval.reset();
+      lastTickMs = now;
+    }, options.tickMs ?? 1000);
+    for (const connection of connections) connection.sendBatch();
+  });
+}

@@ -1,0 +1,70 @@
+import { resolve } from 'node:path';
+import { optionFlag, optionInteger, optionNumber, optionText, UsageError } from './args.js';
+import { EXIT } from './command.js';
+import type { CommandContext, CommandSpec } from './command.js';
+
+/**
+ * `ringcache bench [proxy]`: the benchmark of load/bench.ts (imported on demand). It starts its
+ * own targets on free ports, so it needs no running cluster; the config given is the base of
+ * the two ringcache clusters it starts (nodes, zones, limits), with N/R/W and ports replaced.
+ */
+export const BENCH_TARGETS = ['ringcache-n1', 'ringcache-n3', 'redis', 'twemproxy', 'fastify'] as const;
+
+export const benchCommand: CommandSpec = {
+  summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify, measured in one run',
+  synopsis: '[proxy] [--rounds K] [--seconds S]',
+  positionalsMax: 1,
+  options: [
+    { name: 'rounds', value: 'K', doc: 'rounds, alternating the targets (default 5); figures are medians over rounds' },
+    { name: 'seconds', value: 'S', doc: 'total time budget, start-up and shutdown included (default 600)' },
+    { name: 'run-seconds', value: 'S', doc: 'length of one measurement, shortened to fit --seconds (default 5)' },
+    { name: 'connections', value: 'C', doc: 'connections per measurement (default 50, as BENCHMARKS.md)' },
+    { name: 'keys', value: 'K', doc: 'distinct keys, preloaded (default 100000, as redis-benchmark -r 100000)' },
+    { name: 'skew', value: 'S', doc: 'Zipf exponent of the key draw (default 0.99)' },
+    { name: 'get-ratio', value: 'F', doc: 'fraction of GETs in the RESP workloads (default 0.9)' },
+    { name: 'value-bytes', value: 'B', doc: 'bytes per value (default 3, as BENCHMARKS.md)' },
+    { name: 'targets', value: 'LIST', doc: `comma-separated subset of ${BENCH_TARGETS.join(',')} (default all)` },
+    { name: 'out', value: 'DIR', doc: 'where bench-<timestamp>.json, .md and .log go (default reports/)' },
+    { name: 'no-pin', doc: 'do not pin servers to cpu 0 and the driver to cpu 1 with taskset' },
+  ],
+  details: [
+    'Workloads: 90/10 GET/SET over RESP at pipeline depth 1 and 16, and HTTP GET with autocannon.',
+    'Peers missing from this machine (redis-server, nutcracker) are skipped and named in the report.',
+  ],
+  run: runBenchCommand,
+};
+
+function parseTargets(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const names = text.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  for (const name of names) {
+    if (!(BENCH_TARGETS as readonly string[]).includes(name)) throw new UsageError(`unknown bench target '${name}' (known: ${BENCH_TARGETS.join(', ')})`);
+  }
+  return names;
+}
+
+async function runBenchCommand(context: CommandContext): Promise<number> {
+  const { args } = context;
+  const subject = args.positionals[0] ?? 'proxy';
+  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy)`);
+  const targetsText = args.options.get('targets');
+  const targets = parseTargets(typeof targetsText === 'string' ? targetsText : undefined);
+  const options = {
+    rounds: optionInteger(args, 'rounds', 5, 1, 1000),
+    budgetSeconds: optionNumber(args, 'seconds', 600, 10, 86_400),
+    runSeconds: optionNumber(args, 'run-seconds', 5, 1, 3600),
+    connections: optionInteger(args, 'connections', 50, 1, 10_000),
+    keyCount: optionInteger(args, 'keys', 100_000, 1, 100_000_000),
+    skew: optionNumber(args, 'skew', 0.99, 0, 10),
+    getRatio: optionNumber(args, 'get-ratio', 0.9, 0, 1),
+    valueBytes: optionInteger(args, 'value-bytes', 3, 0, 1024 * 1024),
+    outDir: resolve(context.cwd, optionText(args, 'out', 'reports')),
+    pin: !optionFlag(args, 'no-pin'),
+    config: context.config,
+    io: context.io,
+    ...(targets === undefined ? {} : { targets }),
+  };
+  const { runBench } = await import('../../load/bench.js');
+  await runBench(options);
+  return EXIT.ok;
+}

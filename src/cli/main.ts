@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isRingcacheError, RingcacheError, SystemClock } from '../runtime/index.js';
+import type { Clock } from '../runtime/index.js';
+import { parseArgs, UsageError } from './args.js';
+import { benchCommand } from './bench.js';
+import { CommandFailure, EXIT } from './command.js';
+import type { CliIo, CommandSpec } from './command.js';
+import { chooseConfigFile, childConfigArgs, loadCliConfig, packageRoot } from './config-source.js';
+import { commandHelp, globalHelp } from './help.js';
+import { loadCommand } from './load.js';
+import { loadRole } from './roles.js';
+import type { RoleName } from './roles.js';
+import { startCommand } from './start.js';
+import { statusCommand } from './status.js';
+
+/**
+ * `ringcache <command> [--config FILE] [--section.key=value ...] [options]`: the dispatch table
+ * and the one path every command goes through (parse -> help -> config -> run -> exit code).
+ * Exit codes: 0 done, 1 operating failure, 2 usage or config error.
+ */
+
+/** A process role (src/cli/roles.ts has the contract its main implements). */
+function roleCommand(role: RoleName, summary: string, spec: Pick<Partial<CommandSpec>, 'synopsis' | 'options'> = {}): CommandSpec {
+  return {
+    summary,
+    synopsis: spec.synopsis ?? '',
+    options: spec.options ?? [],
+    positionalsMax: 0,
+    details: [`Prints {"ready":true,"role":"${role}",...} on stdout once it serves; SIGTERM or Ctrl-C stops it.`],
+    run: async (context) => {
+      const module = await loadRole(role);
+      await module.run(context.config, [...context.args.commandArgs]);
+      return EXIT.ok;
+    },
+  };
+}
+
+export const COMMANDS: Readonly<Record<string, CommandSpec>> = Object.freeze({
+  start: startCommand,
+  master: roleCommand('master', 'run the shard-master (admin HTTP on master.port)'),
+  node: roleCommand('node', 'run one storage node of config.nodes', {
+    synopsis: '--id ID',
+    options: [{ name: 'id', value: 'ID', doc: 'which entry of config.nodes this process is (required)' }],
+  }),
+  proxy: roleCommand('proxy', 'run a proxy (RESP on proxy.respPort, HTTP on proxy.httpPort)'),
+  status: statusCommand,
+  load: loadCommand,
+  bench: benchCommand,
+});
+
+export interface MainDeps {
+  readonly io?: CliIo;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly cwd?: string;
+  readonly clock?: Clock;
+}
+
+const consoleIo: CliIo = {
+  out: (line) => { process.stdout.write(`${line}\n`); },
+  err: (line) => { process.stderr.write(`${line}\n`); },
+};
+
+/** Runs one command line; resolves to the exit code (bin/ringcache.js exits with it). */
+export async function main(argv: readonly string[], deps: MainDeps = {}): Promise<number> {
+  const io = deps.io ?? consoleIo;
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    for (const line of globalHelp(COMMANDS)) io.err(line);
+    return EXIT.usage;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    const spec = topic === undefined ? undefined : COMMANDS[topic];
+    for (const line of spec === undefined || topic === undefined ? globalHelp(COMMANDS) : commandHelp(topic, spec)) io.out(line);
+    return EXIT.ok;
+  }
+  if (name === '--version' || name === '-v') {
+    io.out(packageVersion());
+    return EXIT.ok;
+  }
+  const spec = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (spec === undefined) {
+    io.err(`ringcache: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')}); see ringcache --help`);
+    return EXIT.usage;
+  }
+  try {
+    return await runCommand(name, spec, rest, { ...deps, io });
+  } catch (error) {
+    return reportError(name, error, io);
+  }
+}
+
+async function runCommand(name: string, spec: CommandSpec, argv: readonly string[], deps: MainDeps & { io: CliIo }): Promise<number> {
+  const args = parseArgs(argv, spec.options, name);
+  if (args.help) {
+    for (const line of commandHelp(name, spec)) deps.io.out(line);
+    return EXIT.ok;
+  }
+  if (args.positionals.length > spec.positionalsMax) {
+    throw new UsageError(`unexpected argument '${args.positionals[spec.positionalsMax] ?? ''}' for '${name}'`);
+  }
+  const env = deps.env ?? process.env;
+  const cwd = deps.cwd ?? process.cwd();
+  const choice = chooseConfigFile(args.configFile, env, cwd);
+  const config = withConfigFileNamed(choice.path, () => loadCliConfig(choice, args.overrides, env));
+  if (name === 'node') checkNodeId(args.options.get('id'), config.nodes.map((node) => node.id));
+  return spec.run({
+    name,
+    args,
+    config,
+    configFile: choice.path,
+    configArgs: childConfigArgs(choice.path, args.overrides),
+    io: deps.io,
+    env,
+    cwd,
+    clock: deps.clock ?? new SystemClock(),
+  });
+}
+
+/** Config errors name the key; this makes sure they also name the file that was read. */
+function withConfigFileNamed<T>(path: string, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (isRingcacheError(error, 'RC_ERR_CONFIG') && !error.message.includes(path)) {
+      throw new RingcacheError('RC_ERR_CONFIG', `${error.message} (config file ${path})`);
+    }
+    throw error;
+  }
+}
+
+function checkNodeId(id: string | true | undefined, known: readonly string[]): void {
+  if (typeof id !== 'string') throw new UsageError(`node needs --id ID, one of the config's nodes: ${known.join(', ') || '(none configured)'}`);
+  if (!known.includes(id)) throw new UsageError(`--id ${id} is not in the config's nodes (${known.join(', ') || 'none configured'})`);
+}
+
+function reportError(name: string, error: unknown, io: CliIo): number {
+  if (error instanceof UsageError) {
+    io.err(`ringcache ${name}: ${error.message}; see ringcache ${name} --help`);
+    return EXIT.usage;
+  }
+  if (isRingcacheError(error, 'RC_ERR_CONFIG')) {
+    io.err(`ringcache ${name}: ${error.message}`);
+    return EXIT.usage;
+  }
+  if (error instanceof CommandFailure || isRingcacheError(error)) {
+    io.err(`ringcache ${name}: ${error.message}`);
+    return error instanceof CommandFailure ? error.exitCode : EXIT.failure;
+  }
+  io.err(`ringcache ${name}: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return EXIT.failure;
+}
+
+function packageVersion(): string {
+  const text = readFileSync(join(packageRoot(), 'package.json'), 'utf8');
+  return `ringcache ${(JSON.parse(text) as { version?: string }).version ?? '?'}`;
+}

@@ -1,0 +1,124 @@
+import { SystemClock, SystemRandom, silentLogger, type Logger } from '../runtime/index.js';
+import { placementOf, type Placement } from '../ring/index.js';
+import type { ReplicationOptions } from '../replication/index.js';
+import { contextFromBase64Url, contextToBase64Url, liveSiblings, resolve } from '../version/index.js';
+import { connectCluster, type ClusterStack } from './cluster-stack.js';
+
+export interface RingcacheClientOptions {
+  /** The shard-master, e.g. http://127.0.0.1:7000. */
+  readonly masterUrl: string;
+  /** The cluster token, when the cluster has one. */
+  readonly token?: string;
+  /** Names this client in request ids and logs. @default 'client' */
+  readonly name?: string;
+  /** N/R/W and timeouts; the same options as the proxy's `replication.*` and `limits.*`. */
+  readonly replication?: Partial<ReplicationOptions>;
+  readonly logger?: Logger;
+}
+
+export interface ReadOptions {
+  readonly r?: number;
+}
+
+export interface WriteOptions {
+  readonly w?: number;
+  /** The context token of the last read; absent: the write supersedes what its coordinating replica holds. */
+  readonly context?: string;
+  /** Expire the value this many ms after the write. */
+  readonly ttlMs?: number;
+}
+
+export interface Sibling {
+  readonly value: Buffer;
+  readonly timestampMs: number;
+  readonly expiresAtMs: number | null;
+}
+
+export interface Versions {
+  /** Send it back with the next write to supersede exactly these siblings. */
+  readonly context: string;
+  /** Concurrent live values; more than one means writers raced and the application may merge. */
+  readonly siblings: readonly Sibling[];
+}
+
+type Key = string | Uint8Array;
+
+function bytes(key: Key): Uint8Array {
+  return typeof key === 'string' ? Buffer.from(key) : key;
+}
+
+/**
+ * Client-side routing (Dynamo section 4.5, client-driven coordination): the proxy's coordinator in
+ * the application's process, so a request skips the proxy hop. Same quorums, versions and errors
+ * as the proxy.
+ *
+ *   const client = await RingcacheClient.connect({ masterUrl: 'http://127.0.0.1:7000' });
+ *   await client.set('cart:1', 'apples', { ttlMs: 60_000 });
+ *   const versions = await client.getVersions('cart:1');       // siblings + context
+ *   await client.set('cart:1', 'apples,pears', { context: versions?.context });
+ */
+export class RingcacheClient {
+  private readonly clock = new SystemClock();
+
+  private constructor(private readonly stack: ClusterStack) {}
+
+  static async connect(options: RingcacheClientOptions): Promise<RingcacheClient> {
+    const stack = await connectCluster({
+      masterUrl: options.masterUrl,
+      ...(options.token === undefined ? {} : { token: options.token }),
+      name: options.name ?? 'client',
+      clock: new SystemClock(),
+      random: new SystemRandom(),
+      logger: options.logger ?? silentLogger,
+      ...(options.replication === undefined ? {} : { replication: options.replication }),
+    });
+    return new RingcacheClient(stack);
+  }
+
+  /** The value plain GET returns (newest sibling by timestamp), or null when absent, deleted or expired. */
+  async get(key: Key, options: ReadOptions = {}): Promise<Buffer | null> {
+    const { versioned } = await this.stack.coordinator.get(bytes(key), options);
+    const winner = versioned === null ? undefined : resolve(versioned, this.clock.nowMs());
+    const value = winner?.value;
+    return value === undefined || value === null ? null : Buffer.from(value);
+  }
+
+  /** Every live sibling with the context to write back; null when nothing live is stored. */
+  async getVersions(key: Key, options: ReadOptions = {}): Promise<Versions | null> {
+    const { versioned } = await this.stack.coordinator.get(bytes(key), options);
+    if (versioned === null) return null;
+    const siblings = liveSiblings(versioned, this.clock.nowMs()).map((s) => ({
+      value: Buffer.from(s.value ?? new Uint8Array()), timestampMs: s.timestampMs, expiresAtMs: s.expiresAtMs,
+    }));
+    return siblings.length === 0 ? null : { context: contextToBase64Url(versioned.context), siblings };
+  }
+
+  /** Writes a value; returns the new context token. */
+  async set(key: Key, value: string | Uint8Array, options: WriteOptions = {}): Promise<string> {
+    const expiresAtMs = options.ttlMs === undefined ? null : Math.floor(this.clock.nowMs() + options.ttlMs);
+    const result = await this.stack.coordinator.put(bytes(key), bytes(value), {
+      ...this.writeOptions(options), expiresAtMs,
+    });
+    return contextToBase64Url(result.versioned.context);
+  }
+
+  /** Deletes (a tombstone that supersedes what the context, or the coordinating replica, has seen). */
+  async delete(key: Key, options: Omit<WriteOptions, 'ttlMs'> = {}): Promise<void> {
+    await this.stack.coordinator.put(bytes(key), null, this.writeOptions(options));
+  }
+
+  /** Where a key lives: its vnode, row and which replicas this client believes are up. */
+  route(key: Key): Placement & { epoch: number } {
+    const table = this.stack.follower.current();
+    return { ...placementOf(table, table.vnodeOf(bytes(key)), this.stack.coordinator.liveness), epoch: table.epoch };
+  }
+
+  close(): Promise<void> {
+    return this.stack.stop();
+  }
+
+  private writeOptions(options: Omit<WriteOptions, 'ttlMs'>): { w?: number; context: ReturnType<typeof contextFromBase64Url> | null } {
+    const context = options.context === undefined || options.context === '' ? null : contextFromBase64Url(options.context);
+    return { ...(options.w === undefined ? {} : { w: options.w }), context };
+  }
+}
