@@ -1,0 +1,99 @@
+/**
+ * Micro-benchmark of the proxy's RESP command layer: GET and SET through ProxyRespHandler over an
+ * in-process cluster (NodeService + MemoryEngine per server, the real Coordinator), no sockets and
+ * no RESP codec. It is the baseline the end-to-end bench (`ringcache bench`) is compared with: what
+ * the proxy and the coordinator cost per command before any network. Not a test: it prints numbers.
+ *
+ *   npm run build && node dist/load/proxy-inprocess-bench.js [secondsPerCase=2] [connections=50] [only]
+ *
+ * `only` keeps the cases whose name ("direct/N=1/P=1/GET") contains it, e.g. for profiling.
+ *
+ * Cases: N=1 (one replica: the twemproxy-like shape of BENCHMARKS.md) and N=3 (R=W=2), no
+ * pipelining and a 16-deep pipeline, 100,000 random keys, 3-byte values, as redis-benchmark runs.
+ * Transport 'direct': a node answers in the same turn (a resolved promise), so the figure is CPU
+ * cost; 'sim' adds the simulated network's turn per hop.
+ */
+import { performance } from 'node:perf_hooks';
+import { ProxyRespHandler } from '../src/proxy/index.js';
+import { InProcessCluster } from '../test/helpers/in-process-cluster.js';
+import { FakeConnection } from '../test/helpers/resp-driver.js';
+
+const secondsPerCase = Number(process.argv[2] ?? 2);
+const connections = Number(process.argv[3] ?? 50);
+const only = process.argv[4] ?? '';
+const KEY_COUNT = 100_000;
+const VALUE = Buffer.from('xyz');
+const SET = Buffer.from('SET');
+const GET = Buffer.from('GET');
+
+interface Case {
+  readonly transport: 'direct' | 'sim';
+  readonly replicaCount: number;
+  readonly pipeline: number;
+  readonly command: 'SET' | 'GET';
+}
+
+const keys = Array.from({ length: KEY_COUNT }, (_, i) => Buffer.from(`key:${String(i).padStart(12, '0')}`));
+
+/** Runs `connections` clients, each sending `pipeline` commands and awaiting their replies, for `seconds`. */
+async function drive(handler: ProxyRespHandler, command: 'SET' | 'GET', pipeline: number, seconds: number): Promise<number> {
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  let done = 0;
+  const client = async (id: number): Promise<void> => {
+    const connection = new FakeConnection(id);
+    // A per-client LCG: random keys without Math.random's cost in the measured loop.
+    let seed = id * 7919 + 1;
+    const batch: unknown[] = new Array<unknown>(pipeline);
+    while (performance.now() < deadline) {
+      for (let p = 0; p < pipeline; p++) {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        const key = keys[seed % KEY_COUNT]!;
+        batch[p] = handler.onCommand(command === 'SET' ? [SET, key, VALUE] : [GET, key], connection);
+      }
+      await Promise.all(batch);
+      done += pipeline;
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, (_, i) => client(i + 1)));
+  return done / ((performance.now() - started) / 1000);
+}
+
+async function runCase(benchCase: Case): Promise<number> {
+  const cluster = new InProcessCluster({
+    servers: benchCase.replicaCount === 1 ? 3 : 5,
+    replicaCount: benchCase.replicaCount,
+    vnodeCount: 1024,
+    transport: benchCase.transport,
+    replication: { requestTimeoutMs: 5000, speculativeRetryMs: 1000 },
+  });
+  const handler = new ProxyRespHandler(cluster.proxyDeps());
+  // Fill every key once so GETs hit, then warm up the JIT on the measured command.
+  for (let i = 0; i < KEY_COUNT; i += 1000) {
+    await Promise.all(keys.slice(i, i + 1000).map((key) => Promise.resolve(handler.onCommand([SET, key, VALUE], new FakeConnection(0)))));
+  }
+  await drive(handler, benchCase.command, benchCase.pipeline, Math.min(1, secondsPerCase / 2));
+  return drive(handler, benchCase.command, benchCase.pipeline, secondsPerCase);
+}
+
+async function main(): Promise<void> {
+  const cases: Case[] = [];
+  for (const transport of ['direct', 'sim'] as const) {
+    for (const replicaCount of [1, 3]) {
+      for (const pipeline of [1, 16]) {
+        for (const command of ['SET', 'GET'] as const) {
+          if (`${transport}/N=${String(replicaCount)}/P=${String(pipeline)}/${command}`.includes(only)) cases.push({ transport, replicaCount, pipeline, command });
+        }
+      }
+    }
+  }
+  console.log(`proxy in-process bench: ${String(connections)} connections, ${String(KEY_COUNT)} random keys, 3-byte values, ${String(secondsPerCase)} s per case (node ${process.version})`);
+  console.log('| transport | N | pipeline | command | ops/s |');
+  console.log('|---|---|---|---|---|');
+  for (const benchCase of cases) {
+    const rate = await runCase(benchCase);
+    console.log(`| ${benchCase.transport} | ${String(benchCase.replicaCount)} | ${String(benchCase.pipeline)} | ${benchCase.command} | ${Math.round(rate).toLocaleString('en-US')} |`);
+  }
+}
+
+await main();

@@ -1,0 +1,148 @@
+/**
+ * The proxy's HTTP front-end (DESIGN.md section 7), built by a function and tested with inject().
+ *
+ *   GET|PUT|DELETE /v1/kv/<key>   values as raw bytes (http-kv.ts has the status codes)
+ *   GET /v1/route/<key>           RouteInfo JSON: where the key lives and why
+ *   GET /health                   200 { status: 'ok', epoch, servers, serversDown }; 503 while stopping
+ *   GET /metrics                  Prometheus text of the process's registry (ringcache_proxy_*)
+ *
+ * Keys: the URL path after the prefix, percent-decoded to bytes from the URL as received (any byte
+ * can be sent as %XX; '/' may appear raw). To keep the router from decoding it (it refuses
+ * non-UTF-8), rewriteUrl routes /v1/kv/... and /v1/route/... to fixed paths and the handlers read
+ * request.originalUrl.
+ *
+ * Errors are `{ code, message, details }` with the catalogue's HTTP status; a body over
+ * limits.valueBytesMax is 413 RC_ERR_VALUE_TOO_LARGE. With proxy.password set, /v1/kv wants
+ * `Authorization: Bearer <password>` (401 RC_ERR_UNAUTHORIZED otherwise).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Fastify from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RingcacheError } from '../runtime/index.js';
+import type { Clock, Logger } from '../runtime/index.js';
+import { KV_PREFIX, KvRoutes, outcomeOf } from './http-kv.js';
+import type { HttpPayload } from './http-kv.js';
+import { keyFromUrl } from './http-request.js';
+import { KvStore } from './kv-store.js';
+import { OUTCOME_OK, ProxyMetrics } from './metrics.js';
+import type { ProxyDeps } from './options.js';
+import { routeOf } from './route-info.js';
+
+const ROUTE_PREFIX = '/v1/route/';
+const KV_ROUTE = '/v1/kv/_';
+const ROUTE_ROUTE = '/v1/route/_';
+
+export interface ProxyHttpDeps extends ProxyDeps {
+  /** 'stopping' makes /health answer 503 so load balancers drain the proxy (ProxyServer sets it). */
+  readonly status?: () => 'serving' | 'stopping';
+}
+
+type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<HttpPayload>;
+
+export function buildProxyHttp(deps: ProxyHttpDeps): FastifyInstance {
+  const { clock, config } = deps;
+  const metrics = deps.metrics ?? new ProxyMetrics(deps.registry, { coordinator: deps.coordinator, table: deps.table });
+  const kv = new KvStore(deps.coordinator, deps.table, clock, config);
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.limits.valueBytesMax,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    rewriteUrl: (request) => rewrite(request.url ?? '/'),
+    frameworkErrors: (error, _request, reply) => { sendError(reply, codedError(error, config.limits.valueBytesMax, deps.logger)); },
+  });
+  // Values are bytes whatever their content type: no JSON or text parsing, ever.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => { done(null, body); });
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    sendError(reply, codedError(error, config.limits.valueBytesMax, deps.logger));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    sendError(reply, new RingcacheError('RC_ERR_NOT_FOUND', `no route ${request.method} ${request.url.slice(0, 64)}`));
+  });
+
+  const routes = new KvRoutes(kv, clock, metrics);
+  const track = (command: string, handler: Handler): Handler => tracked(metrics, clock, metrics.series('http', command), handler);
+  // No password, no hook: an onRequest hook costs every request even when it only calls done().
+  const guarded = config.proxy.password === '' ? {} : { onRequest: bearerCheck(config.proxy.password) };
+  app.get(KV_ROUTE, guarded, routes.get);
+  app.put(KV_ROUTE, guarded, track('put', routes.put));
+  app.delete(KV_ROUTE, guarded, track('delete', routes.delete));
+  app.get(ROUTE_ROUTE, track('route', (request) => {
+    const key = keyFromUrl(request.originalUrl, ROUTE_PREFIX);
+    kv.checkKey(key);
+    return Promise.resolve(routeOf(deps.table.current(), deps.coordinator.liveness, key));
+  }));
+  app.get('/health', (_request, reply) => {
+    const table = deps.table.current();
+    const servers = table.table.servers;
+    const serversDown = servers.filter((server) => !deps.coordinator.liveness.isUp(server.id)).length;
+    const status = deps.status?.() === 'stopping' ? 'stopping' : 'ok';
+    return reply.code(status === 'ok' ? 200 : 503).send({ status, epoch: table.epoch, servers: servers.length, serversDown });
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const text = await deps.registry.metrics();
+    return reply.type(deps.registry.contentType).send(text);
+  });
+  return app;
+}
+
+/** /v1/kv/<anything> -> /v1/kv/_ (query kept), likewise /v1/route/: the key never meets the router. */
+function rewrite(url: string): string {
+  const prefix = url.startsWith(KV_PREFIX) ? KV_ROUTE : url.startsWith(ROUTE_PREFIX) ? ROUTE_ROUTE : undefined;
+  if (prefix === undefined) return url;
+  const query = url.indexOf('?');
+  return query < 0 ? prefix : prefix + url.slice(query);
+}
+
+/** Counts a route's requests by outcome and times them; a miss (404 on a key) is a normal answer. */
+function tracked(metrics: ProxyMetrics, clock: Clock, series: number, handler: Handler): Handler {
+  return (request, reply) => {
+    const startMs = clock.nowMs();
+    let pending: Promise<HttpPayload>;
+    try {
+      pending = handler(request, reply);
+    } catch (error) {
+      pending = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return pending.then((payload) => {
+      metrics.record(series, OUTCOME_OK, clock.nowMs() - startMs);
+      return payload;
+    }, (error: unknown) => {
+      metrics.record(series, outcomeOf(error), clock.nowMs() - startMs);
+      throw error;
+    });
+  };
+}
+
+function codedError(error: unknown, valueBytesMax: number, logger: Logger): RingcacheError {
+  if (error instanceof RingcacheError) return error;
+  const framework = error as Partial<FastifyError>;
+  if (framework.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new RingcacheError('RC_ERR_VALUE_TOO_LARGE', `request body is over limits.valueBytesMax=${String(valueBytesMax)} bytes`, { valueBytesMax });
+  }
+  const status = framework.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return new RingcacheError('RC_ERR_BAD_REQUEST', framework.message ?? 'bad request', { fastifyCode: framework.code });
+  }
+  logger.error({ err: error }, 'HTTP request failed unexpectedly');
+  return new RingcacheError('RC_ERR_INTERNAL', 'internal error');
+}
+
+function sendError(reply: FastifyReply, error: RingcacheError): void {
+  if (error.code === 'RC_ERR_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer realm="ringcache"');
+  void reply.code(error.httpStatus).type('application/json; charset=utf-8').send(error.toJSON());
+}
+
+/** proxy.password as a bearer token on /v1/kv, compared in constant time. */
+function bearerCheck(password: string): (request: FastifyRequest, reply: FastifyReply, done: () => void) => void {
+  const expected = createHash('sha256').update(`Bearer ${password}`).digest();
+  return (request, reply, done) => {
+    const given = request.headers.authorization ?? '';
+    if (timingSafeEqual(expected, createHash('sha256').update(given).digest())) {
+      done();
+      return;
+    }
+    sendError(reply, new RingcacheError('RC_ERR_UNAUTHORIZED', 'missing or wrong Authorization: Bearer <proxy.password>'));
+  };
+}

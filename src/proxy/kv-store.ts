@@ -1,0 +1,136 @@
+/**
+ * What both front-ends do with a key, over the Coordinator: input limits, per-request quorums,
+ * context tokens, and the read-then-write operations (delete with the read's context).
+ *
+ * Checks happen here, before anything is sent, so an over-limit key or value is refused with its
+ * coded error and nothing is stored (DESIGN.md section 8); the Coordinator and the nodes check
+ * again (a node trusts no peer).
+ */
+import type { Coordinator, ReadResult, TableView, WriteResult } from '../replication/index.js';
+import { RingcacheError } from '../runtime/index.js';
+import type { Clock } from '../runtime/index.js';
+import { contextFromBase64Url, contextToBase64Url, isExpired, joinDot, resolve, VERSION_DEFAULTS } from '../version/index.js';
+import type { Sibling, VersionLimits, Versioned, VersionVector } from '../version/index.js';
+import type { ProxyConfig } from './options.js';
+
+export interface KvWriteOptions {
+  readonly context: VersionVector | null;
+  readonly expiresAtMs: number | null;
+  readonly w?: number;
+}
+
+/** The largest absolute expiry: integer ms stay exact in a double up to 2^53 (year 287396). */
+export const EXPIRES_AT_MS_MAX = Number.MAX_SAFE_INTEGER;
+
+const NO_READ_OPTIONS = Object.freeze({});
+
+export class KvStore {
+  readonly keyBytesMax: number;
+  readonly valueBytesMax: number;
+  readonly contextLimits: VersionLimits;
+
+  constructor(
+    readonly coordinator: Coordinator,
+    readonly table: TableView,
+    private readonly clock: Clock,
+    config: ProxyConfig,
+  ) {
+    this.keyBytesMax = config.limits.keyBytesMax;
+    this.valueBytesMax = config.limits.valueBytesMax;
+    this.contextLimits = Object.freeze({
+      ...VERSION_DEFAULTS,
+      siblingsMax: config.limits.siblingsMax,
+      contextEntriesMax: config.limits.contextEntriesMax,
+      valueBytesMax: config.limits.valueBytesMax,
+    });
+  }
+
+  /** N of the table in force. */
+  get replicaCount(): number {
+    return this.table.current().table.replicaCount;
+  }
+
+  checkKey(key: Uint8Array): void {
+    if (key.length === 0 || key.length > this.keyBytesMax) {
+      throw new RingcacheError('RC_ERR_KEY_TOO_LARGE',
+        `key of ${String(key.length)} bytes is outside 1..limits.keyBytesMax=${String(this.keyBytesMax)}`, { bytes: key.length });
+    }
+  }
+
+  checkValue(value: Uint8Array): void {
+    if (value.length > this.valueBytesMax) {
+      throw new RingcacheError('RC_ERR_VALUE_TOO_LARGE',
+        `value of ${String(value.length)} bytes is over limits.valueBytesMax=${String(this.valueBytesMax)}`, { bytes: value.length });
+    }
+  }
+
+  /** A per-request R or W must be within 1..N (DESIGN.md section 4). */
+  checkQuorum(name: 'r' | 'w', value: number): number {
+    const n = this.replicaCount;
+    if (!Number.isSafeInteger(value) || value < 1 || value > n) {
+      throw new RingcacheError('RC_ERR_BAD_QUORUM',
+        `per-request ${name}=${String(value)} is outside 1..N=${String(n)} (N is cluster.replicaCount)`, { [name]: value, n });
+    }
+    return value;
+  }
+
+  read(key: Uint8Array, r?: number): Promise<ReadResult> {
+    return this.coordinator.get(key, r === undefined ? NO_READ_OPTIONS : { r });
+  }
+
+  write(key: Uint8Array, value: Uint8Array | null, options: KvWriteOptions): Promise<WriteResult> {
+    return this.coordinator.put(key, value, options);
+  }
+
+  /**
+   * DEL / HTTP DELETE without a context: read, then write a tombstone with the read's context, so
+   * the delete supersedes exactly what was seen and the answer says whether a value was visible.
+   * Nothing is written when no live sibling was seen. Resolves to true when GET would have shown
+   * a value.
+   */
+  remove(key: Uint8Array, w?: number): Promise<boolean> {
+    return this.read(key).then((result) => {
+      const versioned = result.versioned;
+      if (versioned === null) return false;
+      const nowMs = this.clock.nowMs();
+      if (!hasLiveSibling(versioned, nowMs)) return false;
+      const existed = resolve(versioned, nowMs) !== undefined;
+      const options: KvWriteOptions = w === undefined ? { context: versioned.context, expiresAtMs: null } : { context: versioned.context, expiresAtMs: null, w };
+      return this.write(key, null, options).then(() => existed);
+    });
+  }
+
+  /** The value plain GET shows: `resolve()`'s deterministic choice, or undefined. */
+  visible(result: ReadResult): Sibling | undefined {
+    return result.versioned === null ? undefined : resolve(result.versioned, this.clock.nowMs());
+  }
+
+  /** Decodes a client's token; '' or '-' mean "no context" (a blind write). */
+  decodeContext(token: string): VersionVector | null {
+    if (token === '' || token === '-') return null;
+    return contextFromBase64Url(token, this.contextLimits);
+  }
+
+  /** The token of a read: covers every sibling read (an absent key reads as the empty vector). */
+  readToken(result: ReadResult): string {
+    return contextToBase64Url(result.versioned === null ? [] : result.versioned.context);
+  }
+
+  /**
+   * The token after a write. A blind write superseded everything its coordinating replica held,
+   * so that replica's context is what the client has now seen. A write with a context superseded
+   * only what that context covers: the client has seen its context plus its own new dot, not the
+   * concurrent siblings the replica may hold from other coordinators, so those stay uncovered and
+   * the client's next write cannot silently drop them (DVV 2012: the client's knowledge).
+   */
+  writeToken(result: WriteResult, context: VersionVector | null): string {
+    return contextToBase64Url(context === null ? result.versioned.context : joinDot(context, result.dot));
+  }
+}
+
+export function hasLiveSibling(versioned: Versioned, nowMs: number): boolean {
+  for (const sibling of versioned.siblings) {
+    if (sibling.value !== null && !isExpired(sibling, nowMs)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,42 @@
+// `ringcache proxy`: the composition root of a proxy process (see src/cli/roles.ts).
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { RingcacheConfig } from '../config/index.js';
+import { SystemClock, SystemRandom } from '../runtime/index.js';
+import { clusterSettingsOf, connectCluster, type ClusterStack } from '../client/cluster-stack.js';
+import { serveUntilStopped } from '../cli/roles.js';
+import { processLogger } from '../cli/process-logger.js';
+import { masterUrl, tokenOf } from '../cli/master-url.js';
+import { ProxyServer } from './proxy-server.js';
+
+export async function run(config: RingcacheConfig, _argv: string[]): Promise<void> {
+  const logger = processLogger('proxy');
+  const clock = new SystemClock();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'ringcache_proxy_process_' });
+  let stack: ClusterStack | undefined;
+  let proxy: ProxyServer | undefined;
+  await serveUntilStopped({
+    role: 'proxy',
+    components: [
+      {
+        // Resolves once a table is known: from the master, or the cache file when it is down.
+        start: async () => {
+          stack = await connectCluster({
+            masterUrl: masterUrl(config), ...tokenOf(config), name: 'proxy', clock, random: new SystemRandom(), logger,
+            cacheFile: config.proxy.tableCacheFile, ...clusterSettingsOf(config),
+          });
+        },
+        stop: async () => { await stack?.stop(); },
+      },
+      {
+        start: async () => {
+          if (stack === undefined) throw new Error('proxy: the cluster stack did not start');
+          proxy = new ProxyServer({ coordinator: stack.coordinator, table: stack.follower, clock, config, registry, logger });
+          await proxy.start();
+        },
+        stop: async () => { await proxy?.stop(); },
+      },
+    ],
+    ports: () => ({ httpPort: proxy?.httpPort ?? 0, respPort: proxy?.respPort ?? 0 }),
+  });
+}
