@@ -73,6 +73,11 @@ export interface ServeOptions {
   readonly ports: () => Pick<ReadyLine, 'httpPort' | 'port' | 'respPort'>;
   /** Where the ready line goes; stdout by default. */
   readonly write?: (line: string) => void;
+  /**
+   * Stop when the supervising parent's IPC channel closes. Default true; false where the IPC
+   * channel is not ours to watch (a test worker's channel to its runner).
+   */
+  readonly watchParent?: boolean;
 }
 
 /**
@@ -85,7 +90,7 @@ export async function serveUntilStopped(options: ServeOptions): Promise<void> {
   await startAll(options.components);
   const write = options.write ?? ((line: string): void => { process.stdout.write(`${line}\n`); });
   const idField = options.id === undefined ? {} : { id: options.id };
-  const request = stopRequest();
+  const request = stopRequest(options.watchParent ?? true);
   try {
     write(readyLine({ role: options.role, ...idField, ...options.ports() }));
     await request.requested;
@@ -99,7 +104,7 @@ export async function serveUntilStopped(options: ServeOptions): Promise<void> {
  * `requested` resolves on the first SIGTERM/SIGINT/parent disconnect; the listeners stay until
  * `dispose()` so that a second signal during the stop still exits at once.
  */
-function stopRequest(): { requested: Promise<string>; dispose: () => void } {
+function stopRequest(watchParent: boolean): { requested: Promise<string>; dispose: () => void } {
   let resolveRequest: (why: string) => void = () => undefined;
   const requested = new Promise<string>((resolve) => { resolveRequest = resolve; });
   let stopping = false;
@@ -113,7 +118,7 @@ function stopRequest(): { requested: Promise<string>; dispose: () => void } {
   const onDisconnect = (): void => { onStop('parent exited'); };
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
-  const supervised = process.send !== undefined;
+  const supervised = watchParent && process.send !== undefined;
   if (supervised) {
     // The channel must not keep the process alive once the role has stopped.
     process.channel?.unref();

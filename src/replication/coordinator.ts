@@ -104,7 +104,7 @@ export class Coordinator {
       const { versioned, dot } = reply;
       const others = order.filter((server) => server !== coordinator && !failed.has(server));
       const extra = placement.pendingTarget === undefined ? [] : [placement.pendingTarget];
-      const acks = await this.replicate({ key, vnode, versioned, replicas: others, extra, w, failures });
+      const acks = await this.replicate({ key, vnode, versioned, replicas: others, extra, w, failures, tried: order.length });
       return { versioned, dot, coordinator, acks };
     }
     throw this.countWriteFailure(writeQuorumError(0, w, order.length, failures));
@@ -140,9 +140,9 @@ export class Coordinator {
   /** Sends the coordinator's result to the other replicas; resolves at W acks in all. */
   private replicate(round: {
     key: Uint8Array; vnode: number; versioned: Versioned;
-    replicas: readonly ServerId[]; extra: readonly ServerId[]; w: number; failures: string[];
+    replicas: readonly ServerId[]; extra: readonly ServerId[]; w: number; failures: string[]; tried: number;
   }): Promise<number> {
-    const { key, vnode, versioned, replicas, extra, w, failures } = round;
+    const { key, vnode, versioned, replicas, extra, w, failures, tried } = round;
     const request: InternodeRequest = { kind: 'merge', key, vnode, versioned };
     // A pending move's target gets every write but is not counted: reads do not ask it yet.
     for (const server of extra) void this.call(server, request).catch(() => undefined);
@@ -157,7 +157,7 @@ export class Coordinator {
           resolve(acks);
         } else if (acks + pending < w) {
           settled = true;
-          reject(this.countWriteFailure(writeQuorumError(acks, w, replicas.length + 1, failures)));
+          reject(this.countWriteFailure(writeQuorumError(acks, w, tried, failures)));
         }
       };
       for (const server of replicas) {

@@ -108,7 +108,13 @@ function checkCount(name: string, setting: string, value: number, max: number, l
  */
 export function validateQuorum(n: number, r: number, w: number, serverCount?: number): void {
   const servers = serverCount ?? Number.MAX_SAFE_INTEGER;
+  // Coordinators call this on every request: the common valid case builds no strings.
+  if (isCount(n, servers) && isCount(r, n) && isCount(w, n)) return;
   checkCount('N', 'cluster.replicaCount', n, servers, `the number of servers (${servers})`);
   checkCount('r', 'replication.r', r, n, `N=${n}`);
   checkCount('w', 'replication.w', w, n, `N=${n}`);
+}
+
+function isCount(value: number, max: number): boolean {
+  return Number.isSafeInteger(value) && value >= 1 && value <= max;
 }

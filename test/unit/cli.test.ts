@@ -232,6 +232,8 @@ describe('roles contract', () => {
       components: [component('a'), component('b')],
       ports: () => ({ httpPort: 1234, respPort: 5678 }),
       write: (line) => events.push(line),
+      // The vitest worker's IPC channel belongs to vitest: watching (and unref-ing) it would cut the worker off.
+      watchParent: false,
     });
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(events[2]).toContain('"ready":true,"role":"proxy"');
