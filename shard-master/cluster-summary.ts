@@ -9,33 +9,11 @@
  * have target 0 and are left out of the maximum: what they still hold is shown as `replicas`.
  * Pure: a function of the table alone.
  */
-import type { ServerId, ServerInfo, Table } from '../src/ring/index.js';
+import type { ServerId, Table } from '../src/ring/index.js';
+import type { ClusterSummary, ServerSummary, ZoneSummary } from '../src/client/admin-api.js';
+
+export type { ClusterSummary, ServerSummary, ZoneSummary };
 import { compareIds, replicaCounts, targetCounts } from './shares.js';
-
-export interface ServerSummary extends ServerInfo {
-  /** Replicas the server holds in the table (pending move targets not counted). */
-  readonly replicas: number;
-  /** Replicas it should hold: its capacity-weighted, zone-feasible share of V*N. */
-  readonly target: number;
-  /** Fraction of all V*N replicas it holds, in [0, 1]. */
-  readonly share: number;
-}
-
-export interface ZoneSummary {
-  readonly zone: string;
-  readonly servers: readonly ServerId[];
-  readonly replicas: number;
-  readonly target: number;
-}
-
-export interface ClusterSummary {
-  readonly epoch: number;
-  readonly vnodeCount: number;
-  readonly replicaCount: number;
-  readonly servers: readonly ServerSummary[];
-  readonly imbalance: number;
-  readonly zones: readonly ZoneSummary[];
-}
 
 export function clusterSummary(table: Table): ClusterSummary {
   const total = table.vnodeCount * table.replicaCount;

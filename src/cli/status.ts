@@ -1,3 +1,4 @@
+import type { ClusterSummary } from '../client/admin-api.js';
 import { optionFlag, optionInteger } from './args.js';
 import { CommandFailure, EXIT } from './command.js';
 import type { CommandContext, CommandSpec } from './command.js';
@@ -20,29 +21,8 @@ export const statusCommand: CommandSpec = {
   run: runStatus,
 };
 
-/** The master's GET /v1/cluster, as far as this command reads it (unknown fields pass through). */
-export interface ClusterSummary {
-  readonly epoch: number;
-  readonly vnodeCount: number;
-  readonly replicaCount: number;
-  readonly servers: readonly ServerSummary[];
-  /** max over servers of replicas / target, minus 1 (shard-master/cluster-summary.ts). */
-  readonly imbalance: number;
-}
-
-export interface ServerSummary {
-  readonly id: string;
-  readonly zone: string;
-  readonly capacity: number;
-  readonly host: string;
-  readonly port: number;
-  readonly httpPort: number;
-  readonly state: string;
-  readonly replicas: number;
-  readonly target: number;
-  /** Fraction of all V*N replicas held, in [0, 1]. */
-  readonly share: number;
-}
+/** The master's GET /v1/cluster (unknown fields pass through). */
+export type { ClusterSummary, ServerSummary } from '../client/admin-api.js';
 
 export type Health = 'up' | 'down';
 

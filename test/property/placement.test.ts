@@ -3,20 +3,8 @@ import fc from 'fast-check';
 import { movedReplicas, placeTable, replicaCounts, targetCounts } from '../../shard-master/placement.js';
 import { validateTable } from '../../src/ring/index.js';
 import type { ServerInfo, Table } from '../../src/ring/index.js';
-import { isRingcacheError } from '../../src/runtime/index.js';
-import type { ErrorCode } from '../../src/runtime/index.js';
+import { expectError } from '../support/expect-error.js';
 
-/** Runs `run` and checks it threw a RingcacheError with `code` and a message matching `message`. */
-function expectError(run: () => unknown, code: ErrorCode, message: RegExp | string): void {
-  let error: unknown;
-  try {
-    run();
-  } catch (caught) {
-    error = caught;
-  }
-  expect(isRingcacheError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
-  expect(error instanceof Error ? error.message : '').toMatch(message);
-}
 
 // Small run counts keep the file under a few seconds; failures print a seed to replay.
 const RUNS = 25;

@@ -261,6 +261,7 @@ describe('status rendering', () => {
     vnodeCount: 1024,
     replicaCount: 3,
     imbalance: 0.0234,
+    zones: [],
     servers: [
       { id: 'n1', zone: 'a', capacity: 1, host: '127.0.0.1', port: 7101, httpPort: 7201, state: 'active', replicas: 512, target: 512, share: 512 / 3072 },
       { id: 'n5', zone: 'c', capacity: 2, host: '127.0.0.1', port: 7105, httpPort: 7205, state: 'draining', replicas: 1024, target: 1024, share: 1 / 3 },

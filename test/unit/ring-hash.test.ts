@@ -1,21 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { checkVnodeCount, keyHash, serverTokens, vnodeOf } from '../../src/ring/index.js';
-import { isRingcacheError } from '../../src/runtime/index.js';
-import type { ErrorCode } from '../../src/runtime/index.js';
+import { expectError } from '../support/expect-error.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
-/** Runs `run` and checks it threw a RingcacheError with `code` and a message matching `message`. */
-function expectError(run: () => unknown, code: ErrorCode, message: RegExp | string): void {
-  let error: unknown;
-  try {
-    run();
-  } catch (caught) {
-    error = caught;
-  }
-  expect(isRingcacheError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
-  expect(error instanceof Error ? error.message : '').toMatch(message);
-}
 
 describe('keyHash', () => {
   it('is xxHash64 with seed 0 (reference vectors)', () => {

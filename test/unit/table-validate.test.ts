@@ -1,8 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { validateQuorum, validateTable } from '../../src/ring/index.js';
 import type { ServerInfo, Table, TableRow } from '../../src/ring/index.js';
-import { isRingcacheError } from '../../src/runtime/index.js';
-import type { ErrorCode } from '../../src/runtime/index.js';
+import { expectError } from '../support/expect-error.js';
 
 function server(id: string, zone: string): ServerInfo {
   return { id, zone, capacity: 1, host: '127.0.0.1', port: 7100, httpPort: 7200, state: 'active' };
@@ -21,17 +20,6 @@ function withRow(vnode: number, row: TableRow): Table {
   return { ...good, rows: good.rows.map((current, index) => (index === vnode ? row : current)) };
 }
 
-/** Runs `run` and checks it threw a RingcacheError with `code` and a message matching `message`. */
-function expectError(run: () => unknown, code: ErrorCode, message: RegExp | string): void {
-  let error: unknown;
-  try {
-    run();
-  } catch (caught) {
-    error = caught;
-  }
-  expect(isRingcacheError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
-  expect(error instanceof Error ? error.message : '').toMatch(message);
-}
 
 function expectPlacementError(table: Table, message: RegExp): void {
   expectError(() => { validateTable(table); }, 'RC_ERR_PLACEMENT', message);
