@@ -14,9 +14,9 @@ import { RingcacheError, asRingcacheError } from '../runtime/index.js';
 import type { ErrorCode } from '../runtime/index.js';
 import { REPLIES, bulkReply, errorReply } from '../resp/index.js';
 import type { Reply, ReplyValue, RespConnection, RespHandler } from '../resp/index.js';
-import { decodeInternodeRequest, encodeInternodeError, encodeInternodeReply, internodeKindOf } from '../transport/internode-codec.js';
+import { decodeInternodeRequest, encodeEncodedReadReply, encodeInternodeError, encodeInternodeReply, internodeKindOf } from '../transport/internode-codec.js';
 import type { InternodeKind, InternodeLimits } from '../transport/internode-codec.js';
-import type { Envelope, InternodeReply, InternodeRequest } from '../transport/messages.js';
+import type { Envelope, InternodeReply, InternodeRequest, ReadRequest } from '../transport/messages.js';
 import type { InternodeHandler } from '../transport/transport.js';
 import type { Sibling, Versioned } from '../version/index.js';
 
@@ -88,7 +88,12 @@ export class NodeRespHandler implements RespHandler {
     this.stats.requests[kind]++;
     let reply: Envelope<InternodeReply> | Promise<Envelope<InternodeReply>>;
     try {
-      reply = this.deps.handler.handle(owned(decodeInternodeRequest(args, this.deps.limits)));
+      const request = decodeInternodeRequest(args, this.deps.limits);
+      const handler = this.deps.handler;
+      if (request.body.kind === 'read' && handler.handleEncodedRead !== undefined) {
+        return encodeEncodedReadReply(handler.handleEncodedRead(request as Envelope<ReadRequest>));
+      }
+      reply = handler.handle(owned(request));
     } catch (error) {
       return this.errorReply(error);
     }

@@ -2,9 +2,9 @@ import type { Clock } from '../runtime/clock.js';
 import { RingcacheError } from '../runtime/errors.js';
 import type { ServerId } from '../ring/table.js';
 import type { StorageEngine } from '../storage/engine.js';
-import type { CoordinatedPutRequest, Envelope, InternodeReply, InternodeRequest, PutResultReply } from '../transport/messages.js';
+import type { CoordinatedPutRequest, Envelope, InternodeReply, InternodeRequest, PutResultReply, ReadRequest } from '../transport/messages.js';
 import type { InternodeHandler } from '../transport/transport.js';
-import { coordinatedPut } from '../version/index.js';
+import { coordinatedPut, encodeVersioned } from '../version/index.js';
 import type { Actor } from '../version/types.js';
 import { NODE_SERVICE_DEFAULTS, type NodeServiceOptions } from './options.js';
 
@@ -40,6 +40,14 @@ export class NodeService implements InternodeHandler {
   private counter = 0;
   /** requestId -> result, insertion-ordered so the oldest is forgotten first. */
   private readonly recentPuts = new Map<string, PutResultReply>();
+  /**
+   * recentPuts' keys in insertion order, a ring of dedupeEntriesMax: the oldest is found in O(1).
+   * Why: `keys().next()` on a Map whose head was deleted from skips every deleted slot before the
+   * first live one (up to dedupeEntriesMax of them): coordinatedPut was 15.7% of the in-process
+   * SET bench's CPU, 7.8% with the ring.
+   */
+  private readonly recentOrder: (string | undefined)[] = [];
+  private recentHead = 0;
   readonly stats: NodeServiceStats = { coordinatedPuts: 0, merges: 0, mergesChanged: 0, reads: 0, duplicatesIgnored: 0 };
 
   constructor(private readonly deps: NodeServiceDeps) {
@@ -73,6 +81,24 @@ export class NodeService implements InternodeHandler {
     }
   }
 
+  /** `handle` of a read, answered with the engine's wire form of the state (see StorageEngine.getEncoded). */
+  handleEncodedRead(request: Envelope<ReadRequest>): Envelope<Uint8Array | null> {
+    const epoch = this.deps.epoch();
+    if (request.epoch > epoch) this.deps.onNewerEpoch?.(request.epoch);
+    const { key } = request.body;
+    this.checkKey(key);
+    this.stats.reads++;
+    const storage = this.deps.storage;
+    let encoded: Uint8Array | null;
+    if (storage.getEncoded !== undefined) {
+      encoded = storage.getEncoded(key) ?? null;
+    } else {
+      const versioned = storage.get(key);
+      encoded = versioned === undefined ? null : encodeVersioned(versioned);
+    }
+    return { epoch, body: encoded };
+  }
+
   private coordinatedPut(request: CoordinatedPutRequest): PutResultReply {
     const seen = this.recentPuts.get(request.requestId);
     if (seen !== undefined) {
@@ -104,10 +130,16 @@ export class NodeService implements InternodeHandler {
 
   private remember(requestId: string, reply: PutResultReply): void {
     this.recentPuts.set(requestId, reply);
-    if (this.recentPuts.size > this.options.dedupeEntriesMax) {
-      const oldest = this.recentPuts.keys().next();
-      if (oldest.done !== true) this.recentPuts.delete(oldest.value);
+    const max = this.options.dedupeEntriesMax;
+    if (this.recentOrder.length < max) {
+      this.recentOrder.push(requestId);
+      return;
     }
+    // Full ring: the slot of the oldest key takes the new one.
+    const oldest = this.recentOrder[this.recentHead];
+    if (oldest !== undefined) this.recentPuts.delete(oldest);
+    this.recentOrder[this.recentHead] = requestId;
+    this.recentHead = (this.recentHead + 1) % max;
   }
 
   private checkKey(key: Uint8Array): void {

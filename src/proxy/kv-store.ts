@@ -6,7 +6,7 @@
  * coded error and nothing is stored (DESIGN.md section 8); the Coordinator and the nodes check
  * again (a node trusts no peer).
  */
-import type { Coordinator, ReadResult, TableView, WriteResult } from '../replication/index.js';
+import type { Coordinator, ReadListener, ReadResult, TableView, WriteListener, WriteResult } from '../replication/index.js';
 import { RingcacheError } from '../runtime/index.js';
 import type { Clock } from '../runtime/index.js';
 import { contextFromBase64Url, contextToBase64Url, isExpired, joinDot, resolve, VERSION_DEFAULTS } from '../version/index.js';
@@ -76,6 +76,16 @@ export class KvStore {
 
   read(key: Uint8Array, r?: number): Promise<ReadResult> {
     return this.coordinator.get(key, r === undefined ? NO_READ_OPTIONS : { r });
+  }
+
+  /** `read` without a promise: the listener hears the outcome; bad input throws here. */
+  readTo(key: Uint8Array, listener: ReadListener): void {
+    this.coordinator.read(key, NO_READ_OPTIONS, listener);
+  }
+
+  /** `write` without a promise: the listener hears the outcome; bad input throws here. */
+  writeTo(key: Uint8Array, value: Uint8Array | null, options: KvWriteOptions, listener: WriteListener): void {
+    this.coordinator.write(key, value, options, listener);
   }
 
   write(key: Uint8Array, value: Uint8Array | null, options: KvWriteOptions): Promise<WriteResult> {

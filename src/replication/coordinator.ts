@@ -1,16 +1,24 @@
+import { DeadlineQueue } from '../runtime/index.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Random } from '../runtime/random.js';
 import { RingcacheError } from '../runtime/errors.js';
-import { placementOf, validateQuorum, type Liveness, type ServerId } from '../ring/index.js';
-import type { Transport } from '../transport/transport.js';
-import type { InternodeReply, InternodeRequest } from '../transport/messages.js';
-import type { Dot, VersionVector, Versioned } from '../version/types.js';
+import { placementOf, validateQuorum, type Liveness, type Placement, type ServerId } from '../ring/index.js';
+import { dispatcherOf } from '../transport/transport.js';
+import type { Dispatch, SendReceiver, Transport } from '../transport/transport.js';
+import type { CoordinatedPutRequest, Envelope, InternodeReply, InternodeRequest } from '../transport/messages.js';
+import type { VersionVector } from '../version/types.js';
 import { FailureTracker } from './failure-tracker.js';
 import { REPLICATION_DEFAULTS, type ReplicationOptions } from './options.js';
-import { isTransportFailure, unexpectedReply, writeQuorumError } from './errors.js';
+import { isTransportFailure } from './errors.js';
+import type { Exchange } from './exchange.js';
 import type { CoordinatorStats, ReadResult } from './types.js';
 import { ReadRound } from './read-round.js';
+import type { ReadListener, ReadRoundHost } from './read-round.js';
+import { WriteRound } from './write-round.js';
+import type { WriteListener, WriteResult } from './write-round.js';
 import type { TableView } from './table-view.js';
+
+export type { WriteResult } from './write-round.js';
 
 export interface CoordinatorDeps {
   /** Names this coordinator in request ids (e.g. "proxy-1"). */
@@ -31,15 +39,6 @@ export interface WriteOptions {
   readonly expiresAtMs?: number | null;
 }
 
-export interface WriteResult {
-  /** What the coordinating replica stored: its context is the token a client sends back next time. */
-  readonly versioned: Versioned;
-  /** The dot the coordinating replica minted for this write. */
-  readonly dot: Dot;
-  readonly coordinator: ServerId;
-  readonly acks: number;
-}
-
 export interface ReadOptions {
   readonly r?: number;
 }
@@ -52,23 +51,34 @@ export interface ReadOptions {
  *   read:  READ -> R replicas (least outstanding first), hedge after speculativeRetryMs,
  *          merge the answers, read-repair replicas that were behind
  */
-export class Coordinator {
+export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
   readonly options: ReplicationOptions;
   readonly liveness: FailureTracker;
   readonly stats: CoordinatorStats = { writes: 0, reads: 0, writeFailures: 0, readFailures: 0, hedgedReads: 0, readRepairs: 0 };
-  private readonly outstanding = new Map<ServerId, number>();
+  /** Requests in flight per server; a mutable cell per server: one Map lookup per request, not two. */
+  private readonly outstanding = new Map<ServerId, { count: number }>();
   private readonly requestPrefix: string;
   private requestSequence = 0;
   private rotation = 0;
+  private readonly dispatch: Dispatch;
+  /** Every read's hedge on one timer (speculativeRetryMs is the same for all of them). */
+  private readonly hedges: DeadlineQueue<ReadRound>;
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.options = { ...REPLICATION_DEFAULTS, ...deps.options };
     this.liveness = new FailureTracker(deps.clock, this.options.failureBackoffMs, deps.gossip);
     this.requestPrefix = `${deps.name}.${deps.random.int(0x7fffffff).toString(36)}.`;
+    this.dispatch = dispatcherOf(deps.transport);
+    this.hedges = new DeadlineQueue(deps.clock, this.options.speculativeRetryMs, hedgeDue);
   }
 
   /** Writes `value` (null deletes: a tombstone sibling). */
-  async put(key: Uint8Array, value: Uint8Array | null, options: WriteOptions = {}): Promise<WriteResult> {
+  put(key: Uint8Array, value: Uint8Array | null, options: WriteOptions = {}): Promise<WriteResult> {
+    return new Promise((resolve, reject) => { this.write(key, value, options, { onWriteDone: resolve, onWriteFailed: reject }); });
+  }
+
+  /** `put` for callers that keep no promise: the listener hears the outcome; bad input throws here. */
+  write(key: Uint8Array, value: Uint8Array | null, options: WriteOptions, listener: WriteListener): void {
     this.checkKey(key);
     if (value !== null && value.length > this.options.valueBytesMax) {
       throw new RingcacheError('RC_ERR_VALUE_TOO_LARGE', `value of ${String(value.length)} bytes is over limits.valueBytesMax=${String(this.options.valueBytesMax)}`, { bytes: value.length });
@@ -79,39 +89,27 @@ export class Coordinator {
     const vnode = table.vnodeOf(key);
     const placement = placementOf(table, vnode, this.liveness);
     // Down replicas go last, not away: the local view may be stale, and trying costs one timeout.
-    const order = [...placement.live, ...placement.down];
-    const request: InternodeRequest = {
+    const order = placement.down.length === 0 ? placement.live : [...placement.live, ...placement.down];
+    const request: CoordinatedPutRequest = {
       kind: 'coord-put',
       requestId: this.requestPrefix + (this.requestSequence++).toString(36),
       key, vnode, value,
       context: options.context ?? null,
       expiresAtMs: options.expiresAtMs ?? null,
     };
-    this.stats.writes++;
-    const failures: string[] = [];
-    const failed = new Set<ServerId>();
-    for (const coordinator of order) {
-      let reply: InternodeReply;
-      try {
-        reply = await this.call(coordinator, request);
-      } catch (error) {
-        if (!isTransportFailure(error)) throw this.countWriteFailure(error);
-        failures.push(describeFailure(coordinator, error));
-        failed.add(coordinator);
-        continue;
-      }
-      if (reply.kind !== 'put-result') throw unexpectedReply(reply, coordinator, 'put-result');
-      const { versioned, dot } = reply;
-      const others = order.filter((server) => server !== coordinator && !failed.has(server));
-      const extra = placement.pendingTarget === undefined ? [] : [placement.pendingTarget];
-      const acks = await this.replicate({ key, vnode, versioned, replicas: others, extra, w, failures, tried: order.length });
-      return { versioned, dot, coordinator, acks };
-    }
-    throw this.countWriteFailure(writeQuorumError(0, w, order.length, failures));
+    new WriteRound(this, request, order, placement.pendingTarget, w, listener).start();
   }
 
   /** Reads with R replicas; see ReadRound for hedging and read repair. */
-  async get(key: Uint8Array, options: ReadOptions = {}): Promise<ReadResult> {
+  get(key: Uint8Array, options: ReadOptions = {}): Promise<ReadResult> {
+    return new Promise((resolve, reject) => { this.read(key, options, { onReadDone: resolve, onReadFailed: reject }); });
+  }
+
+  /**
+   * `get` for callers that keep no promise (the proxy's GET): the listener hears the outcome.
+   * Bad input (key, R) throws here instead.
+   */
+  read(key: Uint8Array, options: ReadOptions, listener: ReadListener): void {
     this.checkKey(key);
     const table = this.deps.table.current();
     const r = options.r ?? this.options.r;
@@ -119,84 +117,71 @@ export class Coordinator {
     const vnode = table.vnodeOf(key);
     const placement = placementOf(table, vnode, this.liveness);
     this.stats.reads++;
-    const round = new ReadRound({
-      key, vnode, r,
-      candidates: [...this.byLeastOutstanding(placement.live), ...placement.down],
-      clock: this.deps.clock,
-      speculativeRetryMs: this.options.speculativeRetryMs,
-      readRepair: this.options.readRepair,
-      siblingsMax: this.options.siblingsMax,
-      call: (server, request) => this.call(server, request),
-      stats: this.stats,
-    });
-    try {
-      return await round.run();
-    } catch (error) {
-      this.stats.readFailures++;
-      throw error;
-    }
+    new ReadRound(this, key, vnode, r, this.readOrder(placement), listener).start();
   }
 
-  /** Sends the coordinator's result to the other replicas; resolves at W acks in all. */
-  private replicate(round: {
-    key: Uint8Array; vnode: number; versioned: Versioned;
-    replicas: readonly ServerId[]; extra: readonly ServerId[]; w: number; failures: string[]; tried: number;
-  }): Promise<number> {
-    const { key, vnode, versioned, replicas, extra, w, failures, tried } = round;
-    const request: InternodeRequest = { kind: 'merge', key, vnode, versioned };
-    // A pending move's target gets every write but is not counted: reads do not ask it yet.
-    for (const server of extra) void this.call(server, request).catch(() => undefined);
-    let acks = 1;
-    let pending = replicas.length;
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const check = (): void => {
-        if (settled) return;
-        if (acks >= w) {
-          settled = true;
-          resolve(acks);
-        } else if (acks + pending < w) {
-          settled = true;
-          reject(this.countWriteFailure(writeQuorumError(acks, w, tried, failures)));
-        }
-      };
-      for (const server of replicas) {
-        this.call(server, request).then(
-          () => { acks++; pending--; check(); },
-          (error: unknown) => { pending--; failures.push(describeFailure(server, error)); check(); },
-        );
-      }
-      check();
-    });
-  }
-
-  /** One internode request: epoch in and out, outstanding counts, local failure detection. */
-  private async call(server: ServerId, body: InternodeRequest): Promise<InternodeReply> {
+  /** One internode request: the epoch out, outstanding counts; its outcome comes to onSend*. */
+  send(server: ServerId, body: InternodeRequest, exchange: Exchange): void {
     const epoch = this.deps.table.current().table.epoch;
-    this.outstanding.set(server, (this.outstanding.get(server) ?? 0) + 1);
-    try {
-      const reply = await this.deps.transport.send(server, { epoch, body }, this.options.requestTimeoutMs);
-      this.liveness.succeeded(server);
-      if (reply.epoch > epoch) this.deps.table.observeEpoch(reply.epoch);
-      return reply.body;
-    } catch (error) {
-      if (isTransportFailure(error)) this.liveness.failed(server);
-      throw error;
-    } finally {
-      this.outstanding.set(server, (this.outstanding.get(server) ?? 1) - 1);
-    }
+    this.outstandingOf(server).count++;
+    this.dispatch(server, { epoch, body }, this.options.requestTimeoutMs, this, exchange);
   }
 
-  /** Least outstanding requests first; ties rotate so equal replicas share the reads. */
-  private byLeastOutstanding(servers: readonly ServerId[]): ServerId[] {
+  /** A reply: local failure detection, the epoch in, then the round. */
+  onSendReply(exchange: Exchange, server: ServerId, reply: Envelope<InternodeReply>): void {
+    this.outstandingOf(server).count--;
+    this.liveness.succeeded(server);
+    if (reply.epoch > this.deps.table.current().table.epoch) this.deps.table.observeEpoch(reply.epoch);
+    exchange.onReply(server, reply.body);
+  }
+
+  onSendFailure(exchange: Exchange, server: ServerId, error: unknown): void {
+    this.outstandingOf(server).count--;
+    if (isTransportFailure(error)) this.liveness.failed(server);
+    exchange.onFailure(server, error);
+  }
+
+  scheduleHedge(round: ReadRound): number {
+    return this.hedges.add(round);
+  }
+
+  cancelHedge(ticket: number): void {
+    this.hedges.cancel(ticket);
+  }
+
+  /**
+   * Live replicas by least outstanding requests (ties keep a rotating order, so equal replicas
+   * share the reads), then those believed down. One array and a stable insertion sort over the
+   * N entries: the same order as rotate + Array#sort + spread, without their three arrays.
+   */
+  private readOrder(placement: Placement): readonly ServerId[] {
+    const { live, down } = placement;
     const start = this.rotation++;
-    const rotated = servers.map((_, i) => servers[(start + i) % servers.length] as ServerId);
-    return rotated.sort((a, b) => (this.outstanding.get(a) ?? 0) - (this.outstanding.get(b) ?? 0));
+    // One replica (N=1): nothing to order.
+    if (down.length === 0 && live.length <= 1) return live;
+    const order: ServerId[] = [];
+    for (let i = 0; i < live.length; i++) {
+      const server = live[(start + i) % live.length] as ServerId;
+      const count = this.outstandingCount(server);
+      let slot = i;
+      while (slot > 0 && this.outstandingCount(order[slot - 1] as ServerId) > count) slot--;
+      order.splice(slot, 0, server);
+    }
+    for (const server of down) order.push(server);
+    return order;
   }
 
-  private countWriteFailure(error: unknown): Error {
-    this.stats.writeFailures++;
-    return error instanceof Error ? error : new RingcacheError('RC_ERR_INTERNAL', 'write failed');
+  private outstandingCount(server: ServerId): number {
+    return this.outstanding.get(server)?.count ?? 0;
+  }
+
+  private outstandingOf(server: ServerId): { count: number } {
+    let cell = this.outstanding.get(server);
+    if (cell === undefined) {
+      cell = { count: 0 };
+      this.outstanding.set(server, cell);
+    }
+    return cell;
   }
 
   private checkKey(key: Uint8Array): void {
@@ -206,7 +191,6 @@ export class Coordinator {
   }
 }
 
-
-function describeFailure(server: ServerId, error: unknown): string {
-  return `${server}: ${error instanceof Error ? error.message : 'failed'}`;
+function hedgeDue(round: ReadRound): void {
+  round.onHedgeDue();
 }

@@ -34,3 +34,8 @@ export function expectVersioned(reply: InternodeReply, server: ServerId): Versio
   if (reply.kind !== 'versioned') throw unexpectedReply(reply, server, 'versioned');
   return reply.versioned;
 }
+
+/** One line of a quorum error's list of failures. */
+export function describeFailure(server: ServerId, error: unknown): string {
+  return `${server}: ${error instanceof Error ? error.message : 'failed'}`;
+}

@@ -17,6 +17,7 @@ export class FailureTracker implements Liveness {
 
   isUp(server: ServerId): boolean {
     if (this.gossip !== undefined && !this.gossip.isUp(server)) return false;
+    if (this.failedUntilMs.size === 0) return true;
     const until = this.failedUntilMs.get(server);
     if (until === undefined) return true;
     if (until <= this.clock.nowMs()) {
@@ -31,7 +32,8 @@ export class FailureTracker implements Liveness {
   }
 
   succeeded(server: ServerId): void {
-    this.failedUntilMs.delete(server);
+    // Every reply calls this; nearly always nobody is backed off.
+    if (this.failedUntilMs.size !== 0) this.failedUntilMs.delete(server);
   }
 
   /** Servers currently backed off, for /v1/route and metrics. */

@@ -7,4 +7,6 @@ export type { ReplicationOptions } from './options.js';
 export { fixedTableView } from './table-view.js';
 export type { TableView } from './table-view.js';
 export { mergeAll } from './read-round.js';
+export type { ReadListener } from './read-round.js';
+export type { WriteListener } from './write-round.js';
 export { isTransportFailure } from './errors.js';

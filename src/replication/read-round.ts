@@ -1,23 +1,23 @@
-import type { Clock, Timer } from '../runtime/clock.js';
 import type { ServerId } from '../ring/index.js';
-import type { InternodeReply, InternodeRequest } from '../transport/messages.js';
+import type { InternodeReply, MergeRequest, ReadRequest } from '../transport/messages.js';
 import { merge, truncateSiblings, versionsEqual } from '../version/index.js';
 import type { Versioned } from '../version/types.js';
-import { expectVersioned, readQuorumError } from './errors.js';
-import type { CoordinatorStats, ReadResult } from './types.js';
+import { describeFailure, expectVersioned, readQuorumError } from './errors.js';
+import type { Exchange, RoundHost } from './exchange.js';
+import { IGNORED } from './exchange.js';
+import type { ReadResult } from './types.js';
 
-export interface ReadRoundInput {
-  readonly key: Uint8Array;
-  readonly vnode: number;
-  readonly r: number;
-  /** Replicas in the order to ask them: live ones by least outstanding, then those believed down. */
-  readonly candidates: readonly ServerId[];
-  readonly clock: Clock;
-  readonly speculativeRetryMs: number;
-  readonly readRepair: boolean;
-  readonly siblingsMax: number;
-  readonly call: (server: ServerId, request: InternodeRequest) => Promise<InternodeReply>;
-  readonly stats: CoordinatorStats;
+/** Who hears how a read ended: exactly one call, never inside the call that started the read. */
+export interface ReadListener {
+  onReadDone(result: ReadResult): void;
+  onReadFailed(error: Error): void;
+}
+
+/** A coordinator that also schedules hedges (one DeadlineQueue of speculativeRetryMs for all reads). */
+export interface ReadRoundHost extends RoundHost {
+  /** Calls `round.onHedgeDue()` after speculativeRetryMs; returns the ticket that cancels it. */
+  scheduleHedge(round: ReadRound): number;
+  cancelHedge(ticket: number): void;
 }
 
 /**
@@ -30,70 +30,60 @@ export interface ReadRoundInput {
  *   all settled -> read repair: send the merge of everything to each replica that was behind
  *
  * Every replica is asked at most once, so the work of one read is bounded by N requests
- * plus at most N repairs.
+ * plus at most N repairs. The round is itself the Exchange of its requests and tells a listener,
+ * so a read makes no promise: with R=1 it costs this object, its request and the transport's.
  */
-export class ReadRound {
-  private readonly replies = new Map<ServerId, Versioned | null>();
-  private readonly failures: string[] = [];
+export class ReadRound implements Exchange {
+  private readonly request: ReadRequest;
+  /** Replies in arrival order: servers[i] answered versions[i] (null: it does not hold the key). */
+  private readonly servers: ServerId[] = [];
+  private readonly versions: (Versioned | null)[] = [];
+  private failures: string[] | undefined;
+  /** The merge of the first `mergedCount` replies, kept from settling for the repair. */
+  private merged: Versioned | null = null;
+  private mergedCount = 0;
   private next = 0;
   private inflight = 0;
   private settled = false;
-  private hedge: Timer | undefined;
-  private resolve: (result: ReadResult) => void = () => undefined;
-  private reject: (error: Error) => void = () => undefined;
+  private hedgeTicket = -1;
 
-  constructor(private readonly input: ReadRoundInput) {}
+  constructor(
+    private readonly host: ReadRoundHost,
+    key: Uint8Array,
+    private readonly vnode: number,
+    private readonly r: number,
+    /** Replicas in the order to ask them: live ones by least outstanding, then those believed down. */
+    private readonly candidates: readonly ServerId[],
+    private readonly listener: ReadListener,
+  ) {
+    this.request = { kind: 'read', key, vnode };
+  }
 
-  run(): Promise<ReadResult> {
-    const promise = new Promise<ReadResult>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-    this.launch(Math.min(this.input.r, this.input.candidates.length));
+  /** Asks the first R replicas. */
+  start(): void {
+    this.launch(Math.min(this.r, this.candidates.length));
     this.armHedge();
     this.checkQuorum();
-    return promise;
   }
 
-  private launch(count: number): void {
-    const { candidates, key, vnode } = this.input;
-    for (let i = 0; i < count && this.next < candidates.length; i++) {
-      const server = candidates[this.next++] as ServerId;
-      this.inflight++;
-      this.input.call(server, { kind: 'read', key, vnode }).then(
-        (reply) => { this.onReply(server, expectVersioned(reply, server)); },
-        (error: unknown) => { this.onFailure(server, error); },
-      );
-    }
-  }
-
-  private armHedge(): void {
-    this.hedge = this.input.clock.schedule(this.input.speculativeRetryMs, () => {
-      if (this.settled || this.next >= this.input.candidates.length) return;
-      this.input.stats.hedgedReads++;
-      this.launch(1);
-      this.armHedge();
-    });
-  }
-
-  private onReply(server: ServerId, versioned: Versioned | null): void {
+  onReply(server: ServerId, reply: InternodeReply): void {
+    const versioned = expectVersioned(reply, server);
     this.inflight--;
-    this.replies.set(server, versioned);
-    if (!this.settled && this.replies.size >= this.input.r) {
+    this.servers.push(server);
+    this.versions.push(versioned);
+    if (!this.settled && this.versions.length >= this.r) {
       this.settle();
-      const merged = mergeAll(this.replies.values(), this.input.siblingsMax);
-      this.resolve({ versioned: merged, replies: this.replies.size });
+      const merged = this.mergeReplies();
+      this.listener.onReadDone({ versioned: merged, replies: this.versions.length });
       // Disagreement means some replica missed a write: ask the rest so all of them get repaired.
-      if (this.input.readRepair && !allEqual(this.replies.values(), merged)) {
-        this.launch(this.input.candidates.length);
-      }
+      if (this.host.options.readRepair && !this.allEqual(merged)) this.launch(this.candidates.length);
     }
     this.repairWhenDone();
   }
 
-  private onFailure(server: ServerId, error: unknown): void {
+  onFailure(server: ServerId, error: unknown): void {
     this.inflight--;
-    this.failures.push(`${server}: ${error instanceof Error ? error.message : 'failed'}`);
+    (this.failures ??= []).push(describeFailure(server, error));
     if (!this.settled) {
       this.launch(1);
       this.checkQuorum();
@@ -101,31 +91,77 @@ export class ReadRound {
     this.repairWhenDone();
   }
 
+  /** speculativeRetryMs passed since the last request went out (the host's hedge queue). */
+  onHedgeDue(): void {
+    this.hedgeTicket = -1;
+    if (this.settled || this.next >= this.candidates.length) return;
+    this.host.stats.hedgedReads++;
+    this.launch(1);
+    this.armHedge();
+  }
+
+  private launch(count: number): void {
+    const candidates = this.candidates;
+    for (let i = 0; i < count && this.next < candidates.length; i++) {
+      this.inflight++;
+      this.host.send(candidates[this.next++] as ServerId, this.request, this);
+    }
+  }
+
+  /** Only while a replica is left to hedge to: N=1 and R=N reads arm nothing. */
+  private armHedge(): void {
+    if (this.next < this.candidates.length) this.hedgeTicket = this.host.scheduleHedge(this);
+  }
+
   /** Fails the read once R answers can no longer arrive. */
   private checkQuorum(): void {
     if (this.settled) return;
-    const remaining = this.input.candidates.length - this.next;
-    if (this.replies.size + this.inflight + remaining < this.input.r) {
+    const remaining = this.candidates.length - this.next;
+    if (this.versions.length + this.inflight + remaining < this.r) {
       this.settle();
-      this.reject(readQuorumError(this.replies.size, this.input.r, this.input.candidates.length, this.failures));
+      this.host.stats.readFailures++;
+      this.listener.onReadFailed(readQuorumError(this.versions.length, this.r, this.candidates.length, this.failures ?? []));
     }
   }
 
   private settle(): void {
     this.settled = true;
-    this.hedge?.cancel();
+    if (this.hedgeTicket >= 0) this.host.cancelHedge(this.hedgeTicket);
+    this.hedgeTicket = -1;
   }
 
   private repairWhenDone(): void {
-    if (!this.settled || this.inflight > 0 || !this.input.readRepair) return;
-    const merged = mergeAll(this.replies.values(), this.input.siblingsMax);
+    if (!this.settled || this.inflight > 0 || !this.host.options.readRepair) return;
+    const merged = this.mergeReplies();
     if (merged === null) return;
-    const { key, vnode } = this.input;
-    for (const [server, versioned] of this.replies) {
+    let repair: MergeRequest | undefined;
+    for (let i = 0; i < this.versions.length; i++) {
+      const versioned = this.versions[i] as Versioned | null;
       if (versioned !== null && versionsEqual(versioned, merged)) continue;
-      this.input.stats.readRepairs++;
-      void this.input.call(server, { kind: 'merge', key, vnode, versioned: merged }).catch(() => undefined);
+      this.host.stats.readRepairs++;
+      repair ??= { kind: 'merge', key: this.request.key, vnode: this.vnode, versioned: merged };
+      this.host.send(this.servers[i] as ServerId, repair, IGNORED);
     }
+  }
+
+  /** mergeAll of every reply so far; computed once per new reply (settling and repair share it). */
+  private mergeReplies(): Versioned | null {
+    if (this.mergedCount !== this.versions.length) {
+      this.merged = mergeAll(this.versions, this.host.options.siblingsMax);
+      this.mergedCount = this.versions.length;
+    }
+    return this.merged;
+  }
+
+  private allEqual(merged: Versioned | null): boolean {
+    for (const versioned of this.versions) {
+      if (versioned === null || merged === null) {
+        if (versioned !== merged) return false;
+      } else if (!versionsEqual(versioned, merged)) {
+        return false;
+      }
+    }
+    return true;
   }
 }
 
@@ -136,16 +172,6 @@ export function mergeAll(replies: Iterable<Versioned | null>, siblingsMax: numbe
     if (versioned === null) continue;
     merged = merged === null ? versioned : merge(merged, versioned);
   }
-  return merged === null ? null : truncateSiblings(merged, siblingsMax).versioned;
-}
-
-function allEqual(replies: Iterable<Versioned | null>, merged: Versioned | null): boolean {
-  for (const versioned of replies) {
-    if (versioned === null || merged === null) {
-      if (versioned !== merged) return false;
-    } else if (!versionsEqual(versioned, merged)) {
-      return false;
-    }
-  }
-  return true;
+  if (merged === null || merged.siblings.length <= siblingsMax) return merged;
+  return truncateSiblings(merged, siblingsMax).versioned;
 }

@@ -7,6 +7,8 @@ import type { RespLimits } from './options.js';
 import { errorReply, RESP_OK } from './reply.js';
 import type { Reply, ReplyValue } from './reply.js';
 import { RequestParser } from './request-parser.js';
+import { PendingReply } from './pending-reply.js';
+import type { PendingReplyWaiter } from './pending-reply.js';
 
 /** What a connection needs from its server. */
 export interface ConnectionHost {
@@ -45,7 +47,7 @@ const INTERNAL_ERROR = errorReply('ERR internal error');
  * The parser itself stops mid-chunk at inflightMax, so one 64 KiB chunk of pipelined GETs of
  * large values cannot queue thousands of large replies at once.
  */
-export class Connection implements RespConnection {
+export class Connection implements RespConnection, PendingReplyWaiter {
   readonly state: Record<string, unknown> = {};
   readonly remoteAddress: string;
   /** Set while this connection waits in the server's list of connections to flush. */
@@ -145,13 +147,14 @@ export class Connection implements RespConnection {
   private readonly onCommand = (args: Buffer[]): void => {
     const host = this.host;
     host.stats.commands++;
-    let result: Reply | Promise<Reply>;
+    let result: Reply | Promise<Reply> | PendingReply;
     try {
       result = host.handler.onCommand(args, this);
     } catch (error) {
       result = host.replyForError(error, this);
     }
-    if (result instanceof Promise) this.awaitReply(result, args);
+    if (result instanceof PendingReply) this.awaitPending(result, args);
+    else if (result instanceof Promise) this.awaitReply(result, args);
     else this.fillSlot(this.queue.length, result);
     if (this.queue.length >= host.limits.inflightMax || this.inflightBytes >= host.limits.inflightBytesMax) {
       this.parser.pause();
@@ -168,6 +171,22 @@ export class Connection implements RespConnection {
       (reply) => { this.settle(seq, reply, bytes); },
       (error: unknown) => { this.settle(seq, this.host.replyForError(error, this), bytes); },
     );
+  }
+
+  /** awaitReply without a promise: the pending reply keeps seq and bytes and calls back. */
+  private awaitPending(pending: PendingReply, args: Buffer[]): void {
+    pending.seq = this.seqBase + this.queue.length;
+    this.queue.push(undefined);
+    let bytes = 0;
+    for (const arg of args) bytes += arg.length;
+    this.inflightBytes += bytes;
+    pending.bytes = bytes;
+    pending.wait(this);
+  }
+
+  onPendingSettled(pending: PendingReply): void {
+    const reply = pending.failed ? this.host.replyForError(pending.failure, this) : pending.reply;
+    this.settle(pending.seq, reply, pending.bytes);
   }
 
   private settle(seq: number, reply: Reply, bytes: number): void {

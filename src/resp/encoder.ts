@@ -1,4 +1,4 @@
-import { assert, unreachable } from '../runtime/index.js';
+import { AssertionError, assert, unreachable } from '../runtime/index.js';
 import { RESP_NULL_ARRAY, RESP_NULL_BULK } from './reply.js';
 import type { ReplyValue } from './reply.js';
 
@@ -17,6 +17,8 @@ import type { ReplyValue } from './reply.js';
  * is never overwritten while a socket may still hold a view of it; a full slab is dropped (the
  * views keep it alive until written) and a new one started, carrying the unfinished batch over.
  * One writer is meant to serve a whole server: batches are built one connection at a time.
+ * A request is an array of bulk strings, so a client batches its commands with a writer too
+ * (transport/resp-link.ts: one writer per connection, `arrayHeader` then `bulk*` per command).
  */
 
 const CR = 13;
@@ -73,7 +75,8 @@ export class ReplyWriter {
   }
 
   integer(value: number): void {
-    assert(Number.isSafeInteger(value), `RESP integer must be a safe integer, got ${value}`);
+    // Hot path (every reply's epoch): the message is only built when the check fails.
+    if (!Number.isSafeInteger(value)) throw new AssertionError(`RESP integer must be a safe integer, got ${value}`);
     this.reserve(INTEGER_LINE_BYTES_MAX);
     this.header(COLON, value);
   }
@@ -109,9 +112,28 @@ export class ReplyWriter {
     this.slab[this.offset++] = LF;
   }
 
+  /** A non-negative integer as a bulk string of its canonical decimal (`$2\r\n42\r\n`), no string built. */
+  bulkDecimal(value: number): void {
+    if (!(Number.isSafeInteger(value) && value >= 0)) throw new AssertionError(`bulkDecimal takes a safe integer >= 0, got ${value}`);
+    let digits = 1;
+    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    this.reserve(INTEGER_LINE_BYTES_MAX + digits + 2);
+    this.header(DOLLAR, digits);
+    const slab = this.slab;
+    let magnitude = value;
+    let digit = this.offset + digits;
+    do {
+      slab[--digit] = 48 + (magnitude % 10);
+      magnitude = Math.floor(magnitude / 10);
+    } while (magnitude > 0);
+    this.offset += digits;
+    slab[this.offset++] = CR;
+    slab[this.offset++] = LF;
+  }
+
   /** `*<length>\r\n`; the caller appends `length` values next. */
   arrayHeader(length: number): void {
-    assert(Number.isSafeInteger(length) && length >= 0, `array length must be a non-negative integer, got ${length}`);
+    if (!(Number.isSafeInteger(length) && length >= 0)) throw new AssertionError(`array length must be a non-negative integer, got ${length}`);
     this.reserve(INTEGER_LINE_BYTES_MAX);
     this.header(STAR, length);
   }

@@ -1,4 +1,5 @@
 import type { Reply } from './reply.js';
+import type { PendingReply } from './pending-reply.js';
 
 /** One client connection as command handlers see it. */
 export interface RespConnection {
@@ -19,9 +20,10 @@ export interface RespHandler {
   /**
    * Answers one command. `args` are views of socket buffers: copy what outlives the command.
    * Throwing or rejecting with a RingcacheError answers `-ERR <message>`; anything else answers
-   * `-ERR internal error` and goes to the server's onError hook.
+   * `-ERR internal error` and goes to the server's onError hook. A PendingReply is a promise
+   * without the promise: the server waits on it through a method call (see pending-reply.ts).
    */
-  onCommand(args: Buffer[], connection: RespConnection): Reply | Promise<Reply>;
+  onCommand(args: Buffer[], connection: RespConnection): Reply | Promise<Reply> | PendingReply;
 }
 
 /** Counters for /metrics; the server updates them in place. */

@@ -27,5 +27,7 @@ export {
 } from './reply.js';
 export type { Reply, ReplyValue, CloseReply } from './reply.js';
 export { RespServer, RESP_SERVER_DEFAULTS } from './server.js';
+export { PendingReply } from './pending-reply.js';
+export type { PendingReplyWaiter } from './pending-reply.js';
 export type { RespServerComponents, RespServerOptions } from './server.js';
 export type { RespConnection, RespHandler, RespServerStats, RespConnectionInfo, ConnectionPhase } from './handler.js';

@@ -13,7 +13,7 @@
  * contiguous range of the hash space, which is what the ring walk of the placement reasons about.
  */
 import xxhash from 'xxhash-wasm';
-import { RingcacheError, assert } from '../runtime/index.js';
+import { AssertionError, RingcacheError, assert } from '../runtime/index.js';
 
 // One WebAssembly instance per process, created when the module loads (top-level await, ESM).
 const hasher = await xxhash();
@@ -37,10 +37,10 @@ export function keyHash(key: Uint8Array): bigint {
  * so it only does integer checks and one BigInt shift; `checkVnodeCount` validated V at start-up.
  */
 export function vnodeOf(key: Uint8Array, vnodeCount: number): number {
-  assert(
-    vnodeCount >= 1 && vnodeCount <= VNODE_COUNT_MAX && (vnodeCount & (vnodeCount - 1)) === 0,
-    `vnodeOf: V=${vnodeCount} is not a power of two in [1, ${VNODE_COUNT_MAX}]`,
-  );
+  // The message is built only when the check fails: a template argument to assert() was built on every call.
+  if (!(vnodeCount >= 1 && vnodeCount <= VNODE_COUNT_MAX && (vnodeCount & (vnodeCount - 1)) === 0)) {
+    throw new AssertionError(`vnodeOf: V=${vnodeCount} is not a power of two in [1, ${VNODE_COUNT_MAX}]`);
+  }
   const shift = SHIFT_BY_LOG2[31 - Math.clz32(vnodeCount)];
   assert(shift !== undefined, 'vnodeOf: shift table covers every allowed V');
   return Number(hasher.h64Raw(key, 0n) >> shift);

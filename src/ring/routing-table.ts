@@ -12,7 +12,7 @@
  * The ring walk over rows (not over raw tokens) keeps the fallback order a function of the table
  * alone, so every proxy picks the same fallback for the same down replica and hints concentrate.
  */
-import { assert } from '../runtime/index.js';
+import { AssertionError } from '../runtime/index.js';
 import { vnodeOf } from './hash.js';
 import type { Liveness, ServerId, ServerInfo, Table, TableRow } from './table.js';
 import { validateTable } from './validate.js';
@@ -53,7 +53,8 @@ export class RoutingTable {
 
   row(vnode: number): TableRow {
     const row = this.table.rows[vnode];
-    assert(row !== undefined, `row(${vnode}): vnode out of range [0, ${this.table.vnodeCount})`);
+    // Every request asks: the message is only built when the check fails.
+    if (row === undefined) throw new AssertionError(`row(${vnode}): vnode out of range [0, ${this.table.vnodeCount})`);
     return row;
   }
 
@@ -92,6 +93,8 @@ export class RoutingTable {
   }
 }
 
+const NONE: readonly ServerId[] = Object.freeze([]);
+
 /** Where a vnode's requests go under one liveness view (DESIGN.md section 4). */
 export interface Placement {
   readonly vnode: number;
@@ -113,6 +116,15 @@ export interface Placement {
  */
 export function placementOf(table: RoutingTable, vnode: number, liveness: Liveness): Placement {
   const row = table.row(vnode);
+  let allUp = true;
+  for (const server of row.replicas) {
+    if (!liveness.isUp(server)) {
+      allUp = false;
+      break;
+    }
+  }
+  // The usual case on the request path: the row itself is the live list, no arrays built.
+  if (allUp) return { vnode, replicas: row.replicas, live: row.replicas, down: NONE, pendingTarget: row.pending?.to, coordinator: row.replicas[0] };
   const live: ServerId[] = [];
   const down: ServerId[] = [];
   for (const server of row.replicas) {

@@ -11,3 +11,4 @@ export { silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { VirtualClock } from './virtual-clock.js';
 export { writeFileAtomic } from './atomic-file.js';
+export { DeadlineQueue } from './deadline-queue.js';

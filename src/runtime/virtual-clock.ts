@@ -70,6 +70,11 @@ export class VirtualClock implements Clock {
     for (;;) {
       const next = this.heap[0];
       if (next === undefined || next.atMs > untilMs) break;
+      if (next.cancelled) {
+        // Drop it here: step() would skip it and run the next event even past untilMs.
+        this.pop();
+        continue;
+      }
       assert(ran < eventsMax, `runUntil exceeded ${String(eventsMax)} events (a timer loop?)`);
       if (this.step()) ran++;
     }

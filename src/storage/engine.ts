@@ -13,6 +13,12 @@ export interface StorageEngine {
   get(key: Uint8Array): Versioned | undefined;
 
   /**
+   * `get` in the wire form of version/codec.ts (encodeVersioned), for a node answering a read;
+   * an engine may cache it. Optional: without it the node encodes what `get` returns.
+   */
+  getEncoded?(key: Uint8Array): Uint8Array | undefined;
+
+  /**
    * Replaces the versions of a key with a successor the caller computed from `get` (a coordinated
    * put). Throws RC_ERR_STORAGE_FULL when over budget with the "reject" policy; with "lru" it
    * evicts least-recently-used keys first.

@@ -5,4 +5,4 @@
 export type { EngineStats, MergeResult, StorageEngine, VnodeStats } from './engine.js';
 export type { EvictionPolicy, MemoryEngineOptions } from './memory-engine-options.js';
 export { MEMORY_ENGINE_DEFAULTS, memoryEngineOptions } from './memory-engine-options.js';
-export { ENTRY_OVERHEAD_BYTES, MemoryEngine, entryBytes } from './memory-engine.js';
+export { ENTRY_OVERHEAD_BYTES, MemoryEngine, WIRE_OVERHEAD_BYTES, entryBytes } from './memory-engine.js';

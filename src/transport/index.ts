@@ -7,7 +7,8 @@ export type {
   AckReply, CoordinatedPutRequest, Envelope, InternodeReply, InternodeRequest, MergeRequest, PingRequest, PongReply,
   PutResultReply, ReadRequest, VersionedReply,
 } from './messages.js';
-export type { InternodeHandler, Transport } from './transport.js';
+export type { Dispatch, InternodeHandler, SendReceiver, Transport } from './transport.js';
+export { dispatcherOf } from './transport.js';
 export {
   INTERNODE_COMMANDS, INTERNODE_LIMITS_DEFAULTS, REPLY_KIND_OF, decodeInternodeReply, decodeInternodeRequest, encodeInternodeError, encodeInternodeReply,
   encodeInternodeRequest, errorFromLine, internodeKindOf, internodeLimitsOf,

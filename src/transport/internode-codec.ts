@@ -37,7 +37,7 @@ import type { RespValue, ReplyValue } from '../resp/index.js';
 import { arrayReply, bulkReply, errorReply, integerReply } from '../resp/index.js';
 import { VERSION_DEFAULTS, decodeContext, decodeVersioned, encodeContext, encodeVersioned, vectorCounter } from '../version/index.js';
 import type { VersionLimits, Versioned } from '../version/index.js';
-import type { Envelope, InternodeReply, InternodeRequest } from './messages.js';
+import type { CoordinatedPutRequest, Envelope, InternodeReply, InternodeRequest } from './messages.js';
 
 export type InternodeKind = InternodeRequest['kind'];
 
@@ -56,7 +56,7 @@ const PUT_FLAG_EXPIRES = 0x04;
 const PUT_FLAGS_KNOWN = PUT_FLAG_DELETE | PUT_FLAG_CONTEXT | PUT_FLAG_EXPIRES;
 
 /** Arguments of each command, its name included. */
-const ARITY: Readonly<Record<InternodeKind, number>> = { 'coord-put': 9, merge: 5, read: 4, ping: 2 };
+export const ARITY: Readonly<Record<InternodeKind, number>> = { 'coord-put': 9, merge: 5, read: 4, ping: 2 };
 
 export interface InternodeLimits {
   /** Longest key (limits.keyBytesMax). */
@@ -112,9 +112,7 @@ export function encodeInternodeRequest(envelope: Envelope<InternodeRequest>): (s
   const name = INTERNODE_COMMANDS[body.kind];
   switch (body.kind) {
     case 'coord-put': {
-      const flags = (body.value === null ? PUT_FLAG_DELETE : 0)
-        | (body.context === null ? 0 : PUT_FLAG_CONTEXT)
-        | (body.expiresAtMs === null ? 0 : PUT_FLAG_EXPIRES);
+      const flags = putFlagsOf(body);
       return [
         name, String(epoch), body.requestId, String(body.vnode), asBuffer(body.key), String(flags),
         body.value === null ? EMPTY : asBuffer(body.value),
@@ -131,10 +129,37 @@ export function encodeInternodeRequest(envelope: Envelope<InternodeRequest>): (s
   }
 }
 
+/** The RC.PUT flags word of a request. */
+export function putFlagsOf(body: CoordinatedPutRequest): number {
+  return (body.value === null ? PUT_FLAG_DELETE : 0)
+    | (body.context === null ? 0 : PUT_FLAG_CONTEXT)
+    | (body.expiresAtMs === null ? 0 : PUT_FLAG_EXPIRES);
+}
+
+/** The command names as bytes, by length: RC.PUT (6), RC.READ and RC.PING (7), RC.MERGE (8). */
+const EXACT_KINDS: readonly (readonly (readonly [Buffer, InternodeKind])[] | undefined)[] = (() => {
+  const byLength: (readonly [Buffer, InternodeKind])[][] = [];
+  for (const [kind, command] of Object.entries(INTERNODE_COMMANDS) as [InternodeKind, string][]) {
+    (byLength[command.length] ??= []).push([Buffer.from(command, 'latin1'), kind]);
+  }
+  return byLength;
+})();
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The internode kind a command name stands for (case-insensitive, as Redis reads names). */
 export function internodeKindOf(name: Uint8Array): InternodeKind | undefined {
   // Every name is "RC." + 3..5 letters: reject other commands without building a string.
   if (name.length < 6 || name.length > 8 || (name[0] !== 0x52 && name[0] !== 0x72)) return undefined;
+  // Our own coordinators send the upper-case names: those match without a string per command.
+  const exact = EXACT_KINDS[name.length];
+  if (exact !== undefined) {
+    for (const [bytes, kind] of exact) if (sameBytes(name, bytes)) return kind;
+  }
   switch (asBuffer(name).toString('latin1').toUpperCase()) {
     case 'RC.PUT': return 'coord-put';
     case 'RC.MERGE': return 'merge';
@@ -266,6 +291,11 @@ export function encodeInternodeReply(envelope: Envelope<InternodeReply>): ReplyV
     case 'pong':
       return arrayReply([epoch, bulkReply(body.serverId)]);
   }
+}
+
+/** The `versioned` reply of a state already in its wire form: the bytes encodeInternodeReply writes. */
+export function encodeEncodedReadReply(envelope: Envelope<Uint8Array | null>): ReplyValue {
+  return arrayReply([integerReply(envelope.epoch), bulkReply(envelope.body)]);
 }
 
 /**

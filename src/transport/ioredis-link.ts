@@ -2,7 +2,7 @@ import { Redis, ReplyError } from 'ioredis';
 import { RingcacheError } from '../runtime/index.js';
 import type { RespValue } from '../resp/index.js';
 import { reconnectDelayMs, unreachable } from './peer-link.js';
-import type { PeerAddress, PeerLink, PeerLinkOptions } from './peer-link.js';
+import type { LinkCall, PeerAddress, PeerLink, PeerLinkOptions } from './peer-link.js';
 
 type BufferCommand = (...args: (string | Buffer)[]) => Promise<unknown>;
 
@@ -57,7 +57,14 @@ export class IoredisLink implements PeerLink {
     return this.issued + this.waiters.length;
   }
 
-  call(command: readonly (string | Buffer)[]): Promise<RespValue> {
+  submit(call: LinkCall): void {
+    this.call(call.command()).then(
+      (value) => { call.onLinkReply(value); },
+      (error: unknown) => { call.onLinkError(this.connectionError(error)); },
+    );
+  }
+
+  private call(command: readonly (string | Buffer)[]): Promise<RespValue> {
     if (this.closed) return Promise.reject(unreachable(this.server, this.address, 'transport closed'));
     switch (this.redis.status) {
       case 'ready':

@@ -1,6 +1,22 @@
 import { RingcacheError } from '../runtime/index.js';
 import type { Clock } from '../runtime/index.js';
-import type { RespLimits, RespValue } from '../resp/index.js';
+import type { ReplyWriter, RespLimits, RespValue } from '../resp/index.js';
+
+/**
+ * One command sent on a link and the one who waits for its answer (TcpTransport's pending send).
+ * A call object instead of a promise per call: no closures, no microtask hops, and the same
+ * object is the timeout's entry (see tcp-transport.ts).
+ */
+export interface LinkCall {
+  /** Appends the command (an array of bulk strings) to the link's batch: the lean client. */
+  writeTo(batch: ReplyWriter): void;
+  /** The command as arguments: clients that frame commands themselves (ioredis). */
+  command(): (string | Buffer)[];
+  /** The peer's answer, error replies included (kind 'error'). Must not throw. */
+  onLinkReply(value: RespValue): void;
+  /** The connection failed before the answer (RC_ERR_UNREACHABLE, RC_ERR_PROTOCOL). Must not throw. */
+  onLinkError(error: RingcacheError): void;
+}
 
 /**
  * One connection from a coordinator to one storage node, as TcpTransport uses it. Two
@@ -16,10 +32,11 @@ import type { RespLimits, RespValue } from '../resp/index.js';
  */
 export interface PeerLink {
   /**
-   * Sends one command. Resolves with the peer's reply, error replies included (kind 'error');
-   * rejects only with a RingcacheError about the connection (RC_ERR_UNREACHABLE, RC_ERR_PROTOCOL).
+   * Sends one command; the call hears `onLinkReply` with the peer's reply (error replies
+   * included), or `onLinkError` with a RingcacheError about the connection (RC_ERR_UNREACHABLE,
+   * RC_ERR_PROTOCOL), exactly once and never synchronously inside submit().
    */
-  call(command: readonly (string | Buffer)[]): Promise<RespValue>;
+  submit(call: LinkCall): void;
   /**
    * Calls made and not answered yet, those whose sender gave up (timed out) included: they still
    * hold their place in the connection's reply order.

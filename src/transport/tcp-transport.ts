@@ -1,16 +1,16 @@
-import { RingcacheError, asRingcacheError, assert } from '../runtime/index.js';
-import type { Clock, Logger, Timer } from '../runtime/index.js';
+import { DeadlineQueue, RingcacheError, assert } from '../runtime/index.js';
+import type { Clock, Logger } from '../runtime/index.js';
 import { RESP_DEFAULTS } from '../resp/index.js';
 import type { RespLimits } from '../resp/index.js';
 import type { ServerId } from '../ring/index.js';
-import { INTERNODE_LIMITS_DEFAULTS, decodeInternodeReply, encodeInternodeRequest } from './internode-codec.js';
+import { INTERNODE_LIMITS_DEFAULTS } from './internode-codec.js';
 import type { InternodeLimits } from './internode-codec.js';
 import { IoredisLink } from './ioredis-link.js';
+import { PendingSend } from './pending-send.js';
 import { RespLink } from './resp-link.js';
-import { unreachable } from './peer-link.js';
 import type { PeerAddress, PeerLink, PeerLinkFactory, PeerLinkOptions } from './peer-link.js';
 import type { Envelope, InternodeReply, InternodeRequest } from './messages.js';
-import type { Transport } from './transport.js';
+import type { SendReceiver, Transport } from './transport.js';
 
 /** append only: values are config and option values. */
 export type TcpClientKind = 'ioredis' | 'lean';
@@ -73,9 +73,16 @@ interface Peer {
   readonly link: PeerLink;
 }
 
-interface PendingSend {
-  readonly fail: (error: RingcacheError) => void;
+interface Settle {
+  readonly resolve: (reply: Envelope<InternodeReply>) => void;
+  readonly reject: (error: unknown) => void;
 }
+
+/** send() is dispatch() with a promise as the receiver. */
+const PROMISE_RECEIVER: SendReceiver<Settle> = {
+  onSendReply: (settle, _from, reply) => { settle.resolve(reply); },
+  onSendFailure: (settle, _from, error) => { settle.reject(error); },
+};
 
 const LINK_FACTORIES: Readonly<Record<TcpClientKind, PeerLinkFactory>> = {
   ioredis: (server, address, options) => new IoredisLink(server, address, options),
@@ -86,18 +93,25 @@ const LINK_FACTORIES: Readonly<Record<TcpClientKind, PeerLinkFactory>> = {
  * The Transport of real processes: the internode protocol (internode-codec.ts) as RESP over TCP,
  * one connection per node, concurrent sends pipelined on it.
  *
- *   send(n3, req) --resolve(n3)--> peer n3 (address changed? new connection) --encode--> link
- *        |                                                                               |
- *        `-- clock timer: RC_ERR_TIMEOUT at timeoutMs            decodeInternodeReply <-- reply --'
+ *   dispatch(n3, req) --resolve(n3)--> peer n3 (address changed? new connection)
+ *        |                                     `--> PendingSend --submit--> link batch --> node
+ *        `-- deadline queue of timeoutMs: RC_ERR_TIMEOUT      decodeInternodeReply <-- reply --'
  *
  * A reply that comes after its deadline is read and dropped (RESP answers in order, so the
- * connection stays usable).
+ * connection stays usable). Deadlines are one DeadlineQueue per distinct timeoutMs (the
+ * coordinator uses one), so a request costs no timer of its own.
+ *
+ * Why dispatch() and PendingSend instead of a promise per send: the promise, its closures, a
+ * timer and an argument array per request were most of the proxy's per-request work and garbage.
+ * Measured together (2 cores, `ringcache load` -P 16, 50 connections, N=1): proxy CPU 12-17 ->
+ * ~7 us per op, 36k -> 65k ops/s; load/internode-bench.ts: 120k -> 165k reads/s at 64 in flight.
  */
 export class TcpTransport implements Transport {
   readonly options: TcpTransportOptions;
   private readonly linkOptions: PeerLinkOptions;
   private readonly peers = new Map<ServerId, Peer>();
-  private readonly pending = new Set<PendingSend>();
+  /** timeoutMs -> the deadlines of the sends in flight with that timeout. */
+  private readonly deadlines = new Map<number, DeadlineQueue<PendingSend>>();
   private closed = false;
 
   constructor(private readonly deps: TcpTransportDeps) {
@@ -117,56 +131,53 @@ export class TcpTransport implements Transport {
   }
 
   send(to: ServerId, request: Envelope<InternodeRequest>, timeoutMs: number): Promise<Envelope<InternodeReply>> {
-    if (this.closed) return Promise.reject(new RingcacheError('RC_ERR_UNREACHABLE', `transport closed; no send to ${to}`, { server: to }));
+    return new Promise((resolve, reject) => { this.dispatch(to, request, timeoutMs, PROMISE_RECEIVER, { resolve, reject }); });
+  }
+
+  dispatch<T>(to: ServerId, request: Envelope<InternodeRequest>, timeoutMs: number, receiver: SendReceiver<T>, tag: T): void {
+    if (this.closed) {
+      failLater(receiver, tag, to, new RingcacheError('RC_ERR_UNREACHABLE', `transport closed; no send to ${to}`, { server: to }));
+      return;
+    }
     const peer = this.peerOf(to);
-    if (peer instanceof RingcacheError) return Promise.reject(peer);
+    if (peer instanceof RingcacheError) {
+      failLater(receiver, tag, to, peer);
+      return;
+    }
     const unanswered = peer.link.unanswered;
     if (unanswered >= this.options.pendingMax) {
-      return Promise.reject(new RingcacheError('RC_ERR_OVERLOADED',
+      failLater(receiver, tag, to, new RingcacheError('RC_ERR_OVERLOADED',
         `${unanswered} sends to ${to} are unanswered (timed-out ones included), the most allowed; see TcpTransport pendingMax`, { server: to }));
+      return;
     }
-    return this.exchange(to, peer, request, timeoutMs);
+    const deadlines = this.deadlinesOf(timeoutMs);
+    const send = new PendingSend(to, request, this.options.limits, deadlines, receiver, tag);
+    // Submitted first: a command that throws while encoding leaves no deadline behind. Its
+    // outcome cannot come before the ticket is set: links never answer inside submit().
+    peer.link.submit(send);
+    send.ticket = deadlines.add(send);
   }
 
   /** Closes every connection; sends not settled yet reject with RC_ERR_UNREACHABLE. Idempotent. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    for (const send of [...this.pending]) send.fail(new RingcacheError('RC_ERR_UNREACHABLE', 'transport closed before the reply'));
+    const error = new RingcacheError('RC_ERR_UNREACHABLE', 'transport closed before the reply');
+    for (const deadlines of this.deadlines.values()) {
+      for (const send of deadlines.clear()) send.abort(error);
+    }
     for (const peer of this.peers.values()) peer.link.close();
     this.peers.clear();
     return Promise.resolve();
   }
 
-  private exchange(to: ServerId, peer: Peer, request: Envelope<InternodeRequest>, timeoutMs: number): Promise<Envelope<InternodeReply>> {
-    const command = encodeInternodeRequest(request);
-    const asked = request.body.kind;
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const settle = (): boolean => {
-        if (settled) return false;
-        settled = true;
-        timer.cancel();
-        this.pending.delete(send);
-        return true;
-      };
-      const send: PendingSend = { fail: (error) => { if (settle()) reject(error); } };
-      const timer: Timer = this.deps.clock.schedule(timeoutMs, () => {
-        send.fail(new RingcacheError('RC_ERR_TIMEOUT', `no reply from ${to} within ${timeoutMs} ms; see replication.requestTimeoutMs`, { server: to }));
-      });
-      this.pending.add(send);
-      peer.link.call(command).then(
-        (value) => {
-          if (!settle()) return;
-          try {
-            resolve(decodeInternodeReply(asked, value, this.options.limits));
-          } catch (error) {
-            reject(asRingcacheError(error, `decoding the reply of ${to}`));
-          }
-        },
-        (error: unknown) => { send.fail(error instanceof RingcacheError ? error : unreachable(to, peer.address, String(error))); },
-      );
-    });
+  private deadlinesOf(timeoutMs: number): DeadlineQueue<PendingSend> {
+    let deadlines = this.deadlines.get(timeoutMs);
+    if (deadlines === undefined) {
+      deadlines = new DeadlineQueue<PendingSend>(this.deps.clock, timeoutMs, expire);
+      this.deadlines.set(timeoutMs, deadlines);
+    }
+    return deadlines;
   }
 
   /** The peer of a server at its current address; a moved server gets a new connection. */
@@ -188,4 +199,13 @@ export class TcpTransport implements Transport {
     }
     return peer;
   }
+}
+
+function expire(send: PendingSend): void {
+  send.expire();
+}
+
+/** Refusals are heard after dispatch() returns, as a rejected promise was. */
+function failLater<T>(receiver: SendReceiver<T>, tag: T, to: ServerId, error: RingcacheError): void {
+  queueMicrotask(() => { receiver.onSendFailure(tag, to, error); });
 }

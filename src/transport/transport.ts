@@ -1,5 +1,5 @@
 import type { ServerId } from '../ring/table.js';
-import type { Envelope, InternodeReply, InternodeRequest } from './messages.js';
+import type { Envelope, InternodeReply, InternodeRequest, ReadRequest } from './messages.js';
 
 /**
  * How a coordinator reaches storage nodes. Two implementations pass one contract suite
@@ -12,11 +12,42 @@ import type { Envelope, InternodeReply, InternodeRequest } from './messages.js';
  */
 export interface Transport {
   send(to: ServerId, request: Envelope<InternodeRequest>, timeoutMs: number): Promise<Envelope<InternodeReply>>;
+  /**
+   * `send` without a promise: the receiver hears exactly one of onSendReply / onSendFailure (same
+   * outcomes and codes as send), never synchronously inside dispatch(). The coordinator's hot
+   * path: a promise, its closures and microtask hops per request were a large share of the
+   * proxy's CPU. Optional: `dispatcherOf` adapts a transport that only has `send`.
+   */
+  dispatch?<T>(to: ServerId, request: Envelope<InternodeRequest>, timeoutMs: number, receiver: SendReceiver<T>, tag: T): void;
   /** Closes connections; idempotent. Pending sends reject with RC_ERR_UNREACHABLE. */
   close(): Promise<void>;
+}
+
+/** Who hears the outcome of a dispatched request; `tag` says which of its requests it was. */
+export interface SendReceiver<T> {
+  onSendReply(tag: T, from: ServerId, reply: Envelope<InternodeReply>): void;
+  onSendFailure(tag: T, from: ServerId, error: unknown): void;
+}
+
+export type Dispatch = <T>(to: ServerId, request: Envelope<InternodeRequest>, timeoutMs: number, receiver: SendReceiver<T>, tag: T) => void;
+
+/** The transport's own dispatch, or one made of its `send` (the simulator's network, test doubles). */
+export function dispatcherOf(transport: Transport): Dispatch {
+  if (transport.dispatch !== undefined) return transport.dispatch.bind(transport);
+  return (to, request, timeoutMs, receiver, tag) => {
+    transport.send(to, request, timeoutMs).then(
+      (reply) => { receiver.onSendReply(tag, to, reply); },
+      (error: unknown) => { receiver.onSendFailure(tag, to, error); },
+    );
+  };
 }
 
 /** The node side: answers one request. Throwing a RingcacheError sends that error back. */
 export interface InternodeHandler {
   handle(request: Envelope<InternodeRequest>): Envelope<InternodeReply> | Promise<Envelope<InternodeReply>>;
+  /**
+   * Optional fast path of a read for the TCP server: the reply's state already in its wire form
+   * (version/codec.ts; null when the key is absent), so the node copies bytes instead of encoding.
+   */
+  handleEncodedRead?(request: Envelope<ReadRequest>): Envelope<Uint8Array | null>;
 }

@@ -39,7 +39,9 @@ export const EMPTY_VERSIONED: Versioned = Object.freeze({ context: Object.freeze
  * pointwise maximum. Returns `a` itself when `b` adds nothing, so "changed" is an identity check.
  */
 export function merge(a: Versioned, b: Versioned): Versioned {
-  if (a === b) return a;
+  // Replicas that agree (the usual quorum read) join to `a` itself, as the walk below would
+  // find: checked first without building the arrays.
+  if (a === b || versionsEqual(a, b)) return a;
   const siblings: Sibling[] = [];
   const left = a.siblings;
   const right = b.siblings;

@@ -55,3 +55,17 @@ describe('SeededRandom', () => {
     }
   });
 });
+
+describe('VirtualClock.runUntil with a cancelled event first', () => {
+  it('does not run events past untilMs', () => {
+    const clock = new VirtualClock(0);
+    const ran: number[] = [];
+    clock.schedule(5, () => ran.push(5)).cancel();
+    clock.schedule(50, () => ran.push(50));
+    clock.runUntil(10);
+    expect(ran).toEqual([]);
+    expect(clock.nowMs()).toBe(10);
+    clock.runUntil(60);
+    expect(ran).toEqual([50]);
+  });
+});

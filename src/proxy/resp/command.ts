@@ -3,7 +3,7 @@
  * COMMAND INFO / COMMAND DOCS report (redis-cli 7 builds its help and hints from COMMAND DOCS).
  * One file per command family exports a list of these; command-table.ts indexes them.
  */
-import type { Reply, RespConnection, RespConnectionInfo, RespServerStats } from '../../resp/index.js';
+import type { PendingReply, Reply, RespConnection, RespConnectionInfo, RespServerStats } from '../../resp/index.js';
 import type { Clock, Logger } from '../../runtime/index.js';
 import type { KvStore } from '../kv-store.js';
 import type { ProxyMetrics } from '../metrics.js';
@@ -11,7 +11,7 @@ import type { ProxyConfig, ProxyOptions } from '../options.js';
 import type { KeyOrder } from './key-order.js';
 import type { ValueReplies } from './value-replies.js';
 
-export type CommandRun = (args: Buffer[], connection: RespConnection, context: CommandContext) => Reply | Promise<Reply>;
+export type CommandRun = (args: Buffer[], connection: RespConnection, context: CommandContext) => Reply | Promise<Reply> | PendingReply;
 
 /** COMMAND DOCS argument types redis-cli understands. */
 export type ArgumentType = 'key' | 'string' | 'integer' | 'pure-token' | 'oneof' | 'block';

@@ -9,7 +9,8 @@
  * Redis's. A command throwing or rejecting with a RingcacheError answers `-ERR <message>`;
  * anything else answers `-ERR internal error` and is logged (error-replies.ts has the mapping).
  */
-import type { Reply, RespConnection, RespHandler } from '../../resp/index.js';
+import { PendingReply } from '../../resp/index.js';
+import type { PendingReplyWaiter, Reply, RespConnection, RespHandler } from '../../resp/index.js';
 import { RingcacheError } from '../../runtime/index.js';
 import type { Clock, Logger } from '../../runtime/index.js';
 import { KvStore } from '../kv-store.js';
@@ -23,6 +24,7 @@ import type { CommandSpec } from './command-table.js';
 import { passwordDigest } from './connection-commands.js';
 import { ERRORS, errorFor, unknownCommand } from './error-replies.js';
 import { KeyOrder } from './key-order.js';
+import type { InFlightWrite } from './key-order.js';
 import { ValueReplies } from './value-replies.js';
 
 /** Where the command layer keeps its per-connection state in RespConnection.state. */
@@ -75,7 +77,7 @@ export class ProxyRespHandler implements RespHandler {
     this.server = server;
   }
 
-  onCommand(args: Buffer[], connection: RespConnection): Reply | Promise<Reply> {
+  onCommand(args: Buffer[], connection: RespConnection): Reply | Promise<Reply> | PendingReply {
     const name = args[0];
     const spec = name === undefined ? undefined : this.commands.lookup(name);
     if (spec === undefined) {
@@ -95,7 +97,7 @@ export class ProxyRespHandler implements RespHandler {
       this.metrics.count(spec.series, OUTCOME_REJECTED);
       return ERRORS.noAuth;
     }
-    let result: Reply | Promise<Reply>;
+    let result: Reply | Promise<Reply> | PendingReply;
     const access = spec.access;
     const order = state.order;
     const wait = access === 'none' || order === undefined || order.idle ? undefined : order.waitFor(args, spec.definition.keys);
@@ -108,7 +110,11 @@ export class ProxyRespHandler implements RespHandler {
     } else {
       result = wait.then(() => spec.definition.run(args, connection, this.context));
     }
-    if (access === 'write' && result instanceof Promise) (state.order ??= new KeyOrder()).register(args, spec.definition.keys, result);
+    if (result instanceof PendingReply) {
+      const write = access === 'write' && !result.settled ? (state.order ??= new KeyOrder()).register(args, spec.definition.keys) : undefined;
+      return new MeteredReply(this, spec, startMs, result, write);
+    }
+    if (access === 'write' && result instanceof Promise) (state.order ??= new KeyOrder()).registerPromise(args, spec.definition.keys, result);
     if (result instanceof Promise) {
       return result.then(
         (reply) => this.finished(spec.series, startMs, reply),
@@ -118,13 +124,15 @@ export class ProxyRespHandler implements RespHandler {
     return this.finished(spec.series, startMs, result);
   }
 
-  private finished(series: number, startMs: number, reply: Reply): Reply {
+  /** Counts a command that answered (MeteredReply calls it too). */
+  finished(series: number, startMs: number, reply: Reply): Reply {
     const isError = reply.kind === 'error' || (reply.kind === 'raw' && reply.bytes[0] === MINUS);
     this.metrics.record(series, isError ? OUTCOME_REJECTED : OUTCOME_OK, this.clock.nowMs() - startMs);
     return reply;
   }
 
-  private failed(spec: CommandSpec, startMs: number, error: unknown): Reply {
+  /** Counts a command that threw or rejected and answers its error (MeteredReply calls it too). */
+  failed(spec: CommandSpec, startMs: number, error: unknown): Reply {
     let outcome: Outcome = OUTCOME_FAILED;
     let reply: Reply;
     if (error instanceof RingcacheError) {
@@ -180,3 +188,27 @@ export class ProxyRespHandler implements RespHandler {
   }
 }
 
+
+/**
+ * A command's PendingReply, counted in the metrics when it settles (what `.then(finished, failed)`
+ * does for a promise) and, for a write, freeing its keys for the connection's later commands.
+ */
+class MeteredReply extends PendingReply implements PendingReplyWaiter {
+  constructor(
+    private readonly handler: ProxyRespHandler,
+    private readonly spec: CommandSpec,
+    private readonly startMs: number,
+    command: PendingReply,
+    private readonly write: InFlightWrite | undefined,
+  ) {
+    super();
+    command.wait(this);
+  }
+
+  onPendingSettled(command: PendingReply): void {
+    this.write?.finish();
+    this.resolve(command.failed
+      ? this.handler.failed(this.spec, this.startMs, command.failure)
+      : this.handler.finished(this.spec.series, this.startMs, command.reply));
+  }
+}

@@ -9,20 +9,25 @@
  * not have: they are refused with a clear error (ERRORS.conditionalSet).
  */
 import { REPLIES, bulkReply } from '../../resp/index.js';
-import type { Reply } from '../../resp/index.js';
+import type { PendingReply, Reply } from '../../resp/index.js';
 import { isToken, ownedCopy } from './arguments.js';
 import type { CommandContext, CommandDefinition } from './command.js';
 import { FIRST_KEY, READ_FLAGS, WRITE_FLAGS, argument, key } from './command.js';
 import { ERRORS, invalidExpire } from './error-replies.js';
 import { parsePositiveExpiry } from './expiry.js';
 import type { ExpiryBase, ExpiryUnit } from './expiry.js';
-import { okReply } from './value-replies.js';
+import { OkReply, ValueReply, okReply } from './value-replies.js';
 
-function get(args: Buffer[], _connection: unknown, context: CommandContext): Promise<Reply> {
+function get(args: Buffer[], _connection: unknown, context: CommandContext): ValueReply {
   const key = args[1] as Buffer;
   context.kv.checkKey(key);
-  return context.kv.read(key).then(context.values.single);
+  const reply = new ValueReply(context.values);
+  context.kv.readTo(key, reply);
+  return reply;
 }
+
+/** Plain SET: no context (supersedes what the coordinating replica holds), no expiry. */
+const BLIND_WRITE = Object.freeze({ context: null, expiresAtMs: null });
 
 const NX = 1;
 const XX = 2;
@@ -68,13 +73,15 @@ function expiryOption(option: Buffer): number {
   return 0;
 }
 
-function set(args: Buffer[], _connection: unknown, context: CommandContext): Reply | Promise<Reply> {
+function set(args: Buffer[], _connection: unknown, context: CommandContext): Reply | Promise<Reply> | PendingReply {
   const key = args[1] as Buffer;
   const value = args[2] as Buffer;
   if (args.length === 3) {
     context.kv.checkKey(key);
     context.kv.checkValue(value);
-    return context.kv.write(key, ownedCopy(value), { context: null, expiresAtMs: null }).then(okReply);
+    const reply = new OkReply();
+    context.kv.writeTo(key, ownedCopy(value), BLIND_WRITE, reply);
+    return reply;
   }
   const options = parseSetOptions(args);
   if (options === undefined) return ERRORS.syntax;

@@ -1,6 +1,6 @@
-import { REPLIES, bulkReply } from '../../resp/index.js';
+import { PendingReply, REPLIES, bulkReply } from '../../resp/index.js';
 import type { Reply } from '../../resp/index.js';
-import type { ReadResult } from '../../replication/index.js';
+import type { ReadListener, ReadResult, WriteListener } from '../../replication/index.js';
 import { liveSiblings } from '../../version/index.js';
 import type { Clock } from '../../runtime/index.js';
 import type { KvStore } from '../kv-store.js';
@@ -29,6 +29,35 @@ export class ValueReplies {
     }
     return bulkReply(sibling.value);
   };
+}
+
+/**
+ * The reply of a plain GET, waiting for its read: the read's listener and the connection's
+ * pending reply in one object, so a GET costs no promise (pending-reply.ts says why).
+ */
+export class ValueReply extends PendingReply implements ReadListener {
+  constructor(private readonly values: ValueReplies) {
+    super();
+  }
+
+  onReadDone(result: ReadResult): void {
+    this.resolve(this.values.single(result));
+  }
+
+  onReadFailed(error: Error): void {
+    this.reject(error);
+  }
+}
+
+/** The +OK of a plain SET, waiting for its write: the write's listener and the pending reply in one object. */
+export class OkReply extends PendingReply implements WriteListener {
+  onWriteDone(): void {
+    this.resolve(REPLIES.ok);
+  }
+
+  onWriteFailed(error: Error): void {
+    this.reject(error);
+  }
 }
 
 /** Continuation of writes whose reply is +OK. */
