@@ -8,32 +8,15 @@ import { RESP_DEFAULTS, ReplyWriter, encodeCommand, parseRequests } from '../../
 import { INTERNODE_LIMITS_DEFAULTS, decodeInternodeRequest, encodeInternodeRequest } from '../../src/transport/index.js';
 import type { Envelope, InternodeRequest } from '../../src/transport/index.js';
 import { writeInternodeRequest } from '../../src/transport/internode-writer.js';
-import { compareActors, compareDots } from '../../src/version/index.js';
-import type { Sibling, Versioned, VersionVector } from '../../src/version/index.js';
 import { plain } from '../unit/transport-contract.js';
+import { time, value, vectorArbitrary, versionedArbitrary } from '../support/version-arbitraries.js';
 
-const actor = fc.oneof(fc.constantFrom('n1.k3f9', 'n2.a0', '\u00e9'), fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }));
-const counter = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
-const time = fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
 const key = fc.uint8Array({ minLength: 1, maxLength: 40 });
-const value = fc.option(fc.uint8Array({ maxLength: 64 }), { nil: null, freq: 4 });
 const vnode = fc.integer({ min: 0, max: 1023 });
 
-const vector: fc.Arbitrary<VersionVector> = fc
-  .uniqueArray(fc.record({ actor, counter }), { selector: (entry) => entry.actor, maxLength: 4 })
-  .map((entries) => entries.sort((a, b) => compareActors(a.actor, b.actor)));
+const vector = vectorArbitrary(4);
 
-const versioned: fc.Arbitrary<Versioned> = fc
-  .record({ context: vector, seeds: fc.array(fc.record({ entry: fc.nat(), counter: fc.nat(), timestampMs: time, expiresAtMs: fc.option(time, { nil: null }), value }), { maxLength: 4 }) })
-  .map(({ context, seeds }) => {
-    const byDot = new Map<string, Sibling>();
-    for (const seed of context.length === 0 ? [] : seeds) {
-      const entry = context[seed.entry % context.length]!;
-      const dot = { actor: entry.actor, counter: 1 + (seed.counter % Math.min(entry.counter, 1000)) };
-      byDot.set(`${dot.actor}/${dot.counter}`, { dot, value: seed.value, timestampMs: seed.timestampMs, expiresAtMs: seed.expiresAtMs });
-    }
-    return { context, siblings: [...byDot.values()].sort((a, b) => compareDots(a.dot, b.dot)) };
-  });
+const versioned = versionedArbitrary(4, 4);
 
 const request: fc.Arbitrary<InternodeRequest> = fc.oneof(
   fc.record({
