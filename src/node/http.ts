@@ -1,3 +1,4 @@
+import type { EngineStats } from '../storage/engine.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -37,14 +38,7 @@ export interface NodeStats {
   readonly serverId: ServerId;
   readonly epoch: number;
   readonly actor: string;
-  readonly totals: {
-    readonly keys: number;
-    readonly bytes: number;
-    readonly bytesMax: number;
-    readonly evictions: number;
-    readonly rejections: number;
-    readonly siblingsOverflow: number;
-  };
+  readonly totals: EngineStats;
   /** Vnodes that hold at least one key, ascending. */
   readonly vnodes: readonly { readonly vnode: number; readonly keys: number; readonly bytes: number }[];
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { byteMutation, mutate } from '../support/byte-mutation.js';
 import {
   VERSION_DEFAULTS, compareActors, compareDots, decodeVersioned, encodeContext, encodeVersioned, versionedProblem,
 } from '../../src/version/index.js';
@@ -116,17 +117,8 @@ describe('internode codec', () => {
 
   it('throws only RC_ERR_PROTOCOL on random bytes and on mutated valid frames', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (input) => decodesCanonicallyOrRefuses(bytes(1, input))), { numRuns: 500 });
-    const mutation = fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }), kind: fc.constantFrom('set', 'insert', 'delete', 'cut') });
-    fc.assert(fc.property(versionedArbitrary, fc.array(mutation, { minLength: 1, maxLength: 3 }), (versioned, mutations) => {
-      const input = [...encodeVersioned(versioned)];
-      for (const { at, byte, kind } of mutations) {
-        const index = at % (input.length + 1);
-        if (kind === 'set') input[index] = byte;
-        else if (kind === 'insert') input.splice(index, 0, byte);
-        else if (kind === 'delete') input.splice(index, 1);
-        else input.length = index;
-      }
-      decodesCanonicallyOrRefuses(Uint8Array.from(input));
+    fc.assert(fc.property(versionedArbitrary, fc.array(byteMutation, { minLength: 1, maxLength: 3 }), (versioned, mutations) => {
+      decodesCanonicallyOrRefuses(mutate(encodeVersioned(versioned), mutations));
     }), { numRuns: 1500 });
   });
 });
