@@ -9,6 +9,10 @@ if (!existsSync(reportPath)) {
   console.log(`0 passed, ${status === 0 ? 0 : 1} failed`);
 } else {
   const report = JSON.parse(readFileSync(reportPath, 'utf8'));
-  const failed = report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0);
+  // A file whose beforeAll threw has no failed test, only skipped ones: count such a file as one
+  // failure, so the line never says "0 failed" for a red run.
+  const brokenFiles = report.testResults.filter((file) => file.status === 'failed'
+    && !file.assertionResults.some((test) => test.status === 'failed')).length;
+  const failed = report.numFailedTests + Math.max(brokenFiles, report.numRuntimeErrorTestSuites ?? 0);
   console.log(`${String(report.numPassedTests)} passed, ${String(failed)} failed`);
 }

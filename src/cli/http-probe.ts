@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../runtime/index.js';
+import { RingcacheError } from '../runtime/index.js';
 
 /** Outcome of one GET: the status, or why there was none. */
 export type ProbeResult =
@@ -56,20 +57,30 @@ export async function waitForHealth(url: string, options: WaitOptions): Promise<
   return `${url} not healthy after ${options.deadlineMs} ms (last: ${last})`;
 }
 
+/** Ports this process has already handed out: the kernel may offer a just-released port again. */
+const handedOut = new Set<number>();
+
 /**
- * A free TCP port on `host`, by binding port 0 and releasing it. Racy by nature (another process
- * may take it before our child binds): callers start the child right away and report a bind
- * failure with the port's name.
+ * A free TCP port on `host`, by binding port 0 and releasing it. Never the same port twice in one
+ * process (a cluster config once got two nodes on one port because the kernel offered a port it
+ * had just released). Still racy against other processes: callers start the child right away and
+ * report a bind failure with the port's name.
  */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => { resolve(); });
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
-  return port;
+  for (let attempt = 0; attempt < 64; attempt++) {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, host, () => { resolve(); });
+    });
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new RingcacheError('RC_ERR_UNREACHABLE', `no free port on ${host} that this process has not handed out already (64 attempts)`);
 }
 
 /** True when nothing listens on host:port (we could bind it). */

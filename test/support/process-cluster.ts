@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../src/cli/http-probe.js';
 
 const LAUNCHER = fileURLToPath(new URL('../../bin/ringcache.js', import.meta.url));
 
@@ -17,18 +17,6 @@ export interface RoleProcess {
   readonly name: string;
   readonly child: ChildProcess;
   readonly output: string[];
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => { resolve(port); });
-    });
-  });
 }
 
 /**
