@@ -22,6 +22,11 @@ export interface RunningPeer {
   stop(): Promise<void>;
 }
 
+/** Where a peer's ports come from: the kernel by default, a reserved range in tests. */
+export type PortPicker = () => Promise<number>;
+
+const kernelPort: PortPicker = () => freePort(HOST);
+
 export type LineSink = (name: string, stream: 'stdout' | 'stderr', line: string) => void;
 
 const HOST = '127.0.0.1';
@@ -77,8 +82,8 @@ async function stopAllChildren(children: readonly ChildHandle[]): Promise<void> 
 }
 
 /** `redis-server --port P --bind 127.0.0.1 --save '' --appendonly no`, pinned by `prefix`. */
-export async function startBareRedis(prefix: readonly string[], onLine: LineSink): Promise<RunningPeer> {
-  const port = await freePort(HOST);
+export async function startBareRedis(prefix: readonly string[], onLine: LineSink, pickPort: PortPicker = kernelPort): Promise<RunningPeer> {
+  const port = await pickPort();
   const child = spawnRedis('redis', port, prefix, onLine);
   const endpoint = { host: HOST, port };
   const stop = (): Promise<void> => stopAllChildren([child]);
@@ -109,11 +114,11 @@ export function nutcrackerYaml(listenPort: number, redisPorts: readonly number[]
 }
 
 /** twemproxy over 3 redis-servers, all pinned by `prefix`; the config lives in a temp folder. */
-export async function startTwemproxy(prefix: readonly string[], onLine: LineSink): Promise<RunningPeer> {
+export async function startTwemproxy(prefix: readonly string[], onLine: LineSink, pickPort: PortPicker = kernelPort): Promise<RunningPeer> {
   const folder = mkdtempSync(join(tmpdir(), 'ringcache-twemproxy-'));
-  const redisPorts = [await freePort(HOST), await freePort(HOST), await freePort(HOST)];
-  const listenPort = await freePort(HOST);
-  const statsPort = await freePort(HOST);
+  const redisPorts = [await pickPort(), await pickPort(), await pickPort()];
+  const listenPort = await pickPort();
+  const statsPort = await pickPort();
   const children = redisPorts.map((port, index) => spawnRedis(`twem-r${index + 1}`, port, prefix, onLine));
   const stop = async (): Promise<void> => {
     await stopAllChildren(children);

@@ -13,6 +13,7 @@ import { startFastifyTarget } from '../../load/fastify-target.js';
 import { runHttpLoad } from '../../load/http-driver.js';
 import { LatencyHistogram } from '../../load/latency-histogram.js';
 import { nutcrackerYaml, startBareRedis, startTwemproxy } from '../../load/peers.js';
+import { testPort } from '../support/ports.js';
 import { hasCommand } from '../../load/processes.js';
 import { runRespLoad, sequentialSets, zipfMix } from '../../load/resp-driver.js';
 import { ReplyScanner } from '../../load/resp-reply-scanner.js';
@@ -246,7 +247,7 @@ describe('peers (skipped where redis-server / nutcracker are not installed)', ()
   });
 
   it.skipIf(!hasCommand('redis-server'))('drives a bare redis-server started on a free port, then stops it', async () => {
-    const redis = await startBareRedis([], () => undefined);
+    const redis = await startBareRedis([], () => undefined, testPort);
     try {
       const result = await runRespLoad({
         ...redis.endpoint, connections: 4, pipeline: 4, workload: zipfMix(new ZipfKeys({ keyCount: 1000 }), 0.9), requestsMax: 5000, durationMs: 5000,
@@ -259,7 +260,7 @@ describe('peers (skipped where redis-server / nutcracker are not installed)', ()
   });
 
   it.skipIf(!hasCommand('redis-server') || !hasCommand('nutcracker'))('drives twemproxy over 3 redis-servers, then stops all four', async () => {
-    const twemproxy = await startTwemproxy([], () => undefined);
+    const twemproxy = await startTwemproxy([], () => undefined, testPort);
     try {
       const result = await runRespLoad({
         ...twemproxy.endpoint, connections: 4, pipeline: 4, workload: zipfMix(new ZipfKeys({ keyCount: 1000 }), 0.5), requestsMax: 3000, durationMs: 5000,

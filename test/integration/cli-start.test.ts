@@ -8,7 +8,8 @@ import type { ChildExit } from '../../src/cli/child.js';
 import { LocalCluster } from '../../src/cli/cluster.js';
 import type { LocalClusterOptions } from '../../src/cli/cluster.js';
 import { resolveClusterConfig } from '../../src/cli/cluster-plan.js';
-import { freePort, portIsFree } from '../../src/cli/http-probe.js';
+import { portIsFree } from '../../src/cli/http-probe.js';
+import { testPort } from '../support/ports.js';
 import { loadConfig, readConfigFile } from '../../src/config/index.js';
 import type { RingcacheConfig } from '../../src/config/index.js';
 import { SystemClock } from '../../src/runtime/index.js';
@@ -67,7 +68,7 @@ interface Harness {
 }
 
 async function harness(env: Record<string, string> = {}, options: Partial<LocalClusterOptions> = {}): Promise<Harness> {
-  const config = await resolveClusterConfig(testMin, () => freePort());
+  const config = await resolveClusterConfig(testMin, () => testPort());
   const eventsFile = join(mkdtempSync(join(folder, 'run-')), 'events.log');
   writeFileSync(eventsFile, '');
   const lines: string[] = [];

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../src/cli/http-probe.js';
+import { testPort } from './ports.js';
 
 const LAUNCHER = fileURLToPath(new URL('../../bin/ringcache.js', import.meta.url));
 
@@ -35,13 +35,13 @@ export class ProcessCluster {
   constructor(private readonly options: ProcessClusterOptions) {}
 
   async writeConfig(): Promise<void> {
-    this.respPort = await freePort();
-    this.httpPort = await freePort();
-    this.masterPort = await freePort();
+    this.respPort = await testPort();
+    this.httpPort = await testPort();
+    this.masterPort = await testPort();
     const zones = ['a', 'a', 'b', 'b', 'c', 'c'];
     const nodes = [];
     for (let i = 0; i < this.options.nodes; i++) {
-      nodes.push({ id: `n${String(i + 1)}`, zone: zones[i % zones.length], capacity: 1, host: '127.0.0.1', port: await freePort(), httpPort: await freePort() });
+      nodes.push({ id: `n${String(i + 1)}`, zone: zones[i % zones.length], capacity: 1, host: '127.0.0.1', port: await testPort(), httpPort: await testPort() });
     }
     const overrides = this.options.overrides ?? {};
     this.config = {
