@@ -1,7 +1,8 @@
 import { SystemClock, SystemRandom, silentLogger, type Logger } from '../runtime/index.js';
 import { placementOf, type Placement } from '../ring/index.js';
 import type { ReplicationOptions } from '../replication/index.js';
-import { contextFromBase64Url, contextToBase64Url, liveSiblings, resolve } from '../version/index.js';
+import { ContextTokens, liveSiblings, resolve } from '../version/index.js';
+import type { VersionVector } from '../version/index.js';
 import { connectCluster, type ClusterStack } from './cluster-stack.js';
 
 export interface RingcacheClientOptions {
@@ -60,7 +61,7 @@ function bytes(key: Key): Uint8Array {
 export class RingcacheClient {
   private readonly clock = new SystemClock();
 
-  private constructor(private readonly stack: ClusterStack) {}
+  private constructor(private readonly stack: ClusterStack, private readonly tokens: ContextTokens) {}
 
   static async connect(options: RingcacheClientOptions): Promise<RingcacheClient> {
     const stack = await connectCluster({
@@ -72,7 +73,8 @@ export class RingcacheClient {
       logger: options.logger ?? silentLogger,
       ...(options.replication === undefined ? {} : { replication: options.replication }),
     });
-    return new RingcacheClient(stack);
+    // The same key as the proxies: a token read through a proxy can be written back here.
+    return new RingcacheClient(stack, new ContextTokens(options.token ?? ''));
   }
 
   /** The value plain GET returns (newest sibling by timestamp), or null when absent, deleted or expired. */
@@ -90,16 +92,15 @@ export class RingcacheClient {
     const siblings = liveSiblings(versioned, this.clock.nowMs()).map((s) => ({
       value: Buffer.from(s.value ?? new Uint8Array()), timestampMs: s.timestampMs, expiresAtMs: s.expiresAtMs,
     }));
-    return siblings.length === 0 ? null : { context: contextToBase64Url(versioned.context), siblings };
+    return siblings.length === 0 ? null : { context: this.tokens.forRead(versioned), siblings };
   }
 
   /** Writes a value; returns the new context token. */
   async set(key: Key, value: string | Uint8Array, options: WriteOptions = {}): Promise<string> {
     const expiresAtMs = options.ttlMs === undefined ? null : Math.floor(this.clock.nowMs() + options.ttlMs);
-    const result = await this.stack.coordinator.put(bytes(key), bytes(value), {
-      ...this.writeOptions(options), expiresAtMs,
-    });
-    return contextToBase64Url(result.versioned.context);
+    const written = this.writeOptions(options);
+    const result = await this.stack.coordinator.put(bytes(key), bytes(value), { ...written, expiresAtMs });
+    return this.tokens.forWrite(result.versioned, result.dot, written.context);
   }
 
   /** Deletes (a tombstone that supersedes what the context, or the coordinating replica, has seen). */
@@ -117,8 +118,8 @@ export class RingcacheClient {
     return this.stack.stop();
   }
 
-  private writeOptions(options: Omit<WriteOptions, 'ttlMs'>): { w?: number; context: ReturnType<typeof contextFromBase64Url> | null } {
-    const context = options.context === undefined || options.context === '' ? null : contextFromBase64Url(options.context);
+  private writeOptions(options: Omit<WriteOptions, 'ttlMs'>): { w?: number; context: VersionVector | null } {
+    const context = options.context === undefined || options.context === '' ? null : this.tokens.decode(options.context);
     return { ...(options.w === undefined ? {} : { w: options.w }), context };
   }
 }

@@ -24,7 +24,7 @@ export const SCHEMA = {
     vnodeCount: { type: 'integer', default: 1024, min: 1, max: 65536, doc: 'V, vnodes in the table; a power of two fixed for the life of a cluster (Dynamo strategy 3). ~100-200 per server keeps moves fine-grained.' },
     replicaCount: { type: 'integer', default: 3, min: 1, max: 16, doc: 'N, replicas per vnode; at most the number of servers.' },
     tokensPerServer: { type: 'integer', default: 64, min: 1, max: 4096, doc: 'Ring tokens per unit of capacity for the initial consistent-hashing placement; more tokens, smoother first cut before evening.' },
-    token: { type: 'string', default: '', doc: 'Shared cluster token required by admin and internode endpoints when not empty.' },
+    token: { type: 'string', default: '', doc: 'Shared cluster token required by admin and internode endpoints when not empty; also the key that signs context tokens.' },
   },
   replication: {
     r: { type: 'integer', default: REPLICATION_DEFAULTS.r, min: 1, max: 16, doc: 'R, replicas a read waits for; R + W > N gives read-your-writes.' },

@@ -9,7 +9,7 @@
 import type { Coordinator, ReadListener, ReadResult, TableView, WriteListener, WriteResult } from '../replication/index.js';
 import { RingcacheError } from '../runtime/index.js';
 import type { Clock } from '../runtime/index.js';
-import { contextFromBase64Url, contextToBase64Url, isExpired, joinDot, resolve, VERSION_DEFAULTS } from '../version/index.js';
+import { ContextTokens, isExpired, resolve, VERSION_DEFAULTS } from '../version/index.js';
 import type { Sibling, VersionLimits, Versioned, VersionVector } from '../version/index.js';
 import type { ProxyConfig } from './options.js';
 
@@ -28,6 +28,8 @@ export class KvStore {
   readonly keyBytesMax: number;
   readonly valueBytesMax: number;
   readonly contextLimits: VersionLimits;
+  /** Signs the tokens handed out and checks those that come back (cluster.token is the key). */
+  readonly tokens: ContextTokens;
 
   constructor(
     readonly coordinator: Coordinator,
@@ -43,6 +45,7 @@ export class KvStore {
       contextEntriesMax: config.limits.contextEntriesMax,
       valueBytesMax: config.limits.valueBytesMax,
     });
+    this.tokens = new ContextTokens(config.cluster.token, this.contextLimits);
   }
 
   /** N of the table in force. */
@@ -118,23 +121,17 @@ export class KvStore {
   /** Decodes a client's token; '' or '-' mean "no context" (a blind write). */
   decodeContext(token: string): VersionVector | null {
     if (token === '' || token === '-') return null;
-    return contextFromBase64Url(token, this.contextLimits);
+    return this.tokens.decode(token);
   }
 
-  /** The token of a read: covers every sibling read (an absent key reads as the empty vector). */
+  /** The token of a read (ContextTokens.forRead). */
   readToken(result: ReadResult): string {
-    return contextToBase64Url(result.versioned === null ? [] : result.versioned.context);
+    return this.tokens.forRead(result.versioned);
   }
 
-  /**
-   * The token after a write. A blind write superseded everything its coordinating replica held,
-   * so that replica's context is what the client has now seen. A write with a context superseded
-   * only what that context covers: the client has seen its context plus its own new dot, not the
-   * concurrent siblings the replica may hold from other coordinators, so those stay uncovered and
-   * the client's next write cannot silently drop them (DVV 2012: the client's knowledge).
-   */
+  /** The token after a write (ContextTokens.forWrite says which context that is). */
   writeToken(result: WriteResult, context: VersionVector | null): string {
-    return contextToBase64Url(context === null ? result.versioned.context : joinDot(context, result.dot));
+    return this.tokens.forWrite(result.versioned, result.dot, context);
   }
 }
 

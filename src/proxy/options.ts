@@ -5,7 +5,7 @@ import type { Clock, Logger } from '../runtime/index.js';
 import type { ProxyMetrics } from './metrics.js';
 
 /** The configuration sections the proxy reads (the process loads the whole RingcacheConfig). */
-export type ProxyConfig = Pick<RingcacheConfig, 'proxy' | 'limits' | 'resp'>;
+export type ProxyConfig = Pick<RingcacheConfig, 'cluster' | 'proxy' | 'limits' | 'resp'>;
 
 /**
  * What both front-ends (RESP and HTTP) are built from: one Coordinator and the table it routes

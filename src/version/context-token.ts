@@ -1,26 +1,48 @@
 /**
- * Causal context tokens: the opaque `X-Ringcache-Context` header and RC.GETV/RC.SETV argument a
- * client carries from a read to its next write (DVV 2012; Riak's X-Riak-Vclock).
+ * Causal contexts in binary (the internode codec's context part) and as the signed, opaque
+ * `X-Ringcache-Context` header and RC.GETV/RC.SETV argument a client carries from a read to its
+ * next write (DVV 2012; Riak's X-Riak-Vclock).
  *
- *   token = base64url (no padding) of
+ *   binary context (internode) =
  *   +---------+--------------+----------------------------------------------------+
  *   | version | entry count  | entry x count: actor length | actor UTF-8 | counter |
  *   | u8 = 1  | varint       |                varint         bytes         varint  |
  *   +---------+--------------+----------------------------------------------------+
  *
+ *   client token = base64url (no padding) of
+ *   +---------+----------------------------+------------------------------------------+
+ *   | version | entry count, entries       | HMAC-SHA256(key, version + entries)[0:16] |
+ *   | u8 = 2  | as above                   | key = SHA-256(label, cluster.token)       |
+ *   +---------+----------------------------+------------------------------------------+
+ *
  * Entries are strictly sorted by actor bytes and counters are 1..2^53-1, so each vector has
- * exactly one token and a decoded token re-encodes to itself. The vector body (without the version
- * byte) is also the context part of the internode codec.
+ * exactly one encoding and a decoded one re-encodes to itself.
+ *
+ * Why tokens are signed: a context decides which siblings a write supersedes. A forged context
+ * claiming (n2.k3, 10^9) would be merged into the key's stored context, which would then cover
+ * every write n2 coordinates for that key until its counter passes 10^9: acknowledged writes
+ * silently dropped by the next merge. The coordinator can only check its own actor's counter
+ * (dvv.ts), so tokens carry a MAC keyed by the cluster token, and only tokens a proxy or client
+ * of this cluster issued are accepted. With no cluster.token the key is public: tokens are still
+ * checked for damage (truncation, typos, tokens of another release) but can be forged.
  */
+import { createHash, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { assert } from '../runtime/index.js';
-import type { VectorEntry, VersionVector } from './types.js';
+import type { Dot, VectorEntry, Versioned, VersionVector } from './types.js';
 import type { VersionLimits } from './options.js';
 import { VERSION_DEFAULTS } from './options.js';
 import { ByteReader, varintBytes, writeVarint } from './byte-reader.js';
-import { vectorProblem } from './vector.js';
+import { covers, joinDot, vectorProblem } from './vector.js';
 
-/** append only: values are on the wire (in clients' hands). */
+/** append only: values are on the wire. */
 export const CONTEXT_FORMAT_VERSION = 1;
+/** The signed client token; 1 was the unsigned token of the first release (refused now). */
+export const TOKEN_FORMAT_VERSION = 2;
+/** Bytes of the truncated HMAC-SHA256 (128 bits, as NIST SP 800-107 allows for a MAC). */
+export const TOKEN_MAC_BYTES = 16;
+/** Domain separation: the cluster token also authenticates internode and admin requests. */
+const TOKEN_KEY_LABEL = 'ringcache context token v2\0';
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -173,25 +195,95 @@ export function decodeContext(bytes: Uint8Array, limits: VersionLimits = VERSION
   return vector;
 }
 
-export function contextToBase64Url(vector: VersionVector): string {
-  return encodeContext(vector).toString('base64url');
-}
-
 /**
- * Decodes a base64url token (no padding). Only the exact text `contextToBase64Url` produces is
- * accepted, so a token has one spelling; its length is bounded before anything is decoded.
+ * Client context tokens of one cluster: signs what proxies and clients hand out, and accepts only
+ * tokens signed with the same cluster token. Also says which context a client has seen after a
+ * read or a write, so the proxy and the client library issue the same tokens.
  */
-export function contextFromBase64Url(token: string, limits: VersionLimits = VERSION_DEFAULTS): VersionVector {
-  const reader = new ByteReader(new Uint8Array(0), 'RC_ERR_BAD_CONTEXT', 'context token');
-  const charsMax = Math.ceil((contextBytesMax(limits) * 4) / 3);
-  if (token.length > charsMax) {
-    reader.fail(`${token.length} characters, more than the ${charsMax} that limits.contextEntriesMax and limits.actorBytesMax allow`);
+export class ContextTokens {
+  private readonly key: KeyObject;
+  private readonly charsMax: number;
+
+  constructor(clusterToken: string, readonly limits: VersionLimits = VERSION_DEFAULTS) {
+    this.key = createSecretKey(createHash('sha256').update(TOKEN_KEY_LABEL).update(clusterToken, 'utf8').digest());
+    this.charsMax = Math.ceil(((contextBytesMax(limits) + TOKEN_MAC_BYTES) * 4) / 3);
   }
-  if (!BASE64URL.test(token) || token.length % 4 === 1) {
-    reader.fail('not base64url (only A-Z a-z 0-9 - _ without padding)');
+
+  /** The token of a vector (one allocation for the bytes, one for the text). */
+  encode(vector: VersionVector): string {
+    assert(vectorProblem(vector) === undefined, 'a context token holds a canonical vector');
+    const signedEnd = 1 + vectorBodyBytes(vector);
+    const bytes = Buffer.allocUnsafe(signedEnd + TOKEN_MAC_BYTES);
+    bytes[0] = TOKEN_FORMAT_VERSION;
+    const end = writeVectorBody(bytes, 1, vector);
+    assert(end === signedEnd, 'token size computed before writing matches what was written');
+    this.mac(bytes.subarray(0, signedEnd)).copy(bytes, signedEnd, 0, TOKEN_MAC_BYTES);
+    return bytes.toString('base64url');
   }
-  if (!hasZeroPaddingBits(token)) reader.fail('not canonical base64url (non-zero padding bits)');
-  return decodeContext(Buffer.from(token, 'base64url'), limits);
+
+  /**
+   * Decodes a token this cluster signed. Only the exact text `encode` produces is accepted (one
+   * spelling per token); its length is bounded before anything is decoded and its MAC checked
+   * before its body is read. Anything else throws RC_ERR_BAD_CONTEXT saying what is wrong.
+   */
+  decode(token: string): VersionVector {
+    const empty = new ByteReader(new Uint8Array(0), 'RC_ERR_BAD_CONTEXT', 'context token');
+    if (token.length > this.charsMax) {
+      empty.fail(`${token.length} characters, more than the ${this.charsMax} that limits.contextEntriesMax and limits.actorBytesMax allow`);
+    }
+    if (!BASE64URL.test(token) || token.length % 4 === 1) {
+      empty.fail('not base64url (only A-Z a-z 0-9 - _ without padding)');
+    }
+    if (!hasZeroPaddingBits(token)) empty.fail('not canonical base64url (non-zero padding bits)');
+    const bytes = Buffer.from(token, 'base64url');
+    const reader = new ByteReader(bytes, 'RC_ERR_BAD_CONTEXT', 'context token');
+    const version = reader.byte('format version');
+    if (version !== TOKEN_FORMAT_VERSION) {
+      reader.fail(`format version ${version} is not ${TOKEN_FORMAT_VERSION} (a token from another release? read the key again for a new one)`);
+    }
+    const signedEnd = bytes.length - TOKEN_MAC_BYTES;
+    if (signedEnd < 2) reader.fail(`truncated: ${bytes.length} bytes, a token has at least ${2 + TOKEN_MAC_BYTES}`);
+    const expected = this.mac(bytes.subarray(0, signedEnd)).subarray(0, TOKEN_MAC_BYTES);
+    if (!timingSafeEqual(expected, bytes.subarray(signedEnd))) {
+      reader.fail('signature does not match: not a token this cluster issued (another cluster.token, or altered)');
+    }
+    const body = new ByteReader(bytes.subarray(0, signedEnd), 'RC_ERR_BAD_CONTEXT', 'context token');
+    body.offset = 1;
+    const vector = readVectorBody(body, this.limits);
+    body.expectEnd();
+    return vector;
+  }
+
+  /** The token of a read: covers every sibling read (an absent key reads as the empty vector). */
+  forRead(versioned: Versioned | null): string {
+    return this.encode(versioned === null ? [] : versioned.context);
+  }
+
+  /**
+   * The token after a write. A blind write superseded everything its coordinating replica held,
+   * so that replica's context is what the client has now seen. A write with a context superseded
+   * only what that context covers: the client has seen its context and its own new dot, not the
+   * concurrent siblings the replica may hold from other writers, and its next write must not
+   * silently drop those (DVV 2012: the client's knowledge). A vector cannot always say "my
+   * context plus this dot": joining the dot also covers the actor's counters below it, which may
+   * be a concurrent sibling this client never read (two writers through one coordinator). Then
+   * the token is the client's context alone: its own write becomes a sibling of its next one,
+   * which a careful client merges, instead of a lost write.
+   */
+  forWrite(stored: Versioned, dot: Dot, context: VersionVector | null): string {
+    if (context === null) return this.encode(stored.context);
+    const seen = joinDot(context, dot);
+    for (const sibling of stored.siblings) {
+      const other = sibling.dot;
+      const own = other.actor === dot.actor && other.counter === dot.counter;
+      if (!own && covers(seen, other) && !covers(context, other)) return this.encode(context);
+    }
+    return this.encode(seen);
+  }
+
+  private mac(signed: Uint8Array): Buffer {
+    return createHmac('sha256', this.key).update(signed).digest();
+  }
 }
 
 /**

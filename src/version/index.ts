@@ -17,6 +17,6 @@ export {
 export { isDead, isExpired, liveSiblings, resolve } from './read.js';
 export { versionedBytes } from './size.js';
 export {
-  CONTEXT_FORMAT_VERSION, contextBytesMax, contextFromBase64Url, contextToBase64Url, decodeContext, encodeContext,
+  CONTEXT_FORMAT_VERSION, ContextTokens, TOKEN_FORMAT_VERSION, TOKEN_MAC_BYTES, contextBytesMax, decodeContext, encodeContext,
 } from './context-token.js';
 export { VERSIONED_FORMAT_VERSION, decodeVersioned, encodeVersioned } from './codec.js';

@@ -47,12 +47,19 @@ describe('a cluster of real processes', () => {
       const seen = await a.getVersions('cart:7');
       expect(seen?.siblings.map((s) => s.value.toString())).toEqual(['apples']);
       // Two writers that read the same version write concurrently: both values survive as siblings.
-      await a.set('cart:7', 'apples,pears', { context: seen?.context ?? '' });
-      await redis.call('RC.SETV', 'cart:7', 'apples,plums', seen?.context ?? '');
+      // The proxy signs with the same cluster token, so the library's token works there.
+      await redis.call('RC.SETV', 'cart:7', 'apples,plums', seen?.context ?? '', 'W', '3');
+      const mine = await a.set('cart:7', 'apples,pears', { context: seen?.context ?? '', w: 3 });
       const both = await a.getVersions('cart:7', { r: 3 });
       expect(both?.siblings.map((s) => s.value.toString()).sort()).toEqual(['apples,pears', 'apples,plums']);
+      // The token of a write never covers the plums this writer did not read: writing with it keeps
+      // them (and, as one coordinator wrote both, keeps the pears too, for the client to merge).
+      await a.set('cart:7', 'apples,kiwis', { context: mine, w: 3 });
+      const after = await a.getVersions('cart:7', { r: 3 });
+      expect(after?.siblings.map((s) => s.value.toString())).toContain('apples,plums');
+      expect(after?.siblings.map((s) => s.value.toString())).toContain('apples,kiwis');
       // Writing back with the merged context resolves them.
-      await a.set('cart:7', 'apples,pears,plums', { context: both?.context ?? '', w: 3 });
+      await a.set('cart:7', 'apples,pears,plums', { context: after?.context ?? '', w: 3 });
       expect((await a.getVersions('cart:7', { r: 3 }))?.siblings.map((s) => s.value.toString())).toEqual(['apples,pears,plums']);
       await a.delete('cart:7');
       expect(await a.get('cart:7')).toBeNull();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { byteMutation, mutate } from '../support/byte-mutation.js';
 import {
-  VERSION_DEFAULTS, compareActors, contextFromBase64Url, contextToBase64Url, decodeContext, encodeContext,
+  ContextTokens, TOKEN_MAC_BYTES, VERSION_DEFAULTS, compareActors, decodeContext, encodeContext,
 } from '../../src/version/index.js';
 import type { VersionLimits, VersionVector } from '../../src/version/index.js';
 import { RingcacheError, isRingcacheError } from '../../src/runtime/index.js';
@@ -33,16 +33,71 @@ const vectorArbitrary: fc.Arbitrary<VersionVector> = fc
   })
   .map((entries) => entries.sort((a, b) => compareActors(a.actor, b.actor)));
 
+const tokens = new ContextTokens('');
+
 describe('context tokens', () => {
-  it('round-trip any vector, the empty one included, in bytes and in base64url', () => {
-    expect(contextToBase64Url([])).toBe('AQA');
-    expect(contextFromBase64Url('AQA')).toEqual([]);
+  it('round-trip any vector, the empty one included, in bytes and as signed base64url tokens', () => {
+    expect([...encodeContext([])]).toEqual([1, 0]);
+    expect(tokens.decode(tokens.encode([]))).toEqual([]);
     fc.assert(fc.property(vectorArbitrary, (vector) => {
       expect(decodeContext(encodeContext(vector))).toEqual(vector);
-      const token = contextToBase64Url(vector);
+      const token = tokens.encode(vector);
       expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
-      expect(contextFromBase64Url(token)).toEqual(vector);
+      expect(tokens.decode(token)).toEqual(vector);
     }), { numRuns: 300 });
+  });
+
+  it('accept only tokens signed with the same cluster token', () => {
+    const vector = [{ actor: 'n1.k3f9', counter: 7 }];
+    const ours = new ContextTokens('s3cret-a');
+    const theirs = new ContextTokens('s3cret-b');
+    expect(new ContextTokens('s3cret-a').decode(ours.encode(vector))).toEqual(vector);
+    expect(badContext(() => theirs.decode(ours.encode(vector)))).toMatch(/signature does not match/);
+    expect(badContext(() => tokens.decode(ours.encode(vector)))).toMatch(/signature does not match/);
+  });
+
+  it('refuse a forged counter: re-signing needs the key, and any changed byte breaks the signature', () => {
+    const genuine = Buffer.from(tokens.encode([{ actor: 'n2.a0', counter: 12 }]), 'base64url');
+    // The attack the signature stops: raise n2.a0's counter so the context covers writes n2 has not made.
+    const forged = Buffer.from(genuine);
+    forged[1 + 1 + 1 + 5] = 0x7f;
+    expect(badContext(() => tokens.decode(forged.toString('base64url')))).toMatch(/signature does not match/);
+    for (let i = 0; i < genuine.length; i++) {
+      for (const bit of [0x01, 0x80]) {
+        const flipped = Buffer.from(genuine);
+        flipped[i] = (flipped[i] as number) ^ bit;
+        expect(badContext(() => tokens.decode(flipped.toString('base64url')))).toMatch(/signature does not match|format version/);
+      }
+    }
+  });
+
+  it('refuse the unsigned tokens of the first release and truncated ones, saying so', () => {
+    expect(badContext(() => tokens.decode('AQA'))).toMatch(/format version 1 is not 2/);
+    expect(badContext(() => tokens.decode(Buffer.from([2, 0]).toString('base64url')))).toMatch(/truncated: 2 bytes/);
+    const whole = Buffer.from(tokens.encode([]), 'base64url');
+    expect(whole.length).toBe(2 + TOKEN_MAC_BYTES);
+    expect(badContext(() => tokens.decode(whole.subarray(0, whole.length - 1).toString('base64url')))).toMatch(/truncated|signature/);
+  });
+
+  it('give the client the context of what it has seen: after a write with a context, only that context and its dot', () => {
+    const stored = {
+      context: [{ actor: 'n1', counter: 4 }, { actor: 'n2', counter: 9 }],
+      siblings: [],
+    };
+    const dot = { actor: 'n1', counter: 4 };
+    // Blind write: it superseded everything the coordinator held, so the client has seen it all.
+    expect(tokens.decode(tokens.forWrite(stored, dot, null))).toEqual(stored.context);
+    // With a context: n2's concurrent sibling was not seen, so the next write must not cover it.
+    expect(tokens.decode(tokens.forWrite(stored, dot, [{ actor: 'n1', counter: 2 }]))).toEqual([{ actor: 'n1', counter: 4 }]);
+    // Two writers through n1: (n1, 3) is a sibling this client never read, and "context + (n1, 4)"
+    // as a vector would cover it; the token stays the client's context.
+    const sibling = (counter: number) => ({ dot: { actor: 'n1', counter }, value: Uint8Array.of(counter), timestampMs: 1, expiresAtMs: null });
+    const withConcurrent = { context: [{ actor: 'n1', counter: 4 }], siblings: [sibling(3), sibling(4)] };
+    expect(tokens.decode(tokens.forWrite(withConcurrent, dot, [{ actor: 'n1', counter: 2 }]))).toEqual([{ actor: 'n1', counter: 2 }]);
+    // Once the client has read (n1, 3) too, its context covers it and the token takes the new dot.
+    expect(tokens.decode(tokens.forWrite(withConcurrent, dot, [{ actor: 'n1', counter: 3 }]))).toEqual([{ actor: 'n1', counter: 4 }]);
+    expect(tokens.decode(tokens.forRead(null))).toEqual([]);
+    expect(tokens.decode(tokens.forRead(stored))).toEqual(stored.context);
   });
 
   it('are compact: a three-server context is a short header', () => {
@@ -83,13 +138,13 @@ describe('context tokens', () => {
   });
 
   it('reject text that is not the canonical base64url of a token', () => {
-    expect(badContext(() => contextFromBase64Url(''))).toMatch(/truncated/);
-    expect(badContext(() => contextFromBase64Url('AQA='))).toMatch(/not base64url/);
-    expect(badContext(() => contextFromBase64Url('A+A'))).toMatch(/not base64url/);
-    expect(badContext(() => contextFromBase64Url('AQA A'))).toMatch(/not base64url/);
-    expect(badContext(() => contextFromBase64Url('AQAAA'))).toMatch(/not base64url/);
-    expect(badContext(() => contextFromBase64Url('AQB'))).toMatch(/not canonical/);
-    expect(badContext(() => contextFromBase64Url('A'.repeat(100), { ...VERSION_DEFAULTS, contextEntriesMax: 1, actorBytesMax: 8 })))
+    expect(badContext(() => tokens.decode(''))).toMatch(/truncated/);
+    expect(badContext(() => tokens.decode('AQA='))).toMatch(/not base64url/);
+    expect(badContext(() => tokens.decode('A+A'))).toMatch(/not base64url/);
+    expect(badContext(() => tokens.decode('AQA A'))).toMatch(/not base64url/);
+    expect(badContext(() => tokens.decode('AQAAA'))).toMatch(/not base64url/);
+    expect(badContext(() => tokens.decode('AQB'))).toMatch(/not canonical/);
+    expect(badContext(() => new ContextTokens('', { ...VERSION_DEFAULTS, contextEntriesMax: 1, actorBytesMax: 8 }).decode('A'.repeat(100))))
       .toMatch(/100 characters, more than/);
   });
 
@@ -105,7 +160,7 @@ describe('context tokens', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 8 }), (tail) => decodesCanonically(bytes(1, 1, 2, 'n1', ...tail))), { numRuns: 300 });
     fc.assert(fc.property(fc.string({ maxLength: 40 }), (text) => {
       try {
-        contextFromBase64Url(text);
+        tokens.decode(text);
       } catch (error) {
         if (!(error instanceof RingcacheError) || error.code !== 'RC_ERR_BAD_CONTEXT') throw error;
       }

@@ -1,7 +1,10 @@
 import { Registry } from 'prom-client';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ProxyRespHandler } from '../../src/proxy/index.js';
-import { contextFromBase64Url } from '../../src/version/index.js';
+import { ContextTokens } from '../../src/version/index.js';
+
+/** The proxies under test run with no cluster.token. */
+const tokens = new ContextTokens('');
 import { InProcessCluster } from '../helpers/in-process-cluster.js';
 import { FakeConnection, RespDriver } from '../helpers/resp-driver.js';
 import type { Plain } from '../helpers/resp-driver.js';
@@ -324,7 +327,7 @@ describe('ringcache commands', () => {
     expect(siblings0.map((sibling) => sibling[0])).toEqual(['base']);
     const tokenA = await redis.call('RC.SETV', 'cart', 'milk', context0) as string;
     const tokenB = await redis.call('rc.setv', 'cart', 'eggs', context0) as string;
-    expect(contextFromBase64Url(tokenA).length).toBeGreaterThan(0);
+    expect(tokens.decode(tokenA).length).toBeGreaterThan(0);
     expect(tokenB).not.toBe(tokenA);
     const [merged, siblings] = await redis.call('RC.GETV', 'cart', 'R', '3') as [string, Plain[][]];
     expect(siblings.map((sibling) => sibling[0]).sort()).toEqual(['eggs', 'milk']);
@@ -344,7 +347,7 @@ describe('ringcache commands', () => {
 
   it('RC.GETV of an absent key gives the empty context; RC.SETV takes "" or "-" for none, W and EX/PX', async () => {
     const [token, siblings] = await redis.call('RC.GETV', 'new') as [string, Plain[]];
-    expect(contextFromBase64Url(token)).toEqual([]);
+    expect(tokens.decode(token)).toEqual([]);
     expect(siblings).toEqual([]);
     expect(typeof await redis.call('RC.SETV', 'new', 'v1', '')).toBe('string');
     expect(typeof await redis.call('RC.SETV', 'new', 'v2', '-', 'W', '3', 'EX', '100')).toBe('string');
@@ -358,6 +361,9 @@ describe('ringcache commands', () => {
   it('refuses bad contexts, bad R/W and bad options with coded errors', async () => {
     expect(await redis.text('RC.SETV', 'k', 'v', 'not a token')).toMatch(/^-ERR context token/);
     expect(await redis.text('RC.SETV', 'k', 'v', 'AQ')).toMatch(/^-ERR context token/);
+    // Signed with another cluster.token: a forged or foreign context never reaches a replica.
+    const foreign = new ContextTokens('another cluster').encode([{ actor: 'n1.x', counter: 1_000_000_000 }]);
+    expect(await redis.text('RC.SETV', 'k', 'v', foreign)).toMatch(/^-ERR context token: signature does not match/);
     expect(await redis.text('RC.GETV', 'k', 'R', '0')).toBe('-ERR per-request r=0 is outside 1..N=3 (N is cluster.replicaCount)\r\n');
     expect(await redis.text('RC.GETV', 'k', 'R', '4')).toBe('-ERR per-request r=4 is outside 1..N=3 (N is cluster.replicaCount)\r\n');
     expect(await redis.text('RC.SETV', 'k', 'v', '', 'W', '9')).toBe('-ERR per-request w=9 is outside 1..N=3 (N is cluster.replicaCount)\r\n');
