@@ -15,12 +15,14 @@
  *   or draining servers) with the servers furthest below target: a join or drain moves about the
  *   minimum, like Dynamo's strategy 3 where a joining node steals whole partitions.
  *
- *   then evening (evening.ts) to the capacity-weighted, zone-feasible targets (shares.ts).
+ *   then evening (evening.ts) to the capacity-weighted, zone-feasible targets (shares.ts), and
+ *   last the order within rows (leaders.ts): the first replica coordinates writes.
  */
 import { checkVnodeCount, serverTokens } from '../src/ring/index.js';
 import type { ServerInfo, Table } from '../src/ring/index.js';
 import { RingcacheError, assert } from '../src/runtime/index.js';
 import { evenCounts } from './evening.js';
+import { balanceLeaders } from './leaders.js';
 import { compareIds, targetCounts } from './shares.js';
 import { HOLE, WorkingTable } from './working-table.js';
 
@@ -72,7 +74,7 @@ export function placeTable(input: PlacementInput): Table {
     assert(Math.abs(work.excess(server)) <= 1, `placement left ${work.serverIds[server] ?? ''} off target`);
   }
   const sorted = [...servers].sort((a, b) => compareIds(a.id, b.id));
-  return { epoch, vnodeCount, replicaCount, servers: sorted, rows: work.toRows() };
+  return { epoch, vnodeCount, replicaCount, servers: sorted, rows: balanceLeaders(work.toRows(), replicaCount) };
 }
 
 /** (vnode, server) assignments present in `after` but not in `before`: replicas to copy. */

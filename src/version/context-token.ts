@@ -41,9 +41,9 @@ export const CONTEXT_FORMAT_VERSION = 1;
 export const TOKEN_FORMAT_VERSION = 2;
 /** Bytes of the truncated HMAC-SHA256 (128 bits, as NIST SP 800-107 allows for a MAC). */
 export const TOKEN_MAC_BYTES = 16;
-/** Domain separation: the cluster token also authenticates internode and admin requests. */
 /** Entries of ContextTokens' memo of issued tokens (about 100 bytes each); cleared when full. */
 const ISSUED_MEMO_MAX = 4096;
+/** Domain separation: the cluster token also authenticates internode and admin requests. */
 const TOKEN_KEY_LABEL = 'ringcache context token v2\0';
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;

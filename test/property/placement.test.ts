@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { movedReplicas, placeTable, replicaCounts, targetCounts } from '../../shard-master/placement.js';
+import { balanceLeaders } from '../../shard-master/leaders.js';
 import { validateTable } from '../../src/ring/index.js';
 import type { ServerInfo, Table } from '../../src/ring/index.js';
 import { expectError } from '../support/expect-error.js';
@@ -79,6 +80,14 @@ function expectPlaced(table: Table, cluster: Cluster): void {
     const target = targets.get(info.id) ?? 0;
     if (info.state === 'draining') expect(counts.get(info.id)).toBe(0);
     expect(Math.abs((counts.get(info.id) ?? 0) - target)).toBeLessThanOrEqual(1);
+  }
+  // The first replica coordinates writes: each server leads its replicas' share of rows.
+  const leads = new Map<string, number>();
+  for (const row of table.rows) leads.set(row.replicas[0] ?? '', (leads.get(row.replicas[0] ?? '') ?? 0) + 1);
+  for (const [id, held] of counts) {
+    const led = leads.get(id) ?? 0;
+    expect(led).toBeGreaterThanOrEqual(Math.floor(held / cluster.replicaCount));
+    expect(led).toBeLessThanOrEqual(Math.ceil(held / cluster.replicaCount));
   }
 }
 
@@ -246,6 +255,20 @@ describe('placeTable (examples)', () => {
     expect(movedReplicas(table, again)).toBe(0);
     const swapped = { ...table, rows: table.rows.map((row, vnode) => (vnode === 0 ? { replicas: [...row.replicas].reverse() } : row)) };
     expect(movedReplicas(table, swapped)).toBe(0);
+  });
+
+  it('balances leaders by reordering rows only: the servers of each row and its pending move stay', () => {
+    const pending = { from: 'n2', to: 'n4' };
+    const rows = [
+      { replicas: ['n1', 'n2'], pending }, { replicas: ['n1', 'n2'] }, { replicas: ['n1', 'n3'] }, { replicas: ['n1', 'n3'] },
+    ];
+    const balanced = balanceLeaders(rows, 2);
+    const leads = (id: string): number => balanced.filter((row) => row.replicas[0] === id).length;
+    expect([leads('n1'), leads('n2'), leads('n3')]).toEqual([2, 1, 1]);
+    balanced.forEach((row, vnode) => { expect([...row.replicas].sort()).toEqual([...(rows[vnode]?.replicas ?? [])].sort()); });
+    expect(balanced[0]?.pending).toEqual(pending);
+    expect(balanceLeaders(balanced, 2)).toEqual(balanced);
+    expect(balanceLeaders(rows.slice(1, 2), 1)).toEqual(rows.slice(1, 2));
   });
 
   it('places V=1024, N=3 on 64 servers in well under a second', () => {
