@@ -19,11 +19,16 @@ export function clusterSummary(table: Table): ClusterSummary {
   const total = table.vnodeCount * table.replicaCount;
   const held = replicaCounts(table);
   const targets = targetCounts(table.servers, table.vnodeCount, table.replicaCount);
+  const leads = new Map<ServerId, number>();
+  for (const row of table.rows) {
+    const first = row.replicas[0];
+    if (first !== undefined) leads.set(first, (leads.get(first) ?? 0) + 1);
+  }
   const servers = [...table.servers]
     .sort((a, b) => compareIds(a.id, b.id))
     .map((server): ServerSummary => {
       const replicas = held.get(server.id) ?? 0;
-      return { ...server, replicas, target: targets.get(server.id) ?? 0, share: replicas / total };
+      return { ...server, replicas, target: targets.get(server.id) ?? 0, share: replicas / total, leads: leads.get(server.id) ?? 0 };
     });
   let fullest = 0;
   for (const server of servers) {

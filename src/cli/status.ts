@@ -80,10 +80,11 @@ export function renderStatus(summary: ClusterSummary, health: readonly Health[])
     health[index] ?? '?',
     `${text(server.replicas)}/${text(server.target)}`,
     percent(server.share),
+    text(server.leads),
     `${text(server.host)}:${text(server.port)}`,
     `:${text(server.httpPort)}`,
   ]);
-  const table = formatTable(['SERVER', 'ZONE', 'CAP', 'STATE', 'HEALTH', 'REPLICAS/TARGET', 'SHARE', 'INTERNODE', 'HTTP'], rows);
+  const table = formatTable(['SERVER', 'ZONE', 'CAP', 'STATE', 'HEALTH', 'REPLICAS/TARGET', 'SHARE', 'LEADS', 'INTERNODE', 'HTTP'], rows);
   return [header, '', ...table];
 }
 

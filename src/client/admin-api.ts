@@ -12,6 +12,8 @@ export interface ServerSummary extends ServerInfo {
   readonly target: number;
   /** Fraction of all V*N replicas it holds, in [0, 1]. */
   readonly share: number;
+  /** Rows whose first replica it is: it coordinates their writes (about replicas / N). */
+  readonly leads: number;
 }
 
 export interface ZoneSummary {

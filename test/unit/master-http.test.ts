@@ -142,6 +142,10 @@ describe('shard-master HTTP: cluster, servers, health, metrics', () => {
     expect(summary.servers[0]).toMatchObject({ host: '127.0.0.1', port: 7101, httpPort: 7201, capacity: 1, state: 'active' });
     expect(summary.servers[0]!.share).toBeCloseTo(512 / 3072);
     expect(summary.servers[4]!.share).toBeCloseTo(1024 / 3072);
+    // Write coordination follows the data: each server leads its replicas / N rows, within 1.
+    const leads = summary.servers.map((server) => server.leads);
+    expect(leads.reduce((sum, count) => sum + count, 0)).toBe(1024);
+    summary.servers.forEach((server) => { expect(Math.abs(server.leads - server.replicas / 3)).toBeLessThan(1); });
     expect(summary.zones).toEqual([
       { zone: 'a', servers: ['n1', 'n2'], replicas: 1024, target: 1024 },
       { zone: 'b', servers: ['n3', 'n4'], replicas: 1024, target: 1024 },
