@@ -6,6 +6,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { rejection } from '../support/expect-error.js';
 import { RingcacheError, SystemClock } from '../../src/runtime/index.js';
 import type { ServerId } from '../../src/ring/index.js';
 import { RespServer } from '../../src/resp/index.js';
@@ -69,16 +70,6 @@ function harness(client: TcpClientKind): () => Promise<TransportHarness> {
 transportContract('TcpTransport (lean client)', harness('lean'));
 transportContract('TcpTransport (ioredis)', harness('ioredis'));
 
-async function failure(promise: Promise<unknown>): Promise<RingcacheError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(RingcacheError);
-    return error as RingcacheError;
-  }
-  return expect.unreachable('the send should have failed');
-}
-
 for (const client of ['lean', 'ioredis'] as const) {
   describe(`TcpTransport (${client}) over TCP only`, () => {
     const cleanups: (() => Promise<void>)[] = [];
@@ -102,10 +93,10 @@ for (const client of ['lean', 'ioredis'] as const) {
       expect((await good.transport.send('n1', ping, 1000)).epoch).toBe(3);
       const wrong = setup('s3cret', 'guess');
       await wrong.servers.listen('n1', pong(3, 'n1'));
-      expect((await failure(wrong.transport.send('n1', ping, 1000))).code).toBe('RC_ERR_UNAUTHORIZED');
+      expect((await rejection(wrong.transport.send('n1', ping, 1000))).code).toBe('RC_ERR_UNAUTHORIZED');
       const none = setup('s3cret', '');
       await none.servers.listen('n1', pong(3, 'n1'));
-      expect((await failure(none.transport.send('n1', ping, 1000))).code).toBe('RC_ERR_UNAUTHORIZED');
+      expect((await rejection(none.transport.send('n1', ping, 1000))).code).toBe('RC_ERR_UNAUTHORIZED');
     });
 
     it('reconnects after the node comes back on the same port', async () => {
@@ -114,7 +105,7 @@ for (const client of ['lean', 'ioredis'] as const) {
       const port = first.port;
       await transport.send('n1', ping, 1000);
       await servers.crash('n1');
-      expect((await failure(transport.send('n1', ping, 1000))).code).toBe('RC_ERR_UNREACHABLE');
+      expect((await rejection(transport.send('n1', ping, 1000))).code).toBe('RC_ERR_UNREACHABLE');
       await servers.listen('n1', pong(2, 'n1'), port);
       let reply: Awaited<ReturnType<TcpTransport['send']>> | undefined;
       for (let attempt = 0; attempt < 100 && reply === undefined; attempt++) {
@@ -142,8 +133,8 @@ for (const client of ['lean', 'ioredis'] as const) {
       const inFlight = transport.send('n1', ping, 5000);
       while (releases.length === 0) await clock.sleep(5);
       await transport.close();
-      expect((await failure(inFlight)).code).toBe('RC_ERR_UNREACHABLE');
-      expect((await failure(transport.send('n1', ping, 1000))).code).toBe('RC_ERR_UNREACHABLE');
+      expect((await rejection(inFlight)).code).toBe('RC_ERR_UNREACHABLE');
+      expect((await rejection(transport.send('n1', ping, 1000))).code).toBe('RC_ERR_UNREACHABLE');
       for (const release of releases) release();
     });
 
@@ -160,9 +151,9 @@ for (const client of ['lean', 'ioredis'] as const) {
       });
       await transport.send('n1', { epoch: 1, body: { kind: 'merge', key: Buffer.from('k'), vnode: 0, versioned: { context: [], siblings: [] } } }, 50).catch(() => undefined);
       const hanging = [transport.send('n1', ping, 50), transport.send('n1', ping, 5000)].map((send) => send.catch((error: unknown) => error));
-      expect((await failure(transport.send('n1', ping, 1000))).code).toBe('RC_ERR_OVERLOADED');
+      expect((await rejection(transport.send('n1', ping, 1000))).code).toBe('RC_ERR_OVERLOADED');
       expect(((await hanging[0]) as RingcacheError).code).toBe('RC_ERR_TIMEOUT');
-      expect((await failure(transport.send('n1', ping, 1000))).code).toBe('RC_ERR_OVERLOADED');
+      expect((await rejection(transport.send('n1', ping, 1000))).code).toBe('RC_ERR_OVERLOADED');
       stalled = false;
       for (const release of releases.splice(0)) release();
       await hanging[1];
@@ -178,8 +169,8 @@ for (const client of ['lean', 'ioredis'] as const) {
         clock, options: { client },
       });
       cleanups.push(() => transport.close());
-      expect((await failure(transport.send('bad', ping, 1000))).code).toBe('RC_ERR_PROTOCOL');
-      expect((await failure(transport.send('closed-port', ping, 1000))).code).toBe('RC_ERR_UNREACHABLE');
+      expect((await rejection(transport.send('bad', ping, 1000))).code).toBe('RC_ERR_PROTOCOL');
+      expect((await rejection(transport.send('closed-port', ping, 1000))).code).toBe('RC_ERR_UNREACHABLE');
     });
   });
 }

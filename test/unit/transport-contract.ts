@@ -6,6 +6,7 @@
  *   transportContract('SimNetwork', async () => ({ transport, listen, crash, teardown }));
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rejection } from '../support/expect-error.js';
 import { RingcacheError, isRingcacheError } from '../../src/runtime/index.js';
 import type { ServerId } from '../../src/ring/index.js';
 import type { Envelope, InternodeHandler, InternodeReply, InternodeRequest, Transport } from '../../src/transport/index.js';
@@ -89,16 +90,6 @@ class EchoNode implements InternodeHandler {
   }
 }
 
-async function failure(promise: Promise<unknown>): Promise<RingcacheError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(RingcacheError);
-    return error as RingcacheError;
-  }
-  return expect.unreachable('the send should have failed');
-}
-
 const put = (key: Uint8Array, value: Uint8Array | null, extra: Partial<{ context: VersionVector | null; expiresAtMs: number | null; requestId: string }> = {}): InternodeRequest => ({
   kind: 'coord-put', requestId: extra.requestId ?? `c.1.${Buffer.from(key).toString('hex').slice(0, 16)}`, key, vnode: 5, value,
   context: extra.context ?? null, expiresAtMs: extra.expiresAtMs ?? null,
@@ -163,11 +154,11 @@ export function transportContract(name: string, setup: () => Promise<TransportHa
       await harness.listen('n1', { handle: () => { throw new RingcacheError('RC_ERR_STORAGE_FULL', 'storage full: 10 of 10 bytes used'); } });
       await harness.listen('n2', { handle: () => Promise.reject(new RingcacheError('RC_ERR_STALE_TABLE', 'epoch 3 is behind 5')) });
       await harness.listen('n3', { handle: () => { throw new TypeError('a bug'); } });
-      const full = await failure(transport.send('n1', { epoch: 1, body: { kind: 'ping' } }, TIMEOUT_MS));
+      const full = await rejection(transport.send('n1', { epoch: 1, body: { kind: 'ping' } }, TIMEOUT_MS));
       expect([full.code, full.message]).toEqual(['RC_ERR_STORAGE_FULL', 'storage full: 10 of 10 bytes used']);
-      const stale = await failure(transport.send('n2', { epoch: 1, body: { kind: 'read', key: ALL_BYTES, vnode: 2 } }, TIMEOUT_MS));
+      const stale = await rejection(transport.send('n2', { epoch: 1, body: { kind: 'read', key: ALL_BYTES, vnode: 2 } }, TIMEOUT_MS));
       expect([stale.code, stale.message]).toEqual(['RC_ERR_STALE_TABLE', 'epoch 3 is behind 5']);
-      expect((await failure(transport.send('n3', { epoch: 1, body: { kind: 'ping' } }, TIMEOUT_MS))).code).toBe('RC_ERR_INTERNAL');
+      expect((await rejection(transport.send('n3', { epoch: 1, body: { kind: 'ping' } }, TIMEOUT_MS))).code).toBe('RC_ERR_INTERNAL');
       // The connection is still good after errors.
       await harness.listen('n4', new EchoNode('n4', 1));
       expect((await transport.send('n4', { epoch: 1, body: { kind: 'ping' } }, TIMEOUT_MS)).body).toEqual({ kind: 'pong', serverId: 'n4' });
@@ -179,7 +170,7 @@ export function transportContract(name: string, setup: () => Promise<TransportHa
       await harness.crash('n1');
       for (const server of ['n1', 'n1', 'never-listened']) {
         const started = performance.now();
-        const error = await failure(transport.send(server, { epoch: 1, body: { kind: 'ping' } }, TIMEOUT_MS));
+        const error = await rejection(transport.send(server, { epoch: 1, body: { kind: 'ping' } }, TIMEOUT_MS));
         expect(error.code).toBe('RC_ERR_UNREACHABLE');
         expect(performance.now() - started).toBeLessThan(TIMEOUT_MS / 4);
       }
@@ -192,7 +183,7 @@ export function transportContract(name: string, setup: () => Promise<TransportHa
         }),
       });
       const started = performance.now();
-      const error = await failure(transport.send('n1', { epoch: 1, body: { kind: 'ping' } }, HANG_TIMEOUT_MS));
+      const error = await rejection(transport.send('n1', { epoch: 1, body: { kind: 'ping' } }, HANG_TIMEOUT_MS));
       const elapsedMs = performance.now() - started;
       expect(error.code).toBe('RC_ERR_TIMEOUT');
       expect(elapsedMs).toBeGreaterThanOrEqual(HANG_TIMEOUT_MS - 5);
