@@ -9,7 +9,17 @@ import { portIsFree } from '../../src/cli/http-probe.js';
  * ephemeral range, which the kernel never hands out on its own, and probes each before use.
  */
 const BLOCK = 400;
-const FIRST = 20_000;
+/**
+ * Where this run's blocks start. RINGCACHE_TEST_PORT_BASE moves them, so two checkouts can run
+ * their suites side by side on one machine without probing each other's ports.
+ */
+const FIRST = portBase(process.env.RINGCACHE_TEST_PORT_BASE);
+
+function portBase(text: string | undefined): number {
+  const base = Number(text ?? '20000');
+  if (!Number.isInteger(base) || base < 1024 || base > 30_000) throw new Error(`RINGCACHE_TEST_PORT_BASE must be an integer in 1024..30000, got '${String(text)}'`);
+  return base;
+}
 
 function ephemeralLow(): number {
   try {
