@@ -19,8 +19,11 @@ export interface ConfigSources {
 
 type Raw = Record<string, unknown>;
 const ENV_PREFIX = 'RINGCACHE_';
-/** Environment variables of ours that are not config keys. */
-const ENV_NOT_KEYS = new Set(['RINGCACHE_CONFIG', 'RINGCACHE_LOG_LEVEL']);
+/**
+ * Environment variables of ours that are not config keys: the config file's name, and the test
+ * suite's port base (test/support/ports.ts), which processes started by tests inherit.
+ */
+const ENV_NOT_KEYS = new Set(['RINGCACHE_CONFIG', 'RINGCACHE_LOG_LEVEL', 'RINGCACHE_TEST_PORT_BASE']);
 
 function fail(message: string): never {
   throw new RingcacheError('RC_ERR_CONFIG', `config: ${message}`);
