@@ -41,8 +41,8 @@ export interface ChildOptions {
 /** After SIGKILL, how much longer than the stop deadline we wait for the exit to be reported. */
 const KILL_GRACE_MS = 1000;
 
-/** Lines kept for `recentLines`: enough for an error and its cause, not a log. */
-const RECENT_LINES_MAX = 3;
+/** Lines kept for `recentLines`: enough for an error, its cause and a hint, not a log. */
+const RECENT_LINES_MAX = 5;
 
 export class ChildHandle {
   readonly name: string;

@@ -3,27 +3,35 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RingcacheConfig } from '../config/index.js';
 import type { Clock } from '../runtime/index.js';
-import { ChildHandle, describeExit } from './child.js';
+import { ChildHandle } from './child.js';
 import type { ChildExit } from './child.js';
 import { boundPorts, configAsJson, planCluster } from './cluster-plan.js';
 import type { ClusterPlan, MemberPlan } from './cluster-plan.js';
 import { CommandFailure } from './command.js';
 import { cliLauncherPath } from './config-source.js';
-import { portIsFree, waitForHealth } from './http-probe.js';
+import { Member } from './member.js';
+import type { MemberEvent, MemberState } from './member.js';
+import { checkPortsFree } from './port-check.js';
+import type { RestartPolicy } from './restart-policy.js';
 
 /**
  * A whole local cluster as child processes of this one (`ringcache start`, and the benchmark's
  * ringcache targets): master first, then every node, then the proxy, each awaited on its HTTP
  * /health; stopped in the reverse order. The config must have its ports resolved (no 0s:
  * cluster-plan.ts resolveClusterConfig); children read it from a file written here, so they see
- * exactly what this process validated.
+ * exactly what this process validated. Once started, a child that dies is restarted per
+ * `restart` (member.ts, restart-policy.ts), or left down when there is no policy.
  */
 export interface LocalClusterOptions {
   readonly config: RingcacheConfig;
   readonly clock: Clock;
   readonly onLine: (name: string, stream: 'stdout' | 'stderr', line: string) => void;
-  /** Called once for the first child that exits while the cluster is not stopping. */
-  readonly onUnexpectedExit: (name: string, exit: ChildExit) => void;
+  /** Called for each child that exits on its own once the cluster has started (not while stopping). */
+  readonly onUnexpectedExit?: (name: string, exit: ChildExit) => void;
+  /** Every member coming up (at start and after a restart) and every death after the start. */
+  readonly onEvent?: (event: MemberEvent) => void;
+  /** Restart children that die; undefined (the benchmark) leaves them down. */
+  readonly restart?: RestartPolicy;
   readonly startupTimeoutMs: number;
   /** Per child: SIGTERM, then SIGKILL after this long. */
   readonly stopTimeoutMs: number;
@@ -35,14 +43,17 @@ export interface LocalClusterOptions {
   readonly cwd?: string;
 }
 
+export interface MemberStatus {
+  readonly name: string;
+  readonly state: MemberState;
+  readonly pid: number | undefined;
+}
+
 export class LocalCluster {
   readonly plan: ClusterPlan;
-  private readonly children: ChildHandle[] = [];
+  /** In start order. */
+  private readonly members: Member[] = [];
   private stopping: Promise<void> | null = null;
-  private unexpectedReported = false;
-  private started = false;
-  /** Why the first child that died on its own did, while not stopping. */
-  private death: string | undefined;
   /** Holds the config file the children read; made by start(), removed by stop(). */
   private runFolder: string | undefined;
 
@@ -50,17 +61,22 @@ export class LocalCluster {
     this.plan = planCluster(options.config);
   }
 
-  /** PIDs of the children, by member name (for CPU accounting and `ps`). */
+  /** PIDs of the running children, by member name (for CPU accounting and `ps`). */
   pids(): Map<string, number> {
     const pids = new Map<string, number>();
-    for (const child of this.children) if (child.pid !== undefined) pids.set(child.name, child.pid);
+    for (const member of this.members) if (member.pid !== undefined) pids.set(member.name, member.pid);
     return pids;
+  }
+
+  /** Each member's state and PID, in start order. */
+  status(): MemberStatus[] {
+    return this.members.map((member) => ({ name: member.name, state: member.state, pid: member.pid }));
   }
 
   /** Starts every member in order; on any failure stops those started and throws CommandFailure. */
   async start(): Promise<void> {
     try {
-      await this.checkPortsFree();
+      await checkPortsFree(boundPorts(this.plan));
       this.prepareStateFolders();
       this.runFolder = mkdtempSync(join(tmpdir(), 'ringcache-cluster-'));
       const configFile = join(this.runFolder, 'config.json');
@@ -68,14 +84,14 @@ export class LocalCluster {
       await this.startStage([this.plan.master], configFile);
       await this.startStage(this.plan.nodes, configFile);
       await this.startStage([this.plan.proxy], configFile);
-      this.started = true;
+      for (const member of this.members) member.supervise();
     } catch (error) {
       await this.stop();
       throw error;
     }
   }
 
-  /** Stops children in reverse start order; idempotent. */
+  /** Stops children in reverse start order, with no restart once it has begun; idempotent. */
   stop(): Promise<void> {
     this.stopping ??= this.stopChildren();
     return this.stopping;
@@ -83,25 +99,18 @@ export class LocalCluster {
 
   /** SIGKILL to every child still running (a second Ctrl-C: the user will not wait). */
   kill(): void {
-    for (const child of this.children) child.signal('SIGKILL');
+    for (const member of this.members) {
+      member.halt();
+      member.kill();
+    }
   }
 
   private async stopChildren(): Promise<void> {
-    for (const child of [...this.children].reverse()) {
-      await child.stop(this.options.clock, this.options.stopTimeoutMs);
-    }
+    // First no restarts anywhere, then the stops one by one: a member stopped late must not
+    // restart one stopped early.
+    for (const member of this.members) member.halt();
+    for (const member of [...this.members].reverse()) await member.stop();
     if (this.runFolder !== undefined) rmSync(this.runFolder, { recursive: true, force: true });
-  }
-
-  private async checkPortsFree(): Promise<void> {
-    for (const entry of boundPorts(this.plan)) {
-      if (!(await portIsFree(entry.host, entry.port))) {
-        throw new CommandFailure(
-          `port ${entry.port} (${entry.key}) on ${entry.host} is in use: is another ringcache still running? ` +
-          `Stop it, or choose other ports in the config file.`,
-        );
-      }
-    }
   }
 
   /** The state files' folders (var/ by default) must exist before the master and proxy write. */
@@ -111,20 +120,35 @@ export class LocalCluster {
     }
   }
 
-  private async startStage(members: readonly MemberPlan[], configFile: string): Promise<void> {
-    const started = members.map((member) => this.spawn(member, configFile));
-    const failures = await Promise.all(started.map(async (child, index) => {
-      const member = members[index];
-      if (member === undefined) return undefined;
-      const why = await waitForHealth(member.healthUrl, {
-        clock: this.options.clock,
-        deadlineMs: this.options.startupTimeoutMs,
-        abandon: () => (child.exit === null ? this.death : `exited during start-up (${describeExit(child.exit)})${lastWords(child)}`),
-      });
+  private async startStage(plans: readonly MemberPlan[], configFile: string): Promise<void> {
+    if (this.stopping !== null) throw new CommandFailure('RC_ERR_START_FAILED', 'cluster did not start: stopped while starting');
+    const started = plans.map((plan) => this.member(plan, configFile));
+    // A member that died earlier (the master, while the nodes start) fails the stage at once.
+    const earlierDeath = (): string | undefined => this.members.map((member) => member.death()).find((why) => why !== undefined);
+    const failures = await Promise.all(started.map(async (member) => {
+      const why = await member.startFirst(earlierDeath);
       return why === undefined ? undefined : `${member.name}: ${why}`;
     }));
     const failed = failures.filter((why): why is string => why !== undefined);
-    if (failed.length > 0) throw new CommandFailure(`cluster did not start: ${failed.join('; ')}`);
+    if (failed.length > 0) throw new CommandFailure('RC_ERR_START_FAILED', `cluster did not start: ${failed.join('; ')}`);
+  }
+
+  private member(plan: MemberPlan, configFile: string): Member {
+    const { onEvent, onUnexpectedExit } = this.options;
+    const member = new Member({
+      plan,
+      clock: this.options.clock,
+      spawn: () => this.spawn(plan, configFile),
+      startupTimeoutMs: this.options.startupTimeoutMs,
+      stopTimeoutMs: this.options.stopTimeoutMs,
+      policy: this.options.restart,
+      onEvent: (event) => {
+        onEvent?.(event);
+        if (event.kind === 'exited') onUnexpectedExit?.(event.member.name, event.exit);
+      },
+    });
+    this.members.push(member);
+    return member;
   }
 
   private spawn(member: MemberPlan, configFile: string): ChildHandle {
@@ -134,7 +158,7 @@ export class LocalCluster {
     };
     const prefix = this.options.commandPrefix ?? [];
     const [file, ...args] = prefix.length > 0 ? [...prefix, command.file, ...command.args] : [command.file, ...command.args];
-    const child = new ChildHandle({
+    return new ChildHandle({
       name: member.name,
       file: file ?? command.file,
       args,
@@ -144,34 +168,18 @@ export class LocalCluster {
       ipc: true,
       detached: true,
     });
-    this.children.push(child);
-    void child.exited.then((exit) => {
-      if (this.stopping !== null) return;
-      this.death ??= `${member.name} exited (${describeExit(exit)})`;
-      // During start-up the failure surfaces from start() instead.
-      if (!this.started || this.unexpectedReported) return;
-      this.unexpectedReported = true;
-      this.options.onUnexpectedExit(member.name, exit);
-    });
-    return child;
   }
 }
 
-/** `: <its last output line>` when it printed anything, to say why it died. */
-function lastWords(child: ChildHandle): string {
-  const line = child.recentLines.at(-1);
-  return line === undefined ? '' : `: ${line.length > 300 ? `${line.slice(0, 300)}...` : line}`;
-}
 
 /**
  * The children's environment: ours without RINGCACHE_* config variables, which the written
  * config already holds (applied again they could undo the ports resolved here).
- * RINGCACHE_LOG_LEVEL passes through.
  */
 export function childEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (name.startsWith('RINGCACHE_') && name !== 'RINGCACHE_LOG_LEVEL') continue;
+    if (name.startsWith('RINGCACHE_')) continue;
     out[name] = value;
   }
   return out;

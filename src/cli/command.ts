@@ -1,11 +1,13 @@
 import type { RingcacheConfig } from '../config/index.js';
-import type { Clock } from '../runtime/index.js';
+import type { Clock, ErrorCode } from '../runtime/index.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
 
 /** Where a command writes; tests pass recording sinks. Each call is one line. */
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
+  /** stderr is a terminal: log lines may be rendered for a person, in colour. */
+  readonly errIsTerminal?: boolean;
 }
 
 /** What a command runs with: its parsed arguments and the loaded, validated config. */
@@ -36,13 +38,13 @@ export interface CommandSpec {
 }
 
 /**
- * An operating failure of a command (master unreachable, a child died): printed as one line
- * without a stack, exit code 1 unless said otherwise.
+ * An operating failure of a command (master unreachable, a child died): printed as its code, one
+ * line without a stack and one line of advice (error-report.ts), exit code 1 unless said otherwise.
  */
 export class CommandFailure extends Error {
   override readonly name = 'CommandFailure';
 
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(readonly code: ErrorCode, message: string, readonly advice?: string, readonly exitCode = 1) {
     super(message);
   }
 }

@@ -1,3 +1,4 @@
+import { isRingcacheError } from '../runtime/index.js';
 import { optionFlag, optionInteger, optionNumber, optionText, UsageError } from './args.js';
 import type { ParsedArgs } from './args.js';
 import { CommandFailure, EXIT } from './command.js';
@@ -69,7 +70,8 @@ async function runLoad(context: CommandContext): Promise<number> {
   try {
     await runLoadCommand({ settings, host, port, password: proxy.password, io: context.io });
   } catch (error) {
-    throw new CommandFailure(`${(error as Error).message}; is the proxy running? (npm start)`);
+    const code = isRingcacheError(error) ? error.code : 'RC_ERR_UNREACHABLE';
+    throw new CommandFailure(code, (error as Error).message, 'is the proxy running (npm start)? --host / --port, or the config, must point at it');
   }
   return EXIT.ok;
 }

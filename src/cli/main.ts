@@ -4,12 +4,14 @@ import { isRingcacheError, RingcacheError, SystemClock } from '../runtime/index.
 import type { Clock } from '../runtime/index.js';
 import { parseArgs, UsageError } from './args.js';
 import { benchCommand } from './bench.js';
-import { CommandFailure, EXIT } from './command.js';
+import { EXIT } from './command.js';
 import type { CliIo, CommandSpec } from './command.js';
 import { chooseConfigFile, childConfigArgs, loadCliConfig, packageRoot } from './config-source.js';
+import { reportError } from './error-report.js';
 import { commandHelp, globalHelp } from './help.js';
 import { loadCommand } from './load.js';
-import { loadRole } from './roles.js';
+import { LOG_OPTIONS, logOverrides, withoutLogOptions } from './log-options.js';
+import { runRole } from './role-command.js';
 import type { RoleName } from './roles.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
@@ -25,12 +27,14 @@ function roleCommand(role: RoleName, summary: string, spec: Pick<Partial<Command
   return {
     summary,
     synopsis: spec.synopsis ?? '',
-    options: spec.options ?? [],
+    options: [...(spec.options ?? []), ...LOG_OPTIONS],
     positionalsMax: 0,
-    details: [`Prints {"ready":true,"role":"${role}",...} on stdout once it serves; SIGTERM or Ctrl-C stops it.`],
+    details: [
+      `Prints {"ready":true,"role":"${role}",...} on stdout once it serves; SIGTERM or Ctrl-C stops it.`,
+      'Logs go to stderr: readable on a terminal, pino JSON lines otherwise (log.format, RINGCACHE_LOG_FORMAT).',
+    ],
     run: async (context) => {
-      const module = await loadRole(role);
-      await module.run(context.config, [...context.args.commandArgs]);
+      await runRole(role, context.config, withoutLogOptions(context.args.commandArgs));
       return EXIT.ok;
     },
   };
@@ -59,6 +63,7 @@ export interface MainDeps {
 const consoleIo: CliIo = {
   out: (line) => { process.stdout.write(`${line}\n`); },
   err: (line) => { process.stderr.write(`${line}\n`); },
+  errIsTerminal: process.stderr.isTTY,
 };
 
 /** Runs one command line; resolves to the exit code (bin/ringcache.js exits with it). */
@@ -81,7 +86,8 @@ export async function main(argv: readonly string[], deps: MainDeps = {}): Promis
   }
   const spec = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (spec === undefined) {
-    io.err(`ringcache: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')}); see ringcache --help`);
+    io.err(`ringcache: RC_ERR_USAGE: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    io.err('ringcache: hint: see ringcache --help');
     return EXIT.usage;
   }
   try {
@@ -103,14 +109,15 @@ async function runCommand(name: string, spec: CommandSpec, argv: readonly string
   const env = deps.env ?? process.env;
   const cwd = deps.cwd ?? process.cwd();
   const choice = chooseConfigFile(args.configFile, env, cwd);
-  const config = withConfigFileNamed(choice.path, () => loadCliConfig(choice, args.overrides, env));
+  const overrides = [...args.overrides, ...logOverrides(args)];
+  const config = withConfigFileNamed(choice.path, () => loadCliConfig(choice, overrides, env));
   if (name === 'node') checkNodeId(args.options.get('id'), config.nodes.map((node) => node.id));
   return spec.run({
     name,
     args,
     config,
     configFile: choice.path,
-    configArgs: childConfigArgs(choice.path, args.overrides),
+    configArgs: childConfigArgs(choice.path, overrides),
     io: deps.io,
     env,
     cwd,
@@ -133,23 +140,6 @@ function withConfigFileNamed<T>(path: string, load: () => T): T {
 function checkNodeId(id: string | true | undefined, known: readonly string[]): void {
   if (typeof id !== 'string') throw new UsageError(`node needs --id ID, one of the config's nodes: ${known.join(', ') || '(none configured)'}`);
   if (!known.includes(id)) throw new UsageError(`--id ${id} is not in the config's nodes (${known.join(', ') || 'none configured'})`);
-}
-
-function reportError(name: string, error: unknown, io: CliIo): number {
-  if (error instanceof UsageError) {
-    io.err(`ringcache ${name}: ${error.message}; see ringcache ${name} --help`);
-    return EXIT.usage;
-  }
-  if (isRingcacheError(error, 'RC_ERR_CONFIG')) {
-    io.err(`ringcache ${name}: ${error.message}`);
-    return EXIT.usage;
-  }
-  if (error instanceof CommandFailure || isRingcacheError(error)) {
-    io.err(`ringcache ${name}: ${error.message}`);
-    return error instanceof CommandFailure ? error.exitCode : EXIT.failure;
-  }
-  io.err(`ringcache ${name}: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  return EXIT.failure;
 }
 
 function packageVersion(): string {

@@ -25,7 +25,10 @@ import { CommandFailure } from './command.js';
  *      components in reverse order and then resolves. Rejecting means the role failed to start
  *      or to stop: the CLI prints the message and exits 1 (2 for RC_ERR_CONFIG).
  * `serveUntilStopped()` below does 2 and 3, so a main is: build components, call it.
- * Logs go to stderr or stdout as lines; `ringcache start` prefixes each with the role's name.
+ * Logs go to stderr through processLogger() (process-logger.ts), which takes its level and format
+ * from the config; `ringcache start` reads its children's JSON lines and renders them itself.
+ * Before `run`, the CLI checks the role's ports and turns a port in use into RC_ERR_PORT_IN_USE
+ * (role-command.ts).
  */
 export interface RoleModule {
   run(config: RingcacheConfig, argv: string[]): Promise<void>;
@@ -154,13 +157,13 @@ export async function loadRole(role: RoleName): Promise<RoleModule> {
     // Only the main itself being absent means "not wired"; a main whose own import fails is a real error.
     // (Node names the absolute path, vitest a root-relative one: match the tail, 'node/main.js'.)
     if (code === 'ERR_MODULE_NOT_FOUND' && (error as Error).message.includes(`${specifier.replace(/^(\.\.\/)+/, '')}'`)) {
-      throw new CommandFailure(`the ${role} role is not wired yet: ${specifier} (from src/cli) is missing; see src/cli/roles.ts for its contract`);
+      throw new CommandFailure('RC_ERR_INTERNAL', `the ${role} role is not wired yet: ${specifier} (from src/cli) is missing; see src/cli/roles.ts for its contract`);
     }
     throw error;
   }
   const run = (module as Partial<RoleModule> | null)?.run;
   if (typeof run !== 'function') {
-    throw new CommandFailure(`${specifier} does not export run(config, argv); see src/cli/roles.ts`);
+    throw new CommandFailure('RC_ERR_INTERNAL', `${specifier} does not export run(config, argv); see src/cli/roles.ts`);
   }
   return module as RoleModule;
 }

@@ -26,6 +26,9 @@ export type { ClusterSummary, ServerSummary } from '../client/admin-api.js';
 
 export type Health = 'up' | 'down';
 
+/** The master answered, but not what status understands. */
+const MASTER_ADVICE = 'is that port a ringcache shard-master of this version? see its log lines';
+
 async function runStatus(context: CommandContext): Promise<number> {
   const timeoutMs = optionInteger(context.args, 'timeout-ms', 1000, 10, 60_000);
   const { master, cluster } = context.config;
@@ -33,12 +36,12 @@ async function runStatus(context: CommandContext): Promise<number> {
   const headers: Record<string, string> = cluster.token === '' ? {} : { authorization: `Bearer ${cluster.token}` };
   const answer = await httpGet(url, timeoutMs, headers);
   if (answer.kind === 'failed') {
-    throw new CommandFailure(`cannot reach the shard-master at ${url}: ${answer.reason}. Is the cluster running? (npm start)`);
+    throw new CommandFailure('RC_ERR_UNREACHABLE', `cannot reach the shard-master at ${url}: ${answer.reason}`, 'is the cluster running (npm start)? the config must point at its master: --config FILE or --master.port=PORT');
   }
   if (answer.status === 401 || answer.status === 403) {
-    throw new CommandFailure(`the shard-master at ${url} refused us (HTTP ${answer.status}): check cluster.token (RINGCACHE_CLUSTER_TOKEN)`);
+    throw new CommandFailure('RC_ERR_UNAUTHORIZED', `the shard-master at ${url} refused us (HTTP ${answer.status})`, 'give the cluster token: RINGCACHE_CLUSTER_TOKEN=... or --cluster.token=...');
   }
-  if (answer.status !== 200) throw new CommandFailure(`the shard-master at ${url} answered HTTP ${answer.status}: ${answer.body.slice(0, 200)}`);
+  if (answer.status !== 200) throw new CommandFailure('RC_ERR_PROTOCOL', `the shard-master at ${url} answered HTTP ${answer.status}: ${answer.body.slice(0, 200)}`, MASTER_ADVICE);
   const summary = parseSummary(answer.body, url);
   const health = await Promise.all(summary.servers.map(async (server) => {
     const probe = await httpGet(`http://${server.host}:${server.httpPort}/health`, timeoutMs);
@@ -58,10 +61,10 @@ function parseSummary(body: string, url: string): ClusterSummary {
   try {
     value = JSON.parse(body);
   } catch {
-    throw new CommandFailure(`the shard-master at ${url} answered something that is not JSON: ${body.slice(0, 200)}`);
+    throw new CommandFailure('RC_ERR_PROTOCOL', `the shard-master at ${url} answered something that is not JSON: ${body.slice(0, 200)}`, MASTER_ADVICE);
   }
   const servers = (value as { servers?: unknown } | null)?.servers;
-  if (!Array.isArray(servers)) throw new CommandFailure(`the shard-master at ${url} answered JSON without a servers array`);
+  if (!Array.isArray(servers)) throw new CommandFailure('RC_ERR_PROTOCOL', `the shard-master at ${url} answered JSON without a servers array`, MASTER_ADVICE);
   return value as ClusterSummary;
 }
 

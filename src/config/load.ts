@@ -23,7 +23,7 @@ const ENV_PREFIX = 'RINGCACHE_';
  * Environment variables of ours that are not config keys: the config file's name, and the test
  * suite's port base (test/support/ports.ts), which processes started by tests inherit.
  */
-const ENV_NOT_KEYS = new Set(['RINGCACHE_CONFIG', 'RINGCACHE_LOG_LEVEL', 'RINGCACHE_TEST_PORT_BASE']);
+const ENV_NOT_KEYS = new Set(['RINGCACHE_CONFIG', 'RINGCACHE_TEST_PORT_BASE']);
 
 function fail(message: string): never {
   throw new RingcacheError('RC_ERR_CONFIG', `config: ${message}`);
@@ -111,6 +111,9 @@ function fromText(section: string, key: string, text: string, source: string): u
   if (leaf.type === 'boolean') {
     if (text !== 'true' && text !== 'false') fail(`${section}.${key} must be true or false, got '${text}' (from ${source})`);
     return text === 'true';
+  }
+  if (leaf.type === 'enum' && !leaf.values.includes(text)) {
+    fail(`${source} must be one of ${leaf.values.map((v) => `'${v}'`).join(', ')} (it sets ${section}.${key}), got '${text}'`);
   }
   return text;
 }

@@ -3,6 +3,7 @@ import { NODE_SERVICE_DEFAULTS } from '../node/options.js';
 import { MEMORY_ENGINE_DEFAULTS } from '../storage/memory-engine-options.js';
 import { RESP_DEFAULTS } from '../resp/options.js';
 import { VERSION_DEFAULTS } from '../version/options.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../runtime/logger.js';
 
 /**
  * Every configuration key, its type, range, default and why, in one place: loading validates
@@ -55,6 +56,10 @@ export const SCHEMA = {
     inflightMax: { type: 'integer', default: RESP_DEFAULTS.inflightMax, min: 1, max: INT_MAX, doc: 'Commands of one connection awaiting replies before the server stops reading it.' },
     inflightBytesMax: { type: 'integer', default: RESP_DEFAULTS.inflightBytesMax, min: 1, max: INT_MAX, doc: 'Argument bytes of one connection awaiting replies before the server stops reading it.' },
     outputBytesHighWater: { type: 'integer', default: RESP_DEFAULTS.outputBytesHighWater, min: 1, max: INT_MAX, doc: 'Unsent reply bytes of one connection before the server stops reading it.' },
+  },
+  log: {
+    level: { type: 'enum', default: 'info', values: LOG_LEVELS, doc: "Lowest level a process logs (pino levels). Under `ringcache start` the children log at it and the launcher shows only warn and above unless --verbose." },
+    format: { type: 'enum', default: 'auto', values: LOG_FORMATS, doc: "'pretty' (readable, prefixed by role/id), 'json' (one pino object per line, for a collector) or 'auto': pretty when stderr is a terminal, else json." },
   },
   master: {
     host: { type: 'string', default: '127.0.0.1', doc: 'Address the shard-master listens on and others reach it at.' },

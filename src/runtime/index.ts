@@ -7,8 +7,8 @@ export { ERROR_CATALOGUE, RingcacheError, isRingcacheError, asRingcacheError } f
 export type { ErrorCode } from './errors.js';
 export { startAll, stopAll } from './lifecycle.js';
 export type { Startable } from './lifecycle.js';
-export { silentLogger } from './logger.js';
-export type { Logger } from './logger.js';
+export { silentLogger, LOG_LEVELS, LOG_FORMATS, LOG_LEVEL_VALUES, isLogLevel, isLogFormat } from './logger.js';
+export type { Logger, LogLevel, LogFormat } from './logger.js';
 export { VirtualClock } from './virtual-clock.js';
 export { writeFileAtomic } from './atomic-file.js';
 export { DeadlineQueue } from './deadline-queue.js';

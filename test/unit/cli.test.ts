@@ -106,19 +106,32 @@ describe('main: help and usage errors', () => {
     expect((await cli(['help', 'status'])).out).toBe((await cli(['status', '--help'])).out);
   });
 
-  it('an unknown command exits 2 naming the commands', async () => {
+  it('an unknown command exits 2 naming the commands, with its code and a hint', async () => {
     const result = await cli(['frobnicate']);
     expect(result.code).toBe(2);
-    expect(result.err).toMatch(/unknown command 'frobnicate' \(commands: start, master, node, proxy, status, load, bench\)/);
+    expect(result.err).toMatch(/RC_ERR_USAGE: unknown command 'frobnicate' \(commands: start, master, node, proxy, status, load, bench\)/);
+    expect(result.err).toContain('ringcache: hint: see ringcache --help');
   });
 
-  it('an unknown option or a stray argument exits 2 and points at --help', async () => {
+  it('an unknown option or a stray argument exits 2 with RC_ERR_USAGE and points at --help', async () => {
     const option = await cli(['status', '--frob']);
     expect(option.code).toBe(2);
-    expect(option.err).toContain('see ringcache status --help');
+    expect(option.err.split('\n')).toEqual(['ringcache status: RC_ERR_USAGE: unknown option --frob for \'status\'', 'ringcache status: hint: see ringcache status --help']);
     const stray = await cli(['status', 'extra']);
     expect(stray.code).toBe(2);
-    expect(stray.err).toContain("unexpected argument 'extra'");
+    expect(stray.err).toContain("RC_ERR_USAGE: unexpected argument 'extra'");
+  });
+
+  it.each([
+    [['start', '--log-level', 'loud'], /--log-level must be one of trace, debug, info, warn, error, fatal, silent, got 'loud'/],
+    [['proxy', '--log-format', 'xml'], /--log-format must be one of auto, pretty, json, got 'xml'/],
+    [['start', '--restart-delay-ms', 'soon'], /--restart-delay-ms must be a number/],
+    [['start', '--restarts-max', '-1'], /--restarts-max must be a number in 0\.\.1000/],
+  ])('%j is a usage error with its code', async (argv, message) => {
+    const result = await cli(argv);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/RC_ERR_USAGE/);
+    expect(result.err).toMatch(message);
   });
 
   it('--version prints the package version', async () => {
@@ -135,10 +148,20 @@ describe('main: config errors exit 2 naming the key', () => {
     [['status'], { RINGCACHE_NOPE_KEY: '1' }, 'RINGCACHE_NOPE_KEY'],
     [['status', '--config', '/nonexistent/x.json'], {}, '/nonexistent/x.json'],
     [['load', '--cluster.vnodeCount=3'], {}, 'cluster.vnodeCount'],
+    [['status'], { RINGCACHE_LOG_LEVEL: 'verbose' }, 'RINGCACHE_LOG_LEVEL'],
+    [['status', '--log.format=xml'], {}, 'log.format'],
   ])('%j with env %j', async (argv, env, key) => {
     const result = await cli(argv, env);
     expect(result.code).toBe(2);
     expect(result.err).toContain(key);
+    expect(result.err).toMatch(/^ringcache \w+: RC_ERR_CONFIG: config: .*\nringcache \w+: hint: \S/);
+  });
+
+  it('a bad RINGCACHE_LOG_LEVEL names the variable and the levels allowed, with no stack trace', async () => {
+    const result = await cli(['node', '--id', 'n1'], { RINGCACHE_LOG_LEVEL: 'verbose' });
+    expect(result.code).toBe(2);
+    expect(result.err).toContain("RINGCACHE_LOG_LEVEL must be one of 'trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent' (it sets log.level), got 'verbose'");
+    expect(result.err).not.toMatch(/\n\s+at /);
   });
 
   it('a bad key inside a --config file names the key and the file', async () => {
@@ -206,9 +229,9 @@ describe('cluster plan', () => {
     expect(local.master.port).toBe(7000);
   });
 
-  it('children do not inherit RINGCACHE_* config variables (the written config holds them)', () => {
+  it('children do not inherit RINGCACHE_* config variables (the written config holds them, log.level too)', () => {
     expect(childEnv({ RINGCACHE_MASTER_PORT: '0', RINGCACHE_CONFIG: 'x', RINGCACHE_LOG_LEVEL: 'debug', PATH: '/bin' }))
-      .toEqual({ RINGCACHE_LOG_LEVEL: 'debug', PATH: '/bin' });
+      .toEqual({ PATH: '/bin' });
   });
 });
 
