@@ -87,9 +87,9 @@ async function runStart(context: CommandContext): Promise<number> {
       report.event(event);
       // Members coming up at start are summed up by the endpoints; deaths only come after it.
       if (event.kind === 'up' && !started) return;
-      report.summary(cluster.status());
       const failure = failureOf(event, cluster);
-      if (failure !== undefined) void cluster.stop().then(() => { finish({ failure }); });
+      if (failure === undefined) report.summary(cluster.status());
+      else void cluster.stop().then(() => { finish({ failure }); });
     },
   });
   const signals = onSignals(io, cluster, () => {
