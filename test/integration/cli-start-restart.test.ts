@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,6 +189,36 @@ describe('ringcache start supervises real processes', () => {
     launcher.signal('SIGINT');
     expect(await launcher.exited).toEqual({ code: 0, signal: null });
     expect(launcher.out).toContain('ringcache: SIGINT: stopping proxy, nodes, master (again to kill at once)');
+    for (const pid of pids.values()) expect(alive(pid), `pid ${pid}`).toBe(false);
+  }, 120_000);
+
+  it('a node that cannot come back (its port taken) stops the cluster after --restarts-max, RC_ERR_START_FAILED, exit 1', async () => {
+    const { launcher, cluster, pids } = await start('give-up', ['--restarts-max', '2', '--restart-delay-ms', '1500']);
+    const victim = pids.get('n1') ?? 0;
+    const mark = launcher.out.length;
+    process.kill(victim, 'SIGKILL');
+    // The death is reported once the process is gone, its port free: take it before the restart does.
+    await launcher.line(/^ringcache: restarting n1 in 1\.5 s/, 10_000, mark);
+    // It accepts and never answers: whatever connects is cut when the test ends.
+    const connections = new Set<net.Socket>();
+    const squatter = net.createServer((socket) => { connections.add(socket); });
+    await new Promise<void>((resolve, reject) => {
+      squatter.once('error', reject);
+      squatter.listen(cluster.nodeHttpPorts.get('n1'), '127.0.0.1', resolve);
+    });
+    try {
+      expect(await Promise.race([launcher.exited, sleep(40_000).then(() => 'still running')])).toEqual({ code: 1, signal: null });
+    } finally {
+      for (const socket of connections) socket.destroy();
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+    expect(launcher.out).toContain('ringcache: restarting n1 in 3.0 s (restart 2 in a row of at most 2)');
+    expect(launcher.out.some((text) => text.includes('[n1') && text.includes('RC_ERR_PORT_IN_USE'))).toBe(true);
+    expect(launcher.out).toContain('ringcache: n1 keeps dying (2 restarts in a row did not stay up): stopping the cluster');
+    expect(launcher.err.slice(-2)).toEqual([
+      'ringcache start: RC_ERR_START_FAILED: n1 kept dying: 2 restarts in a row did not stay up; the cluster was stopped',
+      'ringcache start: hint: read its last lines above; --restarts-max and --restart-stable-ms set the bound',
+    ]);
     for (const pid of pids.values()) expect(alive(pid), `pid ${pid}`).toBe(false);
   }, 120_000);
 });
