@@ -91,7 +91,7 @@ export class Member {
   supervise(): void {
     this.supervising = true;
     const child = this.child;
-    if (child?.exit !== null && child !== undefined) this.onExit(child, child.exit);
+    if (child !== undefined && child.exit !== null) this.onExit(child, child.exit);
   }
 
   /** No restart after this (a pending one is cancelled); the current run keeps running. */
