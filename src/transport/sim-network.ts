@@ -2,7 +2,8 @@ import type { Clock, Timer } from '../runtime/clock.js';
 import type { Random } from '../runtime/random.js';
 import { RingcacheError, asRingcacheError } from '../runtime/errors.js';
 import type { ServerId } from '../ring/table.js';
-import type { Envelope, InternodeReply, InternodeRequest } from './messages.js';
+import type { Envelope } from './messages.js';
+import type { PeerReply, PeerRequest } from './peer-message.js';
 import type { InternodeHandler, Transport } from './transport.js';
 
 /**
@@ -99,9 +100,9 @@ export class SimNetwork {
   private send(
     from: string,
     to: ServerId,
-    request: Envelope<InternodeRequest>,
+    request: Envelope<PeerRequest>,
     timeoutMs: number,
-  ): Promise<Envelope<InternodeReply>> {
+  ): Promise<Envelope<PeerReply>> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const timer: Timer = this.clock.schedule(timeoutMs, () => {
@@ -137,8 +138,8 @@ export class SimNetwork {
 
   private async invoke(
     handler: InternodeHandler,
-    request: Envelope<InternodeRequest>,
-  ): Promise<{ ok: true; reply: Envelope<InternodeReply> } | { ok: false; error: RingcacheError }> {
+    request: Envelope<PeerRequest>,
+  ): Promise<{ ok: true; reply: Envelope<PeerReply> } | { ok: false; error: RingcacheError }> {
     try {
       return { ok: true, reply: await handler.handle(request) };
     } catch (error) {
