@@ -56,7 +56,10 @@ export class SimCluster {
       file: {
         cluster: { vnodeCount: options.vnodeCount, replicaCount: options.replicaCount },
         replication: { r: options.r, w: options.w, requestTimeoutMs: options.requestTimeoutMs },
-        storage: { bytesMax: 64 * 1024 * 1024, evictionPolicy: 'reject' },
+        storage: {
+          bytesMax: 64 * 1024 * 1024, evictionPolicy: 'reject',
+          ...(options.bug === 'early-gc' ? { tombstoneGraceMs: 1, sweepIntervalMs: 10 } : {}),
+        },
         nodes: servers.map((server) => ({ id: server.id, zone: server.zone, port: 0, httpPort: 0 })),
       },
     });
