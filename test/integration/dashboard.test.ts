@@ -21,10 +21,11 @@ import { testPort } from '../support/ports.js';
  * screenshots under reports/.
  *
  * Chromium: /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it) or
- * RINGCACHE_CHROMIUM. In CI (CI set) a missing browser fails this test; on a workstation it is
- * skipped with a message, since installing a browser is not everyone's business.
+ * CHROMIUM_PATH (not a RINGCACHE_* name: the roles' config loader refuses unknown ones). In CI
+ * (CI set) a missing browser fails this test; on a workstation it is skipped with a message, since
+ * installing a browser is not everyone's business.
  */
-const CHROMIUM = process.env.RINGCACHE_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const IN_CI = (process.env.CI ?? '') !== '';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -37,7 +38,7 @@ const MARKUP_ZONE = '<script>window.__pwned = 1</script><img src=x onerror="wind
 const PAGE_POLL_MS = 1000;
 
 if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(`dashboard browser test skipped: no chromium at ${CHROMIUM} (apt-get install -y chromium, or set RINGCACHE_CHROMIUM); CI installs it and runs the test`);
+  console.warn(`dashboard browser test skipped: no chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH); CI installs it and runs the test`);
 }
 
 describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () => {
@@ -49,7 +50,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`no chromium at ${CHROMIUM}: .ci/run installs it (apt-get install -y chromium); set RINGCACHE_CHROMIUM to use another`);
+    if (!HAVE_CHROMIUM) throw new Error(`no chromium at ${CHROMIUM}: .ci/run installs it (apt-get install -y chromium); set CHROMIUM_PATH to use another`);
     if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
     masterPort = await testPort();
     masterUrl = `http://127.0.0.1:${String(masterPort)}`;
