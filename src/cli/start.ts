@@ -116,7 +116,7 @@ function printEndpoints(config: RingcacheConfig, context: CommandContext, io: Cl
     '',
     `  RESP    redis-cli -p ${proxy.respPort}${proxy.host === '127.0.0.1' ? '' : ` -h ${proxy.host}`}`,
     `  HTTP    http://${proxy.host}:${proxy.httpPort}/v1/kv/<key>`,
-    `  admin   http://${master.host}:${master.port}/v1/cluster   (dashboard http://${master.host}:${master.port}/)`,
+    `  admin   http://${master.host}:${master.port}/v1/cluster   (dashboard http://${master.host}:${master.port}/${cluster.token === '' ? '' : `#token=${encodeURIComponent(cluster.token)}`})`,
     ...nodeLines.map((line, index) => `  ${index === 0 ? 'nodes' : '     '}   ${line}`),
     '',
     'Try:',
