@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 const injectedOnly = 'is injected: use the Clock/Random from src/runtime (STYLE.md practice 3)';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'reports/**', 'var/**', 'bin/**', 'scripts/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'reports/**', 'var/**', 'bin/**', 'scripts/**', 'eslint.config.js', 'shard-master/dashboard/public/vendor/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -40,6 +40,17 @@ export default tseslint.config(
       'no-restricted-syntax': ['error',
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: `new Date() ${injectedOnly}` },
       ],
+    },
+  },
+  {
+    // The dashboard's page: plain ES modules run by the browser as they are (no build step), so
+    // linted without type information, against the browser's globals.
+    files: ['shard-master/dashboard/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: Object.fromEntries(['window', 'document', 'fetch', 'sessionStorage', 'AbortController', 'Node', 'setTimeout', 'clearTimeout'].map((name) => [name, 'readonly'])),
     },
   },
   {

@@ -32,7 +32,7 @@ type FromNode = { kind: 'ready'; port: number } | { kind: 'cpu'; micros: number 
 async function runNode(): Promise<void> {
   const node = new StorageNode({
     serverId: 'n1', config, clock, random: new SeededRandom(1), logger: silentLogger, registry: new Registry(),
-    table: { epoch: () => 1, observeEpoch: () => undefined },
+    table: { current: () => undefined, epoch: () => 1, observeEpoch: () => undefined },
   });
   await node.start();
   const send = (message: FromNode): void => { process.send?.(message); };

@@ -7,10 +7,12 @@
  *       [&waitMs=W]                   min(W, master.longPollMs), else 304 (long poll)
  *   GET /v1/cluster               200 ClusterSummary (what `ringcache status` prints)
  *   GET /v1/servers               200 { servers: ServerInfo[] }
- *   GET /health, /metrics, /      open: liveness, Prometheus text, a page listing the endpoints
+ *   GET /v1/dashboard[/vnodes]    200 what the dashboard shows (dashboard/routes.ts)
+ *   GET /health, /metrics         open: liveness, Prometheus text
+ *   GET /, /dashboard/<file>      open: the dashboard page and its files (its data comes from /v1)
  *
  * When `cluster.token` is set, every /v1 route wants `Authorization: Bearer <token>`. Errors are
- * `{ code, message }` with the catalogue's HTTP status.
+ * `{ code, message, details }` with the catalogue's HTTP status (DESIGN.md section 8).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
@@ -18,9 +20,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { RingcacheConfig } from '../src/config/index.js';
 import type { Table } from '../src/ring/index.js';
-import { RingcacheError, asRingcacheError } from '../src/runtime/index.js';
-import type { Logger } from '../src/runtime/index.js';
+import { RingcacheError, SystemClock, asRingcacheError } from '../src/runtime/index.js';
+import type { Clock, Logger } from '../src/runtime/index.js';
 import { clusterSummary } from './cluster-summary.js';
+import { registerDashboard } from './dashboard/index.js';
+import type { Dashboard, DashboardDeps } from './dashboard/index.js';
 import type { ShardMaster } from './master.js';
 
 export interface MasterHttpDeps {
@@ -28,6 +32,10 @@ export interface MasterHttpDeps {
   readonly logger: Logger;
   /** The registry the master's metrics live in; /metrics serves it. */
   readonly registry: Registry;
+  /** The dashboard's probes and timeouts run on it; the system clock when omitted. */
+  readonly clock?: Clock;
+  /** Dashboard overrides for tests: a fetcher answering from memory, shorter cadences. */
+  readonly dashboard?: Pick<DashboardDeps, 'fetch' | 'options' | 'folder'>;
 }
 
 /** The epoch of the table in a 200 answer, readable without parsing the body (curl -i). */
@@ -37,9 +45,16 @@ export const EPOCH_HEADER = 'x-ringcache-epoch';
 const BODY_BYTES_MAX = 1024 * 1024;
 
 export function buildMasterHttp(master: ShardMaster, deps: MasterHttpDeps): FastifyInstance {
+  return buildMasterHttpWithDashboard(master, deps).app;
+}
+
+/** buildMasterHttp, also handing back the dashboard's prober and sampler (tests drive them). */
+export function buildMasterHttpWithDashboard(master: ShardMaster, deps: MasterHttpDeps): { app: FastifyInstance; dashboard: Dashboard } {
   const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX, forceCloseConnections: 'idle', return503OnClosing: false });
-  const guarded = { onRequest: tokenCheck(deps.config.cluster.token) };
+  const guard = tokenCheck(deps.config.cluster.token);
+  const guarded = { onRequest: guard };
   const sendTable = tableSender();
+  const summary = (): ReturnType<typeof clusterSummary> => clusterSummary(master.table());
 
   app.get('/v1/table', guarded, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
@@ -51,14 +66,22 @@ export function buildMasterHttp(master: ShardMaster, deps: MasterHttpDeps): Fast
     if (table === undefined) return reply.code(304).send();
     return sendTable(reply, table);
   });
-  app.get('/v1/cluster', guarded, () => clusterSummary(master.table()));
+  app.get('/v1/cluster', guarded, summary);
   app.get('/v1/servers', guarded, () => ({ servers: master.servers() }));
   app.get('/health', () => ({ status: 'ok', epoch: master.table().epoch }));
   app.get('/metrics', async (_request, reply) => {
     const text = await deps.registry.metrics();
     return reply.type(deps.registry.contentType).send(text);
   });
-  app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(INDEX_PAGE));
+  const dashboard = registerDashboard(app, {
+    config: deps.config,
+    clock: deps.clock ?? new SystemClock(),
+    logger: deps.logger,
+    summary,
+    table: () => master.table(),
+    guard,
+    ...deps.dashboard,
+  });
 
   // Shutdown answers parked long polls "no news" first, so close() never waits one out, and
   // those answers close their connections: a keep-alive socket left open would hold close() up.
@@ -78,16 +101,18 @@ export function buildMasterHttp(master: ShardMaster, deps: MasterHttpDeps): Fast
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? request.url;
-    return reply.code(404).send({ code: 'RC_ERR_NOT_FOUND', message: `no route ${request.method} ${path}; GET / lists the endpoints` });
+    const message = `no route ${request.method} ${path.slice(0, 200)}; GET / lists the endpoints`;
+    return reply.code(404).send({ code: 'RC_ERR_NOT_FOUND', message, details: {} });
   });
   app.setErrorHandler((error: unknown, request, reply) => {
     const failure = asHttpError(error);
     if (failure.httpStatus >= 500 && failure.code !== 'RC_ERR_SHUTTING_DOWN') {
       deps.logger.error({ err: error, method: request.method, url: request.url }, 'shard-master request failed');
     }
-    return reply.code(failure.httpStatus).send({ code: failure.code, message: failure.message });
+    if (failure.code === 'RC_ERR_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer realm="ringcache"');
+    return reply.code(failure.httpStatus).send(failure.toJSON());
   });
-  return app;
+  return { app, dashboard };
 }
 
 /**
@@ -145,18 +170,3 @@ function asHttpError(error: unknown): RingcacheError {
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) return new RingcacheError('RC_ERR_BAD_REQUEST', message);
   return asRingcacheError(error, 'shard-master');
 }
-
-const INDEX_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ringcache shard-master</title></head>
-<body>
-<h1>ringcache shard-master</h1>
-<p>The dashboard is not built yet. Endpoints (the /v1 ones want <code>Authorization: Bearer &lt;cluster.token&gt;</code> when a token is configured):</p>
-<ul>
-<li><a href="/v1/cluster"><code>GET /v1/cluster</code></a>: servers, zones, replicas held against target, imbalance</li>
-<li><a href="/v1/table"><code>GET /v1/table</code></a>: the vnode table; <code>?since=EPOCH[&amp;waitMs=MS]</code> long-polls for a newer epoch (304 when none)</li>
-<li><a href="/v1/servers"><code>GET /v1/servers</code></a>: the members</li>
-<li><a href="/health"><code>GET /health</code></a>: liveness and epoch</li>
-<li><a href="/metrics"><code>GET /metrics</code></a>: Prometheus metrics</li>
-</ul>
-</body></html>
-`;

@@ -10,7 +10,7 @@ export { SHARD_MASTER_DEFAULTS, ShardMaster } from './master.js';
 export type { ShardMasterDeps, ShardMasterOptions } from './master.js';
 export { clusterSummary } from './cluster-summary.js';
 export type { ClusterSummary, ServerSummary, ZoneSummary } from './cluster-summary.js';
-export { EPOCH_HEADER, buildMasterHttp } from './http.js';
+export { EPOCH_HEADER, buildMasterHttp, buildMasterHttpWithDashboard } from './http.js';
 export type { MasterHttpDeps } from './http.js';
 export { startMaster } from './server.js';
 export type { MasterProcessDeps, RunningMaster } from './server.js';

@@ -39,7 +39,7 @@ export async function startMaster(deps: MasterProcessDeps): Promise<RunningMaste
   const registry = deps.registry ?? new Registry();
   const master = new ShardMaster({ config, clock: deps.clock, logger, registry, ...(deps.options === undefined ? {} : { options: deps.options }) });
   await master.start();
-  const app = buildMasterHttp(master, { config, logger, registry });
+  const app = buildMasterHttp(master, { config, logger, registry, clock: deps.clock });
   const { host, port } = config.master;
   try {
     await app.listen({ host, port });

@@ -1,38 +1,103 @@
-import type { ClusterSummary } from '../client/admin-api.js';
-import { optionFlag, optionInteger } from './args.js';
+import type { DashboardOverview } from '../client/dashboard-api.js';
+import { optionFlag, optionInteger, UsageError } from './args.js';
 import { CommandFailure, EXIT } from './command.js';
 import type { CommandContext, CommandSpec } from './command.js';
 import { httpGet } from './http-probe.js';
-import { formatTable } from './table-format.js';
+import { renderStatus } from './status-render.js';
 
 /**
- * `ringcache status`: the shard-master's cluster summary as a table, with each server's health
- * probed directly (the master's view of a server can lag a crash by a gossip round).
+ * `ringcache status`: the cluster as the shard-master sees it (GET /v1/dashboard): each server's
+ * status from the master's /health probes (or gossip, once /v1/cluster carries it), what it holds
+ * (keys, bytes, vnodes with keys, from the nodes' /v1/stats) beside what the table gives it, and
+ * the proxies that report. `--watch` redraws every second until Ctrl-C.
  */
 export const statusCommand: CommandSpec = {
-  summary: 'show the cluster: servers, zones, state, up/down, replicas held vs target, epoch, imbalance',
-  synopsis: '[--json]',
+  summary: 'show the cluster: servers by zone, up/suspect/down, keys and bytes held, replicas vs target, epoch, imbalance',
+  synopsis: '[--json] [--watch [--count N]]',
   positionalsMax: 0,
   options: [
-    { name: 'json', doc: "print the master's /v1/cluster JSON, each server with its probed health added" },
-    { name: 'timeout-ms', value: 'MS', doc: 'deadline of each request: master summary and node /health probes (default 1000)' },
+    { name: 'json', doc: "print the master's /v1/dashboard JSON (with --watch: one object a line)" },
+    { name: 'watch', doc: 'refresh every second until Ctrl-C' },
+    { name: 'count', value: 'N', doc: 'with --watch: stop after N refreshes' },
+    { name: 'timeout-ms', value: 'MS', doc: 'deadline of each request to the shard-master (default 3000)' },
   ],
-  details: ['Exit code 1 when the shard-master cannot be reached.'],
+  details: [
+    'Up, suspect and down are the cluster\'s view, not a probe from this machine: the master probes every node\'s /health each second (suspect on the first failure, down after 2 s of failures).',
+    'Exit code 1 when the shard-master cannot be reached (with --watch, only when the last refresh failed and --count ended it).',
+  ],
   run: runStatus,
 };
-
-/** The master's GET /v1/cluster (unknown fields pass through). */
-export type { ClusterSummary, ServerSummary } from '../client/admin-api.js';
-
-export type Health = 'up' | 'down';
 
 /** The master answered, but not what status understands. */
 const MASTER_ADVICE = 'is that port a ringcache shard-master of this version? see its log lines';
 
+/** Between two refreshes of --watch. */
+const WATCH_INTERVAL_MS = 1000;
+/** ANSI: cursor home, clear screen. Only on a terminal; a pipe gets frames one after the other. */
+const CLEAR_SCREEN = '\u001b[H\u001b[2J';
+
 async function runStatus(context: CommandContext): Promise<number> {
-  const timeoutMs = optionInteger(context.args, 'timeout-ms', 1000, 10, 60_000);
+  const timeoutMs = optionInteger(context.args, 'timeout-ms', 3000, 10, 60_000);
+  const json = optionFlag(context.args, 'json');
+  if (!optionFlag(context.args, 'watch')) {
+    if (context.args.options.has('count')) throw new UsageError('--count goes with --watch');
+    print(context, await fetchOverview(context, timeoutMs), json);
+    return EXIT.ok;
+  }
+  const countMax = context.args.options.has('count') ? optionInteger(context.args, 'count', 1, 1, 1_000_000) : undefined;
+  return watch(context, timeoutMs, json, countMax);
+}
+
+function print(context: CommandContext, overview: DashboardOverview, json: boolean): void {
+  if (json) context.io.out(JSON.stringify(overview, null, context.args.options.has('watch') ? undefined : 2));
+  else for (const line of renderStatus(overview)) context.io.out(line);
+}
+
+/** Redraws until Ctrl-C (or SIGTERM, or --count refreshes); a failed refresh is shown, not fatal. */
+async function watch(context: CommandContext, timeoutMs: number, json: boolean, countMax: number | undefined): Promise<number> {
+  let stopped = false;
+  // A function, not the variable: the signal handler flips it while the loop awaits.
+  const isStopped = (): boolean => stopped;
+  let wake: () => void = () => undefined;
+  const onSignal = (): void => {
+    stopped = true;
+    wake();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const terminal = (process.stdout.isTTY as boolean | undefined) === true && !json;
+  let lastOk = true;
+  try {
+    for (let round = 0; !isStopped() && (countMax === undefined || round < countMax); round++) {
+      if (round > 0) {
+        // sleep(), not schedule(): its timer keeps the process alive between refreshes.
+        await Promise.race([context.clock.sleep(WATCH_INTERVAL_MS), new Promise<void>((resolve) => { wake = resolve; })]);
+        if (isStopped()) break;
+      }
+      const started = context.clock.nowMs();
+      try {
+        const overview = await fetchOverview(context, timeoutMs);
+        if (terminal) context.io.out(CLEAR_SCREEN.trimEnd());
+        else if (round > 0 && !json) context.io.out('');
+        print(context, overview, json);
+        lastOk = true;
+      } catch (error) {
+        if (!(error instanceof CommandFailure)) throw error;
+        context.io.err(`ringcache status: ${error.code}: ${error.message} (retrying every second; Ctrl-C stops)`);
+        lastOk = false;
+      }
+      if (!json && !terminal) context.io.out(`(refreshed in ${context.clock.nowMs() - started} ms; --watch: every ${WATCH_INTERVAL_MS / 1000} s)`);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return isStopped() || lastOk ? EXIT.ok : EXIT.failure;
+}
+
+async function fetchOverview(context: CommandContext, timeoutMs: number): Promise<DashboardOverview> {
   const { master, cluster } = context.config;
-  const url = `http://${master.host}:${master.port}/v1/cluster`;
+  const url = `http://${master.host}:${master.port}/v1/dashboard`;
   const headers: Record<string, string> = cluster.token === '' ? {} : { authorization: `Bearer ${cluster.token}` };
   const answer = await httpGet(url, timeoutMs, headers);
   if (answer.kind === 'failed') {
@@ -41,67 +106,27 @@ async function runStatus(context: CommandContext): Promise<number> {
   if (answer.status === 401 || answer.status === 403) {
     throw new CommandFailure('RC_ERR_UNAUTHORIZED', `the shard-master at ${url} refused us (HTTP ${answer.status})`, 'give the cluster token: RINGCACHE_CLUSTER_TOKEN=... or --cluster.token=...');
   }
+  if (answer.status === 404) throw new CommandFailure('RC_ERR_NOT_FOUND', `the shard-master at ${url} has no /v1/dashboard: it runs an older ringcache than this command`, 'restart the cluster with this version of ringcache');
   if (answer.status !== 200) throw new CommandFailure('RC_ERR_PROTOCOL', `the shard-master at ${url} answered HTTP ${answer.status}: ${answer.body.slice(0, 200)}`, MASTER_ADVICE);
-  const summary = parseSummary(answer.body, url);
-  const health = await Promise.all(summary.servers.map(async (server) => {
-    const probe = await httpGet(`http://${server.host}:${server.httpPort}/health`, timeoutMs);
-    return probe.kind === 'answered' && probe.status === 200 ? 'up' as const : 'down' as const;
-  }));
-  if (optionFlag(context.args, 'json')) {
-    const servers = summary.servers.map((server, index) => ({ ...server, health: health[index] }));
-    context.io.out(JSON.stringify({ ...summary, servers }, null, 2));
-  } else {
-    for (const line of renderStatus(summary, health)) context.io.out(line);
-  }
-  return EXIT.ok;
+  return parseOverview(answer.body, url);
 }
 
-function parseSummary(body: string, url: string): ClusterSummary {
+function parseOverview(body: string, url: string): DashboardOverview {
   let value: unknown;
   try {
     value = JSON.parse(body);
   } catch {
     throw new CommandFailure('RC_ERR_PROTOCOL', `the shard-master at ${url} answered something that is not JSON: ${body.slice(0, 200)}`, MASTER_ADVICE);
   }
-  const servers = (value as { servers?: unknown } | null)?.servers;
-  if (!Array.isArray(servers)) throw new CommandFailure('RC_ERR_PROTOCOL', `the shard-master at ${url} answered JSON without a servers array`, MASTER_ADVICE);
-  return value as ClusterSummary;
-}
-
-/** The human view: a header line, then one row per server. Tolerates missing fields ('?'). */
-export function renderStatus(summary: ClusterSummary, health: readonly Health[]): string[] {
-  const up = health.filter((state) => state === 'up').length;
-  const zones = new Set(summary.servers.map((server) => server.zone));
-  const header = `epoch ${text(summary.epoch)}   V=${text(summary.vnodeCount)} N=${text(summary.replicaCount)}   ` +
-    `servers ${summary.servers.length} (${up} up) in ${zones.size} zone${zones.size === 1 ? '' : 's'}   ` +
-    `imbalance ${imbalanceText(summary.imbalance)}`;
-  const rows = summary.servers.map((server, index) => [
-    text(server.id),
-    text(server.zone),
-    text(server.capacity),
-    text(server.state),
-    health[index] ?? '?',
-    `${text(server.replicas)}/${text(server.target)}`,
-    percent(server.share),
-    text(server.leads),
-    `${text(server.host)}:${text(server.port)}`,
-    `:${text(server.httpPort)}`,
-  ]);
-  const table = formatTable(['SERVER', 'ZONE', 'CAP', 'STATE', 'HEALTH', 'REPLICAS/TARGET', 'SHARE', 'LEADS', 'INTERNODE', 'HTTP'], rows);
-  return [header, '', ...table];
-}
-
-function text(value: unknown): string {
-  return typeof value === 'string' || typeof value === 'number' ? String(value) : '?';
-}
-
-/** The master's imbalance: max over servers of replicas / target, minus 1 (0 = perfectly even). */
-function imbalanceText(value: unknown): string {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return '?';
-  return `${value.toFixed(3)} (fullest server ${(value * 100).toFixed(1)}% over its target)`;
-}
-
-/** A share is a fraction of all replicas (0.2); shown as a percentage. */
-function percent(value: unknown): string {
-  return typeof value === 'number' && Number.isFinite(value) ? `${(value * 100).toFixed(1)}%` : '?';
+  const record = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const proxies = record.proxies as Record<string, unknown> | null | undefined;
+  if (!Array.isArray(record.servers) || typeof record.totals !== 'object' || record.totals === null || !Array.isArray(proxies?.configured)) {
+    throw new CommandFailure('RC_ERR_PROTOCOL', `the shard-master at ${url} answered JSON without servers, totals and proxies`, MASTER_ADVICE);
+  }
+  const malformed = record.servers.findIndex((server: unknown) => {
+    const fields = (typeof server === 'object' && server !== null ? server : {}) as Record<string, unknown>;
+    return typeof fields.probe !== 'object' || fields.probe === null || (fields.holds !== null && typeof fields.holds !== 'object');
+  });
+  if (malformed >= 0) throw new CommandFailure('RC_ERR_PROTOCOL', `the shard-master at ${url} answered a server entry without probe or holds (servers[${malformed}])`, MASTER_ADVICE);
+  return value as DashboardOverview;
 }

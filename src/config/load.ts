@@ -19,11 +19,8 @@ export interface ConfigSources {
 
 type Raw = Record<string, unknown>;
 const ENV_PREFIX = 'RINGCACHE_';
-/**
- * Environment variables of ours that are not config keys: the config file's name, and the test
- * suite's port base (test/support/ports.ts), which processes started by tests inherit.
- */
-const ENV_NOT_KEYS = new Set(['RINGCACHE_CONFIG', 'RINGCACHE_TEST_PORT_BASE']);
+/** Environment variables of ours that are not config keys. */
+const ENV_NOT_KEYS = new Set(['RINGCACHE_CONFIG']);
 
 function fail(message: string): never {
   throw new RingcacheError('RC_ERR_CONFIG', `config: ${message}`);

@@ -7,7 +7,9 @@ import { TableFollower } from '../client/table-follower.js';
 import { serveUntilStopped } from '../cli/roles.js';
 import { processLogger } from '../cli/process-logger.js';
 import { masterUrl, tokenOf } from '../cli/master-url.js';
-import { StorageNode, type NodeTableSource } from './storage-node.js';
+import { StorageNode } from './storage-node.js';
+import type { NodeTableView } from './peer-service.js';
+import type { RoutingTable } from '../ring/index.js';
 
 export async function run(config: RingcacheConfig, argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { id: { type: 'string' } } });
@@ -36,12 +38,14 @@ export async function run(config: RingcacheConfig, argv: string[]): Promise<void
   });
 }
 
-function followInBackground(follower: TableFollower, logger: Logger): { source: NodeTableSource; begin(): void } {
+function followInBackground(follower: TableFollower, logger: Logger): { source: NodeTableView; begin(): void } {
   let following = false;
   return {
     source: {
+      current: (): RoutingTable | undefined => (following ? follower.current() : undefined),
       epoch: () => (following ? follower.current().epoch : 0),
-      observeEpoch: (epoch) => { if (following) follower.observeEpoch(epoch); },
+      observeEpoch: (epoch: number) => { if (following) follower.observeEpoch(epoch); },
+      onChange: (listener: (table: RoutingTable) => void) => follower.onChange((table) => { listener(table); }),
     },
     begin: () => {
       follower.start().then(

@@ -4,6 +4,7 @@ import type { RespServerStats } from '../resp/index.js';
 import type { StorageEngine } from '../storage/index.js';
 import type { NodeServiceStats } from './service.js';
 import type { NodeRespHandlerStats } from './resp-handler.js';
+import type { MetricSource, PeerService } from './peer-service.js';
 
 /** Where the node's metrics are read from at scrape time. */
 export interface NodeMetricsSources {
@@ -11,7 +12,8 @@ export interface NodeMetricsSources {
   readonly service: () => NodeServiceStats | undefined;
   readonly handler: NodeRespHandlerStats;
   readonly resp: RespServerStats;
-  readonly sweep: { readonly removed: number };
+  /** The node's services: each may export figures of its own (PeerService.metrics). */
+  readonly services: readonly PeerService[];
   readonly epoch: () => number;
 }
 
@@ -31,7 +33,7 @@ export class NodeMetrics {
 
   constructor(private readonly registry: Registry, sources: NodeMetricsSources) {
     const { engine, handler, resp } = sources;
-    this.labelledCounter('requests_total', 'Internode requests decoded, by kind.', 'kind', () => Object.entries(handler.requests));
+    this.labelledCounter('requests_total', 'Internode requests decoded, by kind.', 'kind', () => handler.requests);
     this.labelledCounter('request_errors_total', 'Internode requests answered with an error, by code.', 'code', () => [...handler.errors]);
     this.counter('merges_changed_total', 'Merges that changed the stored state (replication, read repair).', () => sources.service()?.mergesChanged ?? 0);
     this.counter('duplicate_puts_total', 'Coordinated puts answered from the request-id memory (resends).', () => sources.service()?.duplicatesIgnored ?? 0);
@@ -41,13 +43,13 @@ export class NodeMetrics {
     this.counter('evictions_total', 'Keys evicted under storage.evictionPolicy lru.', () => engine.stats().evictions);
     this.counter('rejections_total', 'Writes refused with RC_ERR_STORAGE_FULL.', () => engine.stats().rejections);
     this.counter('siblings_overflow_total', 'Siblings dropped above limits.siblingsMax.', () => engine.stats().siblingsOverflow);
-    this.counter('sweep_removals_total', 'Dead keys collected by the sweeper.', () => sources.sweep.removed);
     this.gauge('table_epoch', 'Table epoch this node knows.', sources.epoch);
     this.gauge('resp_connections', 'Internode RESP connections open.', () => resp.connectionsOpen);
     this.counter('resp_connections_accepted_total', 'Internode RESP connections accepted.', () => resp.connectionsAccepted);
     this.counter('resp_commands_total', 'RESP commands received on the internode port.', () => resp.commands);
     this.counter('resp_protocol_errors_total', 'Connections closed for a RESP framing error.', () => resp.protocolErrors);
     this.counter('resp_auth_failures_total', 'AUTH attempts with a wrong cluster token.', () => handler.authFailures);
+    for (const service of sources.services) for (const source of service.metrics?.() ?? []) this.fromSource(source);
     this.names.push(`${PREFIX}siblings`);
     this.siblings = new Histogram({
       name: `${PREFIX}siblings`, help: 'Siblings of a key after a put or merge stored it.', buckets: SIBLING_BUCKETS, registers: [registry],
@@ -64,12 +66,35 @@ export class NodeMetrics {
     this.names.length = 0;
   }
 
+  private fromSource(source: MetricSource): void {
+    const read = (): Iterable<readonly [string, number]> => {
+      const value = source.read();
+      return typeof value === 'number' ? [['', value]] : value;
+    };
+    if (source.type === 'counter') {
+      this.labelledCounter(source.name, source.help, source.label, read);
+      return;
+    }
+    const name = `${PREFIX}${source.name}`;
+    this.names.push(name);
+    const label = source.label;
+    new Gauge({
+      name, help: source.help, labelNames: label === undefined ? [] : [label], registers: [this.registry],
+      collect() {
+        for (const [value, reading] of read()) {
+          if (label === undefined) this.set(reading);
+          else this.set({ [label]: value }, reading);
+        }
+      },
+    });
+  }
+
   private counter(suffix: string, help: string, read: () => number): void {
     this.labelledCounter(suffix, help, undefined, () => [['', read()]]);
   }
 
   /** A counter mirroring monotonic totals kept elsewhere: each scrape adds what is new. */
-  private labelledCounter(suffix: string, help: string, label: string | undefined, read: () => Iterable<[string, number]>): void {
+  private labelledCounter(suffix: string, help: string, label: string | undefined, read: () => Iterable<readonly [string, number]>): void {
     const name = `${PREFIX}${suffix}`;
     const seen = new Map<string, number>();
     this.names.push(name);

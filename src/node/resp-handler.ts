@@ -1,9 +1,9 @@
 /**
- * The storage node's command layer on its internode RESP port: the four RC.* commands of
- * transport/internode-codec.ts go to an InternodeHandler (the NodeService), and a few Redis
- * commands let redis-cli and ioredis talk to the port: PING, AUTH, QUIT.
+ * The storage node's command layer on its internode RESP port: the RC.* commands of the node's
+ * MessageCatalogue (every folder's peer message kinds) go to an InternodeHandler (the NodeCore),
+ * and a few Redis commands let redis-cli and ioredis talk to the port: PING, AUTH, QUIT.
  *
- *   RC.PUT ... --decode--> copy what is stored --> handler.handle --> encode reply
+ *   RC.PUT ... --decode (codec)--> codec.own: copy what is kept --> handler.handle --> encode reply
  *                 \-- garbage: -RC_ERR_PROTOCOL ...   handler threw: -RC_ERR_<CODE> ...
  *
  * With a cluster token configured, a connection must AUTH before anything but AUTH and QUIT, as
@@ -14,14 +14,15 @@ import { RingcacheError, asRingcacheError } from '../runtime/index.js';
 import type { ErrorCode } from '../runtime/index.js';
 import { REPLIES, bulkReply, errorReply } from '../resp/index.js';
 import type { Reply, ReplyValue, RespConnection, RespHandler } from '../resp/index.js';
-import { decodeInternodeRequest, encodeEncodedReadReply, encodeInternodeError, encodeInternodeReply, internodeKindOf } from '../transport/internode-codec.js';
-import type { InternodeKind, InternodeLimits } from '../transport/internode-codec.js';
-import type { Envelope, InternodeReply, InternodeRequest, ReadRequest } from '../transport/messages.js';
-import type { InternodeHandler } from '../transport/transport.js';
-import type { Sibling, Versioned } from '../version/index.js';
+import { decodePeerRequest, encodeEncodedReadReply, encodeInternodeError, encodePeerReply } from '../transport/index.js';
+import type {
+  Envelope, InternodeHandler, InternodeLimits, MessageCatalogue, MessageCodec, PeerKind, PeerReply, PeerRequest, ReadRequest,
+} from '../transport/index.js';
 
 export interface NodeRespHandlerDeps {
   readonly handler: InternodeHandler;
+  /** The kinds this port answers. */
+  readonly catalogue: MessageCatalogue;
   readonly limits: InternodeLimits;
   /** The cluster token (cluster.token); empty or absent: no authentication. */
   readonly token?: string;
@@ -30,8 +31,8 @@ export interface NodeRespHandlerDeps {
 }
 
 export interface NodeRespHandlerStats {
-  /** Internode requests decoded, by kind. */
-  readonly requests: Record<InternodeKind, number>;
+  /** Internode requests received, by kind (malformed ones included). */
+  readonly requests: Map<PeerKind, number>;
   /** Error replies to internode commands, by code (RC_ERR_PROTOCOL: garbage in a well-framed command). */
   readonly errors: Map<ErrorCode, number>;
   authFailures: number;
@@ -50,7 +51,7 @@ const UNKNOWN_ARGS_BYTES_MAX = 128;
 
 export class NodeRespHandler implements RespHandler {
   readonly stats: NodeRespHandlerStats = {
-    requests: { 'coord-put': 0, merge: 0, read: 0, ping: 0 },
+    requests: new Map(),
     errors: new Map(),
     authFailures: 0,
     unauthenticated: 0,
@@ -61,13 +62,14 @@ export class NodeRespHandler implements RespHandler {
 
   constructor(private readonly deps: NodeRespHandlerDeps) {
     this.tokenDigest = deps.token === undefined || deps.token === '' ? undefined : digest(Buffer.from(deps.token));
+    for (const kind of deps.catalogue.kinds()) this.stats.requests.set(kind, 0);
   }
 
   onCommand(args: Buffer[], connection: RespConnection): Reply | Promise<Reply> {
     const name = args[0] as Buffer;
-    const kind = internodeKindOf(name);
-    if (kind !== undefined && (this.tokenDigest === undefined || connection.state.authenticated === true)) {
-      return this.internode(kind, args);
+    const codec = this.deps.catalogue.ofCommand(name) as MessageCodec<PeerKind> | undefined;
+    if (codec !== undefined && (this.tokenDigest === undefined || connection.state.authenticated === true)) {
+      return this.internode(codec, args);
     }
     const upper = name.toString('latin1').toUpperCase();
     if (upper === 'AUTH') return this.auth(args, connection);
@@ -84,21 +86,25 @@ export class NodeRespHandler implements RespHandler {
     return errorReply(unknownCommand(args));
   }
 
-  private internode(kind: InternodeKind, args: Buffer[]): Reply | Promise<Reply> {
-    this.stats.requests[kind]++;
-    let reply: Envelope<InternodeReply> | Promise<Envelope<InternodeReply>>;
+  private internode(codec: MessageCodec<PeerKind>, args: Buffer[]): Reply | Promise<Reply> {
+    const requests = this.stats.requests;
+    requests.set(codec.kind, (requests.get(codec.kind) ?? 0) + 1);
+    let reply: Envelope<PeerReply> | Promise<Envelope<PeerReply>>;
     try {
-      const request = decodeInternodeRequest(args, this.deps.limits);
+      const decoded = decodePeerRequest(this.deps.catalogue, args, this.deps.limits);
+      if (decoded === undefined) return this.errorReply(new RingcacheError('RC_ERR_PROTOCOL', 'internode: not a peer command'));
+      const request: Envelope<PeerRequest> = decoded.envelope;
       const handler = this.deps.handler;
       if (request.body.kind === 'read' && handler.handleEncodedRead !== undefined) {
-        return encodeEncodedReadReply(handler.handleEncodedRead(request as Envelope<ReadRequest>));
+        const read = handler.handleEncodedRead(request as Envelope<ReadRequest>);
+        return encodeEncodedReadReply(read, read.recovering);
       }
-      reply = handler.handle(owned(request));
+      reply = handler.handle(codec.own === undefined ? request : { epoch: request.epoch, body: codec.own(request.body) });
     } catch (error) {
       return this.errorReply(error);
     }
-    if (reply instanceof Promise) return reply.then(encodeInternodeReply, (error: unknown) => this.errorReply(error));
-    return encodeInternodeReply(reply);
+    if (reply instanceof Promise) return reply.then((settled) => encodePeerReply(codec, settled), (error: unknown) => this.errorReply(error));
+    return encodePeerReply(codec, reply);
   }
 
   private errorReply(error: unknown): ReplyValue {
@@ -126,36 +132,6 @@ export class NodeRespHandler implements RespHandler {
 
 function digest(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
-}
-
-/**
- * RESP arguments are views of socket buffers: what a handler may store (key, values) is copied
- * into buffers of its own, sized exactly, so a stored value neither pins a socket chunk nor gets
- * copied again by an engine that owns its values (storage/memory-engine.ts `ownedValues`).
- */
-function owned(envelope: Envelope<InternodeRequest>): Envelope<InternodeRequest> {
-  const body = envelope.body;
-  switch (body.kind) {
-    case 'coord-put':
-      return { epoch: envelope.epoch, body: { ...body, key: copy(body.key), value: body.value === null ? null : copy(body.value) } };
-    case 'merge':
-      return { epoch: envelope.epoch, body: { ...body, key: copy(body.key), versioned: ownedVersioned(body.versioned) } };
-    case 'read':
-    case 'ping':
-      return envelope;
-  }
-}
-
-/** A copy in an ArrayBuffer of its own (Buffer#slice would return a view). */
-function copy(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes);
-}
-
-function ownedVersioned(versioned: Versioned): Versioned {
-  const siblings = versioned.siblings.map((sibling): Sibling => (
-    sibling.value === null ? sibling : { ...sibling, value: copy(sibling.value) }
-  ));
-  return { context: versioned.context, siblings };
 }
 
 /** Redis's message, byte for byte: `unknown command 'x', with args beginning with: 'a' 'b' `. */

@@ -3,7 +3,7 @@ import { RingcacheError } from '../runtime/errors.js';
 import type { ServerId } from '../ring/table.js';
 import type { StorageEngine } from '../storage/engine.js';
 import type { CoordinatedPutRequest, Envelope, InternodeReply, InternodeRequest, PutResultReply, ReadRequest } from '../transport/messages.js';
-import type { InternodeHandler } from '../transport/transport.js';
+import type { EncodedRead, InternodeHandler } from '../transport/transport.js';
 import { coordinatedPut, encodeVersioned } from '../version/index.js';
 import type { Actor } from '../version/types.js';
 import { NODE_SERVICE_DEFAULTS, type NodeServiceOptions } from './options.js';
@@ -18,6 +18,8 @@ export interface NodeServiceDeps {
   readonly epoch: () => number;
   /** Called when a request carries a newer epoch than ours, so the node fetches the table. */
   readonly onNewerEpoch?: (epoch: number) => void;
+  /** Whether this node is still catching up after starting empty (recovery.ts); read replies say so. */
+  readonly recovering?: () => boolean;
   readonly options?: Partial<NodeServiceOptions>;
 }
 
@@ -75,14 +77,16 @@ export class NodeService implements InternodeHandler {
       case 'read':
         this.checkKey(body.key);
         this.stats.reads++;
-        return { epoch, body: { kind: 'versioned', versioned: this.deps.storage.get(body.key) ?? null } };
+        return { epoch, body: this.deps.recovering?.() === true
+          ? { kind: 'versioned', versioned: this.deps.storage.get(body.key) ?? null, recovering: true }
+          : { kind: 'versioned', versioned: this.deps.storage.get(body.key) ?? null } };
       case 'ping':
         return { epoch, body: { kind: 'pong', serverId: this.deps.serverId } };
     }
   }
 
   /** `handle` of a read, answered with the engine's wire form of the state (see StorageEngine.getEncoded). */
-  handleEncodedRead(request: Envelope<ReadRequest>): Envelope<Uint8Array | null> {
+  handleEncodedRead(request: Envelope<ReadRequest>): EncodedRead {
     const epoch = this.deps.epoch();
     if (request.epoch > epoch) this.deps.onNewerEpoch?.(request.epoch);
     const { key } = request.body;
@@ -96,7 +100,7 @@ export class NodeService implements InternodeHandler {
       const versioned = storage.get(key);
       encoded = versioned === undefined ? null : encodeVersioned(versioned);
     }
-    return { epoch, body: encoded };
+    return { epoch, body: encoded, recovering: this.deps.recovering?.() === true };
   }
 
   private coordinatedPut(request: CoordinatedPutRequest): PutResultReply {

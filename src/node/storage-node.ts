@@ -1,31 +1,23 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { RingcacheError, assert, every } from '../runtime/index.js';
-import type { Clock, Logger, Random, Startable, Timer } from '../runtime/index.js';
+import { RingcacheError, assert } from '../runtime/index.js';
+import type { Clock, Logger, Random, Startable } from '../runtime/index.js';
 import type { RingcacheConfig } from '../config/schema.js';
 import type { ServerId } from '../ring/index.js';
 import { RespServer } from '../resp/index.js';
 import type { RespLimits } from '../resp/index.js';
 import { MemoryEngine } from '../storage/index.js';
-import type { MergeResult } from '../storage/index.js';
-import { internodeLimitsOf } from '../transport/internode-codec.js';
-import type { Versioned } from '../version/index.js';
-import { newActor } from './actor.js';
+import type { StorageEngine } from '../storage/index.js';
+import { TcpTransport, internodeLimitsOf } from '../transport/index.js';
+import type { PeerAddress } from '../transport/index.js';
+import { nodeCatalogue } from './catalogue.js';
 import { buildNodeHttp } from './http.js';
 import { NodeMetrics } from './metrics.js';
+import { NodeCore } from './node-core.js';
+import type { NodeTableView } from './peer-service.js';
 import { NodeRespHandler } from './resp-handler.js';
-import { NodeService } from './service.js';
-
-/**
- * What a node needs of the table: the epoch it knows, and a hook for "a peer is ahead" (the
- * process's table follower fetches the newer table). A node serves without rows: coordinators
- * route, the node stores what it is sent.
- */
-export interface NodeTableSource {
-  epoch(): number;
-  observeEpoch(epoch: number): void;
-}
+import { nodeServices } from './services.js';
 
 /** Where the node listens; port 0 picks a free port (read the bound ones after start()). */
 export interface NodeListen {
@@ -40,7 +32,7 @@ export interface StorageNodeDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly logger: Logger;
-  readonly table: NodeTableSource;
+  readonly table: NodeTableView;
   /** The process's metrics registry (never prom-client's global one). */
   readonly registry: Registry;
   /** Defaults to this server's entry of config.nodes. */
@@ -51,62 +43,56 @@ export interface StorageNodeDeps {
 
 type Phase = 'new' | 'starting' | 'running' | 'stopped';
 
-/** A memory engine that reports every state it stores (the sibling-count histogram). */
-class ObservedEngine extends MemoryEngine {
-  onStored: (versioned: Versioned) => void = () => undefined;
-
-  override put(key: Uint8Array, vnode: number, versioned: Versioned): Versioned {
-    const stored = super.put(key, vnode, versioned);
-    this.onStored(stored);
-    return stored;
-  }
-
-  override merge(key: Uint8Array, vnode: number, incoming: Versioned): MergeResult {
-    const result = super.merge(key, vnode, incoming);
-    this.onStored(result.stored);
-    return result;
-  }
-}
-
 /**
- * One storage node (DESIGN.md section 1), the composition of its parts:
+ * One storage node process (DESIGN.md section 1): a NodeCore (data handlers and services) with
+ * the process's ports around it.
  *
- *   internode RESP :710x --> NodeRespHandler --> NodeService --> MemoryEngine <-- sweeper (timer)
- *   HTTP :720x (/health, /metrics, /v1/stats) ------------------------^
+ *   internode RESP :710x --> NodeRespHandler --> NodeCore --> data handlers, services' handlers
+ *   HTTP :720x (/health, /metrics, /v1/stats)       |  `--> TcpTransport to peers (gossip, hints, sync)
+ *                                                 MemoryEngine (change feed -> metrics, Merkle trees, ...)
  *
  * One-shot, like the process it stands for: start() once, stop() any number of times. A restart
  * is a new StorageNode, with a new actor (its memory is gone; see actor.ts). Config files, argv
  * and following the master's table belong to the process's main.ts, not here.
  */
 export class StorageNode implements Startable {
-  readonly engine: MemoryEngine;
-  readonly sweepStats = { removed: 0 };
-  private readonly observed: ObservedEngine;
+  readonly engine: StorageEngine;
+  readonly core: NodeCore;
   private readonly listenAt: NodeListen;
+  private readonly peerTransport: TcpTransport;
   private phase: Phase = 'new';
-  private service: NodeService | undefined;
   private handler: NodeRespHandler | undefined;
   private resp: RespServer | undefined;
   private http: FastifyInstance | undefined;
   private metrics: NodeMetrics | undefined;
-  private sweeper: Timer | undefined;
+  private unsubscribe: (() => void) | undefined;
   private boundHttpPort = 0;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly deps: StorageNodeDeps) {
-    const { config, serverId } = deps;
+    const { config, serverId, clock, random, logger, table } = deps;
     const entry = config.nodes.find((node) => node.id === serverId);
     const listen = deps.listen ?? entry;
     if (listen === undefined) {
       throw new RingcacheError('RC_ERR_CONFIG', `server ${serverId} has no entry in nodes[] and no listen address was given`);
     }
     this.listenAt = { host: listen.host, port: listen.port, httpPort: listen.httpPort };
-    this.observed = new ObservedEngine({
+    this.engine = new MemoryEngine({
       bytesMax: config.storage.bytesMax,
       evictionPolicy: config.storage.evictionPolicy,
       siblingsMax: config.limits.siblingsMax,
     });
-    this.engine = this.observed;
+    this.peerTransport = new TcpTransport({
+      resolve: (server) => peerAddress(server, table, config),
+      clock,
+      token: config.cluster.token,
+      logger,
+      catalogue: nodeCatalogue(),
+      options: { limits: internodeLimitsOf(config) },
+    });
+    this.core = new NodeCore({
+      serverId, clock, random, logger, table, config, engine: this.engine, transport: this.peerTransport, services: nodeServices(),
+    });
   }
 
   /** The bound internode RESP port (the real one when configured as 0). */
@@ -121,26 +107,16 @@ export class StorageNode implements Startable {
   }
 
   get actor(): string {
-    assert(this.service !== undefined, 'StorageNode.actor read before start()');
-    return this.service.actor;
+    return this.core.actor;
   }
 
   async start(): Promise<void> {
     assert(this.phase === 'new', `StorageNode.start() in phase ${this.phase}: a node starts once`);
     this.phase = 'starting';
-    const { serverId, config, clock, logger, table } = this.deps;
-    const service = new NodeService({
-      serverId,
-      actor: newActor(serverId, clock, this.deps.random),
-      storage: this.observed,
-      clock,
-      epoch: () => table.epoch(),
-      onNewerEpoch: (epoch) => { table.observeEpoch(epoch); },
-      options: { keyBytesMax: config.limits.keyBytesMax, valueBytesMax: config.limits.valueBytesMax, dedupeEntriesMax: config.node.dedupeEntriesMax },
-    });
-    this.service = service;
+    const { serverId, config, clock, logger } = this.deps;
     this.handler = new NodeRespHandler({
-      handler: service,
+      handler: this.core,
+      catalogue: nodeCatalogue(),
       limits: internodeLimitsOf(config),
       token: config.cluster.token,
       onError: (error) => { logger.error({ err: error, serverId }, 'internode handler failed'); },
@@ -158,16 +134,13 @@ export class StorageNode implements Startable {
     try {
       await this.resp.start();
       await this.startHttp();
+      await this.core.start();
     } catch (error) {
       await this.stop();
       throw error;
     }
-    const { sweepIntervalMs, tombstoneGraceMs, sweepKeysMax } = config.storage;
-    this.sweeper = every(clock, sweepIntervalMs, () => {
-      this.sweepStats.removed += this.engine.sweep(clock.nowMs(), tombstoneGraceMs, sweepKeysMax);
-    });
     this.phase = 'running';
-    logger.info({ serverId, actor: service.actor, respPort: this.resp.port, httpPort: this.boundHttpPort }, 'storage node started');
+    logger.info({ serverId, actor: this.core.actor, respPort: this.resp.port, httpPort: this.boundHttpPort }, 'storage node started');
   }
 
   /** Stops accepting, answers what connections already sent, closes sockets and timers. Idempotent. */
@@ -178,18 +151,20 @@ export class StorageNode implements Startable {
 
   private async startHttp(): Promise<void> {
     const { serverId, registry, table, config } = this.deps;
-    const service = this.service;
     const handler = this.handler;
     const resp = this.resp;
-    assert(service !== undefined && handler !== undefined && resp !== undefined, 'the RESP side starts first');
+    assert(handler !== undefined && resp !== undefined, 'the RESP side starts first');
+    const core = this.core;
     this.metrics = new NodeMetrics(registry, {
-      engine: this.engine, service: () => service.stats, handler: handler.stats, resp: resp.stats, sweep: this.sweepStats,
-      epoch: () => table.epoch(),
+      engine: this.engine, service: () => core.data.stats, handler: handler.stats, resp: resp.stats,
+      services: core.services, epoch: () => table.epoch(),
     });
     const metrics = this.metrics;
-    this.observed.onStored = (versioned) => { metrics.observeSiblings(versioned.siblings.length); };
+    this.unsubscribe = this.engine.subscribe((cause, _vnode, _key, _before, after) => {
+      if (after !== undefined && (cause === 'put' || cause === 'merge')) metrics.observeSiblings(after.siblings.length);
+    });
     this.http = buildNodeHttp({
-      serverId, registry, engine: this.engine, epoch: () => table.epoch(), actor: () => service.actor,
+      serverId, registry, engine: this.engine, epoch: () => table.epoch(), actor: () => core.actor,
       token: config.cluster.token, logger: this.deps.logger,
     });
     await this.http.listen({ host: this.listenAt.host, port: this.listenAt.httpPort });
@@ -201,15 +176,22 @@ export class StorageNode implements Startable {
       this.phase = 'stopped';
       return;
     }
-    this.sweeper?.cancel();
+    await this.core.stop();
     // The RESP side first: in-flight internode requests are answered before sockets close.
     await this.resp?.stop();
     await this.http?.close();
+    await this.peerTransport.close();
     this.metrics?.unregister();
-    this.observed.onStored = () => undefined;
+    this.unsubscribe?.();
     this.phase = 'stopped';
     this.deps.logger.info({ serverId: this.deps.serverId }, 'storage node stopped');
   }
+}
+
+/** A peer's internode address: the table's entry, or the config's before the node has a table. */
+function peerAddress(server: ServerId, table: NodeTableView, config: RingcacheConfig): PeerAddress | undefined {
+  const info = table.current()?.server(server) ?? config.nodes.find((node) => node.id === server);
+  return info === undefined ? undefined : { host: info.host, port: info.port };
 }
 
 /**

@@ -53,7 +53,28 @@ export interface StorageEngine {
 
   /** Totals and counters for /v1/stats and /metrics. */
   stats(): EngineStats;
+
+  /**
+   * The change feed: `listener` hears every change of a stored state, synchronously, after it is
+   * applied and before the call that made it returns, exactly once per change, whatever made it
+   * (put, merge, delete, sweep, eviction). A merge that changes nothing is not a change. So a
+   * Merkle tree or a hint index that follows the feed can never fall out of step with the store.
+   * Returns the function that unsubscribes.
+   */
+  subscribe(listener: ChangeListener): () => void;
 }
+
+/** append only: values are reported to listeners and counted in metrics. */
+export type ChangeCause = 'put' | 'merge' | 'delete' | 'sweep' | 'evict';
+
+/**
+ * Hears one change. `key` may be a view of the caller's buffer: copy it to keep it. `before` is
+ * undefined for a new key, `after` for a removed one. A listener must not throw or write to the
+ * engine (it runs inside the engine's own write).
+ */
+export type ChangeListener = (
+  cause: ChangeCause, vnode: number, key: Uint8Array, before: Versioned | undefined, after: Versioned | undefined,
+) => void;
 
 export interface MergeResult {
   readonly stored: Versioned;

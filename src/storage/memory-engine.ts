@@ -18,7 +18,7 @@
 import { AssertionError, RingcacheError, assert } from '../runtime/index.js';
 import type { Sibling, Versioned } from '../version/index.js';
 import { encodeVersioned, isDead, merge, truncateSiblings, versionedBytes, versionedProblem, versionsEqual } from '../version/index.js';
-import type { EngineStats, MergeResult, StorageEngine, VnodeStats } from './engine.js';
+import type { ChangeCause, ChangeListener, EngineStats, MergeResult, StorageEngine, VnodeStats } from './engine.js';
 import type { MemoryEngineOptions } from './memory-engine-options.js';
 import { memoryEngineOptions } from './memory-engine-options.js';
 
@@ -62,6 +62,8 @@ export class MemoryEngine implements StorageEngine {
   private readonly wires = new WireCache();
   /** Where the last sweep stopped: a live Map iterator survives inserts and deletes. */
   private sweepCursor: Iterator<Entry> | undefined;
+  /** The change feed's listeners; an array, since a write walks it (usually 0 to 3 entries). */
+  private listeners: readonly ChangeListener[] = [];
 
   constructor(options: Partial<MemoryEngineOptions> = {}) {
     this.options = memoryEngineOptions(options);
@@ -94,7 +96,11 @@ export class MemoryEngine implements StorageEngine {
     assertCanonical(versioned, 'put');
     const text = keyText(key);
     const { versioned: truncated, dropped } = truncateSiblings(versioned, this.options.siblingsMax);
-    return this.store(text, vnode, this.entriesByKey.get(text), truncated, dropped);
+    const existing = this.entriesByKey.get(text);
+    const before = existing?.versioned;
+    const stored = this.store(text, vnode, existing, truncated, dropped);
+    if (this.listeners.length > 0) this.emit('put', vnode, key, before, stored);
+    return stored;
   }
 
   merge(key: Uint8Array, vnode: number, incoming: Versioned): MergeResult {
@@ -107,14 +113,23 @@ export class MemoryEngine implements StorageEngine {
       this.touch(existing);
       return { stored: existing.versioned, changed: false };
     }
-    return { stored: this.store(text, vnode, existing, truncated, dropped), changed: true };
+    const before = existing?.versioned;
+    const stored = this.store(text, vnode, existing, truncated, dropped);
+    if (this.listeners.length > 0) this.emit('merge', vnode, key, before, stored);
+    return { stored, changed: true };
   }
 
   delete(key: Uint8Array): boolean {
     const entry = this.entriesByKey.get(keyText(key));
     if (entry === undefined) return false;
     this.remove(entry);
+    if (this.listeners.length > 0) this.emit('delete', entry.vnode, key, entry.versioned, undefined);
     return true;
+  }
+
+  subscribe(listener: ChangeListener): () => void {
+    this.listeners = [...this.listeners, listener];
+    return () => { this.listeners = this.listeners.filter((kept) => kept !== listener); };
   }
 
   *entries(vnode: number): IterableIterator<[Uint8Array, Versioned]> {
@@ -160,7 +175,7 @@ export class MemoryEngine implements StorageEngine {
       }
       examined++;
       if (isDead(next.value.versioned, nowMs, graceMs)) {
-        this.remove(next.value);
+        this.removeReported(next.value, 'sweep');
         removed++;
       }
     }
@@ -225,7 +240,7 @@ export class MemoryEngine implements StorageEngine {
     for (const [otherText, other] of this.entriesByKey) {
       if (this.bytes + delta <= bytesMax) break;
       if (otherText === text) continue;
-      this.remove(other);
+      this.removeReported(other, 'evict');
       this.evictions++;
     }
     assert(this.bytes + delta <= bytesMax, 'evicting every other key makes room for an entry within bytesMax');
@@ -235,6 +250,16 @@ export class MemoryEngine implements StorageEngine {
     if (this.options.evictionPolicy !== 'lru') return;
     this.entriesByKey.delete(entry.keyText);
     this.entriesByKey.set(entry.keyText, entry);
+  }
+
+  /** Removes a key the engine chose itself (sweep, eviction) and tells the change feed. */
+  private removeReported(entry: Entry, cause: ChangeCause): void {
+    this.remove(entry);
+    if (this.listeners.length > 0) this.emit(cause, entry.vnode, Buffer.from(entry.keyText, 'latin1'), entry.versioned, undefined);
+  }
+
+  private emit(cause: ChangeCause, vnode: number, key: Uint8Array, before: Versioned | undefined, after: Versioned | undefined): void {
+    for (const listener of this.listeners) listener(cause, vnode, key, before, after);
   }
 
   private remove(entry: Entry): void {

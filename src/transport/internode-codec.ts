@@ -21,6 +21,8 @@
  *
  *   put-result  *4 :epoch $actor :counter $versioned    the dot the node minted, what it stores
  *   versioned   *2 :epoch $versioned                     $-1 when the key is absent
+ *               *3 :epoch $versioned :1                  the node is recovering (anti-entropy has
+ *                                                        not synced it yet): its "absent" is no answer
  *   ack         *1 :epoch
  *   pong        *2 :epoch $serverId
  *   error       -RC_ERR_<CODE> <message>                 decodes to a RingcacheError with that code
@@ -38,6 +40,7 @@ import { arrayReply, bulkReply, errorReply, integerReply } from '../resp/index.j
 import { VERSION_DEFAULTS, decodeContext, decodeVersioned, encodeContext, encodeVersioned, vectorCounter } from '../version/index.js';
 import type { VersionLimits, Versioned } from '../version/index.js';
 import type { CoordinatedPutRequest, Envelope, InternodeReply, InternodeRequest } from './messages.js';
+import { asBuffer, bulkItem, decimal, describe, integerItem, keyArg, nameArg, protocolError, vnodeArg } from './wire-fields.js';
 
 export type InternodeKind = InternodeRequest['kind'];
 
@@ -92,16 +95,6 @@ export function internodeLimitsOf(config: RingcacheConfig): InternodeLimits {
 }
 
 const EMPTY = Buffer.alloc(0);
-const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-function protocolError(problem: string): RingcacheError {
-  return new RingcacheError('RC_ERR_PROTOCOL', `internode: ${problem}`);
-}
-
-/** Bytes as a Buffer without copying: ioredis and encodeCommand treat other Uint8Arrays as text. */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -227,46 +220,6 @@ function contextArg(bytes: Uint8Array, limits: InternodeLimits): ReturnType<type
   }
 }
 
-/** Canonical decimal of a safe integer >= 0, read from bytes without building a string. */
-function decimal(bytes: Uint8Array, field: string): number {
-  const length = bytes.length;
-  if (length === 0 || length > 16 || (length > 1 && bytes[0] === 0x30)) {
-    throw protocolError(`${field} is not a canonical decimal integer (${length} bytes)`);
-  }
-  let value = 0;
-  for (let i = 0; i < length; i++) {
-    const digit = (bytes[i] as number) - 0x30;
-    if (digit < 0 || digit > 9) throw protocolError(`${field} is not a canonical decimal integer`);
-    value = value * 10 + digit;
-  }
-  if (value > Number.MAX_SAFE_INTEGER) throw protocolError(`${field} is above 2^53-1`);
-  return value;
-}
-
-function vnodeArg(bytes: Uint8Array, limits: InternodeLimits): number {
-  const vnode = decimal(bytes, 'vnode');
-  if (vnode >= limits.vnodeCount) throw protocolError(`vnode ${vnode} is not below cluster.vnodeCount (${limits.vnodeCount})`);
-  return vnode;
-}
-
-function keyArg(bytes: Uint8Array, limits: InternodeLimits): Uint8Array {
-  if (bytes.length === 0 || bytes.length > limits.keyBytesMax) {
-    throw protocolError(`key of ${bytes.length} bytes is outside 1..limits.keyBytesMax (${limits.keyBytesMax})`);
-  }
-  return bytes;
-}
-
-function nameArg(bytes: Uint8Array, bytesMax: number, field: string): string {
-  if (bytes.length === 0 || bytes.length > bytesMax) {
-    throw protocolError(`${field} of ${bytes.length} bytes is outside 1..${bytesMax}`);
-  }
-  try {
-    return utf8Strict.decode(bytes);
-  } catch {
-    throw protocolError(`${field} is not valid UTF-8`);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Replies
 
@@ -284,8 +237,10 @@ export function encodeInternodeReply(envelope: Envelope<InternodeReply>): ReplyV
   switch (body.kind) {
     case 'put-result':
       return arrayReply([epoch, bulkReply(body.dot.actor), integerReply(body.dot.counter), bulkReply(encodeVersioned(body.versioned))]);
-    case 'versioned':
-      return arrayReply([epoch, bulkReply(body.versioned === null ? null : encodeVersioned(body.versioned))]);
+    case 'versioned': {
+      const state = bulkReply(body.versioned === null ? null : encodeVersioned(body.versioned));
+      return arrayReply(body.recovering === true ? [epoch, state, RECOVERING_ITEM] : [epoch, state]);
+    }
     case 'ack':
       return arrayReply([epoch]);
     case 'pong':
@@ -294,9 +249,12 @@ export function encodeInternodeReply(envelope: Envelope<InternodeReply>): ReplyV
 }
 
 /** The `versioned` reply of a state already in its wire form: the bytes encodeInternodeReply writes. */
-export function encodeEncodedReadReply(envelope: Envelope<Uint8Array | null>): ReplyValue {
-  return arrayReply([integerReply(envelope.epoch), bulkReply(envelope.body)]);
+export function encodeEncodedReadReply(envelope: Envelope<Uint8Array | null>, recovering = false): ReplyValue {
+  const epoch = integerReply(envelope.epoch);
+  return arrayReply(recovering ? [epoch, bulkReply(envelope.body), RECOVERING_ITEM] : [epoch, bulkReply(envelope.body)]);
 }
+
+const RECOVERING_ITEM: ReplyValue = Object.freeze(integerReply(1));
 
 /**
  * Decodes the reply to a request of kind `asked`. An error reply throws the RingcacheError it
@@ -304,13 +262,19 @@ export function encodeEncodedReadReply(envelope: Envelope<Uint8Array | null>): R
  */
 export function decodeInternodeReply(asked: InternodeKind, value: RespValue, limits: InternodeLimits): Envelope<InternodeReply> {
   if (value.kind === 'error') throw errorFromLine(value.message);
-  const expected = REPLY_KIND_OF[asked];
-  const length = expected === 'put-result' ? 4 : expected === 'ack' ? 1 : 2;
-  if (value.kind !== 'array' || value.items?.length !== length) {
-    throw protocolError(`a '${expected}' reply is an array of ${length}, got ${describe(value)}`);
+  if (value.kind !== 'array' || value.items === null) {
+    throw protocolError(`a '${REPLY_KIND_OF[asked]}' reply is an array, got ${describe(value)}`);
   }
   const items = value.items;
-  const epoch = integerItem(items[0], 'epoch', 0);
+  return { epoch: integerItem(items[0], 'epoch', 0), body: decodeDataReply(asked, items, limits) };
+}
+
+/** The body of a data kind's reply array; items[0] is the epoch. */
+export function decodeDataReply(asked: InternodeKind, items: readonly RespValue[], limits: InternodeLimits): InternodeReply {
+  const expected = REPLY_KIND_OF[asked];
+  const length = expected === 'put-result' ? 4 : expected === 'ack' ? 1 : 2;
+  const flagged = expected === 'versioned' && items.length === 3;
+  if (items.length !== length && !flagged) throw protocolError(`a '${expected}' reply is an array of ${length}, got an array of ${items.length}`);
   switch (expected) {
     case 'put-result': {
       const actor = nameArg(bulkItem(items[1], 'actor'), limits.version.actorBytesMax, 'actor');
@@ -319,32 +283,18 @@ export function decodeInternodeReply(asked: InternodeKind, value: RespValue, lim
       if (vectorCounter(versioned.context, actor) < counter) {
         throw protocolError(`put-result dot (${actor}, ${counter}) is not covered by the stored context`);
       }
-      return { epoch, body: { kind: 'put-result', dot: { actor, counter }, versioned } };
+      return { kind: 'put-result', dot: { actor, counter }, versioned };
     }
     case 'versioned': {
       const item = items[1];
       const versioned: Versioned | null = item?.kind === 'bulk' && item.value === null ? null : decodeVersioned(bulkItem(item, 'versioned'), limits.version);
-      return { epoch, body: { kind: 'versioned', versioned } };
+      if (!flagged) return { kind: 'versioned', versioned };
+      integerItem(items[2], 'recovering', 1);
+      return { kind: 'versioned', versioned, recovering: true };
     }
-    case 'ack': return { epoch, body: { kind: 'ack' } };
-    case 'pong': return { epoch, body: { kind: 'pong', serverId: nameArg(bulkItem(items[1], 'serverId'), limits.nameBytesMax, 'serverId') } };
+    case 'ack': return { kind: 'ack' };
+    case 'pong': return { kind: 'pong', serverId: nameArg(bulkItem(items[1], 'serverId'), limits.nameBytesMax, 'serverId') };
   }
-}
-
-function integerItem(item: RespValue | undefined, field: string, min: number): number {
-  if (item?.kind !== 'integer' || item.value < min) throw protocolError(`${field} is not an integer >= ${min}, got ${describe(item)}`);
-  return item.value;
-}
-
-function bulkItem(item: RespValue | undefined, field: string): Buffer {
-  if (item?.kind !== 'bulk' || item.value === null) throw protocolError(`${field} is not a bulk string, got ${describe(item)}`);
-  return item.value;
-}
-
-function describe(value: RespValue | undefined): string {
-  if (value === undefined) return 'nothing';
-  if (value.kind === 'array') return value.items === null ? 'a null array' : `an array of ${value.items.length}`;
-  return `a ${value.kind}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -30,6 +30,11 @@ const HEADS: Readonly<Record<InternodeKind, Buffer>> = Object.freeze({
 
 const EMPTY = Buffer.alloc(0);
 
+/** The kinds this file writes by hand; every other kind goes through its codec (peer-codec.ts). */
+export function isDataKind(kind: string): kind is InternodeKind {
+  return Object.hasOwn(HEADS, kind);
+}
+
 /** A number as String() writes it; digits straight from the number in the usual case. */
 function decimal(batch: ReplyWriter, value: number): void {
   // Anything else is not ours to refuse here: the node answers RC_ERR_PROTOCOL, as before.

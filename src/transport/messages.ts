@@ -61,6 +61,11 @@ export interface PutResultReply {
 export interface VersionedReply {
   readonly kind: 'versioned';
   readonly versioned: Versioned | null;
+  /**
+   * The node restarted empty and anti-entropy has not synced it yet (DESIGN.md section 5): what
+   * it holds may be behind, so its "absent" must not count toward R.
+   */
+  readonly recovering?: true;
 }
 
 export interface AckReply {

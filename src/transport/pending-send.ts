@@ -2,11 +2,11 @@ import { RingcacheError, asRingcacheError } from '../runtime/index.js';
 import type { DeadlineQueue } from '../runtime/index.js';
 import type { ReplyWriter, RespValue } from '../resp/index.js';
 import type { ServerId } from '../ring/index.js';
-import { decodeInternodeReply, encodeInternodeRequest } from './internode-codec.js';
 import type { InternodeLimits } from './internode-codec.js';
-import { writeInternodeRequest } from './internode-writer.js';
+import { decodePeerReply, encodePeerCommand, writePeerRequest } from './peer-codec.js';
+import type { MessageCatalogue, PeerReply, PeerRequest } from './peer-message.js';
 import type { LinkCall } from './peer-link.js';
-import type { Envelope, InternodeReply, InternodeRequest } from './messages.js';
+import type { Envelope } from './messages.js';
 import type { SendReceiver } from './transport.js';
 
 /**
@@ -26,7 +26,8 @@ export class PendingSend implements LinkCall {
 
   constructor(
     readonly to: ServerId,
-    private readonly envelope: Envelope<InternodeRequest>,
+    private readonly envelope: Envelope<PeerRequest>,
+    private readonly catalogue: MessageCatalogue,
     private readonly limits: InternodeLimits,
     private readonly deadlines: DeadlineQueue<PendingSend>,
     private readonly receiver: SendReceiver<unknown>,
@@ -34,18 +35,18 @@ export class PendingSend implements LinkCall {
   ) {}
 
   writeTo(batch: ReplyWriter): void {
-    writeInternodeRequest(batch, this.envelope);
+    writePeerRequest(batch, this.catalogue, this.envelope);
   }
 
   command(): (string | Buffer)[] {
-    return encodeInternodeRequest(this.envelope);
+    return encodePeerCommand(this.catalogue, this.envelope);
   }
 
   onLinkReply(value: RespValue): void {
     if (!this.settle()) return;
-    let reply: Envelope<InternodeReply>;
+    let reply: Envelope<PeerReply>;
     try {
-      reply = decodeInternodeReply(this.envelope.body.kind, value, this.limits);
+      reply = decodePeerReply(this.catalogue.ofKind(this.envelope.body.kind), value, this.limits);
     } catch (error) {
       this.fail(asRingcacheError(error, `decoding the reply of ${this.to}`));
       return;

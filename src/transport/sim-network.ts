@@ -2,7 +2,8 @@ import type { Clock, Timer } from '../runtime/clock.js';
 import type { Random } from '../runtime/random.js';
 import { RingcacheError, asRingcacheError } from '../runtime/errors.js';
 import type { ServerId } from '../ring/table.js';
-import type { Envelope, InternodeReply, InternodeRequest } from './messages.js';
+import type { Envelope } from './messages.js';
+import type { PeerReply, PeerRequest } from './peer-message.js';
 import type { InternodeHandler, Transport } from './transport.js';
 
 /**
@@ -45,6 +46,8 @@ export interface SimNetworkStats {
 export class SimNetwork {
   private readonly handlers = new Map<string, InternodeHandler>();
   private readonly blocked = new Set<string>();
+  /** Latency multipliers of slow endpoints (a node thrashing, a paused process, a bad NIC). */
+  private readonly slowness = new Map<string, number>();
   private options: SimNetworkOptions;
   readonly stats: SimNetworkStats = { delivered: 0, dropped: 0, duplicated: 0, refused: 0 };
 
@@ -84,6 +87,16 @@ export class SimNetwork {
     this.blocked.clear();
   }
 
+  /**
+   * Makes an endpoint slow: every message to or from it takes `factor` times as long (1 restores
+   * it). A factor near requestTimeoutMs / latency models a process paused by SIGSTOP: requests
+   * time out, then it answers them all late.
+   */
+  slow(endpoint: string, factor: number): void {
+    if (factor <= 1) this.slowness.delete(endpoint);
+    else this.slowness.set(endpoint, factor);
+  }
+
   isBlocked(from: string, to: string): boolean {
     return this.blocked.has(linkName(from, to));
   }
@@ -99,9 +112,9 @@ export class SimNetwork {
   private send(
     from: string,
     to: ServerId,
-    request: Envelope<InternodeRequest>,
+    request: Envelope<PeerRequest>,
     timeoutMs: number,
-  ): Promise<Envelope<InternodeReply>> {
+  ): Promise<Envelope<PeerReply>> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const timer: Timer = this.clock.schedule(timeoutMs, () => {
@@ -113,32 +126,33 @@ export class SimNetwork {
         timer.cancel();
         action();
       };
+      const factor = this.factorOf(from, to);
       const deliver = (answer: boolean): void => {
         if (this.isBlocked(from, to) || this.lost()) return;
         const handler = this.handlers.get(to);
         if (handler === undefined) {
           this.stats.refused++;
-          if (answer) this.after(() => { settle(() => { reject(new RingcacheError('RC_ERR_UNREACHABLE', `connection to ${to} refused`, { server: to })); }); });
+          if (answer) this.after(factor, () => { settle(() => { reject(new RingcacheError('RC_ERR_UNREACHABLE', `connection to ${to} refused`, { server: to })); }); });
           return;
         }
         this.stats.delivered++;
         void this.invoke(handler, request).then((outcome) => {
           if (!answer || this.isBlocked(to, from) || this.lost()) return;
-          this.after(() => { settle(() => { if (outcome.ok) resolve(outcome.reply); else reject(outcome.error); }); });
+          this.after(factor, () => { settle(() => { if (outcome.ok) resolve(outcome.reply); else reject(outcome.error); }); });
         });
       };
-      this.after(() => { deliver(true); });
+      this.after(factor, () => { deliver(true); });
       if (this.options.duplicateRate > 0 && this.random.next() < this.options.duplicateRate) {
         this.stats.duplicated++;
-        this.after(() => { deliver(false); });
+        this.after(factor, () => { deliver(false); });
       }
     });
   }
 
   private async invoke(
     handler: InternodeHandler,
-    request: Envelope<InternodeRequest>,
-  ): Promise<{ ok: true; reply: Envelope<InternodeReply> } | { ok: false; error: RingcacheError }> {
+    request: Envelope<PeerRequest>,
+  ): Promise<{ ok: true; reply: Envelope<PeerReply> } | { ok: false; error: RingcacheError }> {
     try {
       return { ok: true, reply: await handler.handle(request) };
     } catch (error) {
@@ -154,11 +168,16 @@ export class SimNetwork {
     return false;
   }
 
-  /** Schedules `callback` after one sampled one-way latency. */
-  private after(callback: () => void): void {
+  private factorOf(from: string, to: string): number {
+    if (this.slowness.size === 0) return 1;
+    return Math.max(this.slowness.get(from) ?? 1, this.slowness.get(to) ?? 1);
+  }
+
+  /** Schedules `callback` after one sampled one-way latency, times a slow endpoint's factor. */
+  private after(factor: number, callback: () => void): void {
     const { latencyMsMin, latencyMsMean, latencyMsMax } = this.options;
     const tail = -Math.log(1 - this.random.next()) * latencyMsMean;
-    this.clock.schedule(Math.min(latencyMsMax, latencyMsMin + tail), callback);
+    this.clock.schedule(Math.min(latencyMsMax, latencyMsMin + tail) * factor, callback);
   }
 }
 

@@ -9,7 +9,10 @@ import { IoredisLink } from './ioredis-link.js';
 import { PendingSend } from './pending-send.js';
 import { RespLink } from './resp-link.js';
 import type { PeerAddress, PeerLink, PeerLinkFactory, PeerLinkOptions } from './peer-link.js';
-import type { Envelope, InternodeReply, InternodeRequest } from './messages.js';
+import type { Envelope } from './messages.js';
+import { DATA_MESSAGES } from './data-messages.js';
+import { MessageCatalogue } from './peer-message.js';
+import type { PeerReply, PeerRequest } from './peer-message.js';
 import type { SendReceiver, Transport } from './transport.js';
 
 /** append only: values are config and option values. */
@@ -65,6 +68,8 @@ export interface TcpTransportDeps {
   /** The cluster token (cluster.token); empty or absent: none. */
   readonly token?: string;
   readonly logger?: Logger;
+  /** The kinds this process sends and how to decode their replies; the data kinds when absent. */
+  readonly catalogue?: MessageCatalogue;
   readonly options?: Partial<TcpTransportOptions>;
 }
 
@@ -74,7 +79,7 @@ interface Peer {
 }
 
 interface Settle {
-  readonly resolve: (reply: Envelope<InternodeReply>) => void;
+  readonly resolve: (reply: Envelope<PeerReply>) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -113,9 +118,11 @@ export class TcpTransport implements Transport {
   /** timeoutMs -> the deadlines of the sends in flight with that timeout. */
   private readonly deadlines = new Map<number, DeadlineQueue<PendingSend>>();
   private closed = false;
+  private readonly catalogue: MessageCatalogue;
 
   constructor(private readonly deps: TcpTransportDeps) {
     this.options = { ...TCP_TRANSPORT_DEFAULTS, ...deps.options };
+    this.catalogue = deps.catalogue ?? new MessageCatalogue(DATA_MESSAGES);
     const { connectTimeoutMs, reconnectDelayMsMin, reconnectDelayMsMax, pendingMax } = this.options;
     for (const [name, value] of Object.entries({ connectTimeoutMs, reconnectDelayMsMin, reconnectDelayMsMax, pendingMax })) {
       assert(Number.isSafeInteger(value) && value >= 1, `TcpTransport option ${name} is a positive integer, got ${value}`);
@@ -130,11 +137,11 @@ export class TcpTransport implements Transport {
     };
   }
 
-  send(to: ServerId, request: Envelope<InternodeRequest>, timeoutMs: number): Promise<Envelope<InternodeReply>> {
+  send(to: ServerId, request: Envelope<PeerRequest>, timeoutMs: number): Promise<Envelope<PeerReply>> {
     return new Promise((resolve, reject) => { this.dispatch(to, request, timeoutMs, PROMISE_RECEIVER, { resolve, reject }); });
   }
 
-  dispatch<T>(to: ServerId, request: Envelope<InternodeRequest>, timeoutMs: number, receiver: SendReceiver<T>, tag: T): void {
+  dispatch<T>(to: ServerId, request: Envelope<PeerRequest>, timeoutMs: number, receiver: SendReceiver<T>, tag: T): void {
     if (this.closed) {
       failLater(receiver, tag, to, new RingcacheError('RC_ERR_UNREACHABLE', `transport closed; no send to ${to}`, { server: to }));
       return;
@@ -151,7 +158,7 @@ export class TcpTransport implements Transport {
       return;
     }
     const deadlines = this.deadlinesOf(timeoutMs);
-    const send = new PendingSend(to, request, this.options.limits, deadlines, receiver, tag);
+    const send = new PendingSend(to, request, this.catalogue, this.options.limits, deadlines, receiver, tag);
     // Submitted first: a command that throws while encoding leaves no deadline behind. Its
     // outcome cannot come before the ticket is set: links never answer inside submit().
     peer.link.submit(send);

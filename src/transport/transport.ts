@@ -1,5 +1,6 @@
 import type { ServerId } from '../ring/table.js';
-import type { Envelope, InternodeReply, InternodeRequest, ReadRequest } from './messages.js';
+import type { Envelope, ReadRequest } from './messages.js';
+import type { PeerReply, PeerRequest } from './peer-message.js';
 
 /**
  * How a coordinator reaches storage nodes. Two implementations pass one contract suite
@@ -11,25 +12,25 @@ import type { Envelope, InternodeReply, InternodeRequest, ReadRequest } from './
  *   any code the node's handler threw (RC_ERR_STORAGE_FULL, RC_ERR_PROTOCOL, ...), passed through
  */
 export interface Transport {
-  send(to: ServerId, request: Envelope<InternodeRequest>, timeoutMs: number): Promise<Envelope<InternodeReply>>;
+  send(to: ServerId, request: Envelope<PeerRequest>, timeoutMs: number): Promise<Envelope<PeerReply>>;
   /**
    * `send` without a promise: the receiver hears exactly one of onSendReply / onSendFailure (same
    * outcomes and codes as send), never synchronously inside dispatch(). The coordinator's hot
    * path: a promise, its closures and microtask hops per request were a large share of the
    * proxy's CPU. Optional: `dispatcherOf` adapts a transport that only has `send`.
    */
-  dispatch?<T>(to: ServerId, request: Envelope<InternodeRequest>, timeoutMs: number, receiver: SendReceiver<T>, tag: T): void;
+  dispatch?<T>(to: ServerId, request: Envelope<PeerRequest>, timeoutMs: number, receiver: SendReceiver<T>, tag: T): void;
   /** Closes connections; idempotent. Pending sends reject with RC_ERR_UNREACHABLE. */
   close(): Promise<void>;
 }
 
 /** Who hears the outcome of a dispatched request; `tag` says which of its requests it was. */
 export interface SendReceiver<T> {
-  onSendReply(tag: T, from: ServerId, reply: Envelope<InternodeReply>): void;
+  onSendReply(tag: T, from: ServerId, reply: Envelope<PeerReply>): void;
   onSendFailure(tag: T, from: ServerId, error: unknown): void;
 }
 
-export type Dispatch = <T>(to: ServerId, request: Envelope<InternodeRequest>, timeoutMs: number, receiver: SendReceiver<T>, tag: T) => void;
+export type Dispatch = <T>(to: ServerId, request: Envelope<PeerRequest>, timeoutMs: number, receiver: SendReceiver<T>, tag: T) => void;
 
 /** The transport's own dispatch, or one made of its `send` (the simulator's network, test doubles). */
 export function dispatcherOf(transport: Transport): Dispatch {
@@ -44,10 +45,15 @@ export function dispatcherOf(transport: Transport): Dispatch {
 
 /** The node side: answers one request. Throwing a RingcacheError sends that error back. */
 export interface InternodeHandler {
-  handle(request: Envelope<InternodeRequest>): Envelope<InternodeReply> | Promise<Envelope<InternodeReply>>;
+  handle(request: Envelope<PeerRequest>): Envelope<PeerReply> | Promise<Envelope<PeerReply>>;
   /**
    * Optional fast path of a read for the TCP server: the reply's state already in its wire form
    * (version/codec.ts; null when the key is absent), so the node copies bytes instead of encoding.
    */
-  handleEncodedRead?(request: Envelope<ReadRequest>): Envelope<Uint8Array | null>;
+  handleEncodedRead?(request: Envelope<ReadRequest>): EncodedRead;
+}
+
+/** A read answered in wire form; `recovering` as VersionedReply's. */
+export interface EncodedRead extends Envelope<Uint8Array | null> {
+  readonly recovering: boolean;
 }

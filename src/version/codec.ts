@@ -147,3 +147,14 @@ function readSiblings(reader: ByteReader, context: readonly VectorEntry[], limit
   }
   return siblings;
 }
+
+/**
+ * The state with every value copied into a buffer of its own: decoded values are views of the
+ * frame they came in, and whoever keeps a state must not pin the frame.
+ */
+export function copyVersioned(versioned: Versioned): Versioned {
+  const siblings = versioned.siblings.map((sibling): Sibling => (
+    sibling.value === null ? sibling : { ...sibling, value: new Uint8Array(sibling.value) }
+  ));
+  return { context: versioned.context, siblings };
+}

@@ -19,4 +19,4 @@ export { versionedBytes } from './size.js';
 export {
   CONTEXT_FORMAT_VERSION, ContextTokens, TOKEN_FORMAT_VERSION, TOKEN_MAC_BYTES, contextBytesMax, decodeContext, encodeContext,
 } from './context-token.js';
-export { VERSIONED_FORMAT_VERSION, decodeVersioned, encodeVersioned } from './codec.js';
+export { VERSIONED_FORMAT_VERSION, copyVersioned, decodeVersioned, encodeVersioned } from './codec.js';

@@ -12,6 +12,7 @@ import type { RingcacheConfig } from '../../src/config/index.js';
 import { RoutingTable } from '../../src/ring/index.js';
 import type { Table } from '../../src/ring/index.js';
 import { StorageNode } from '../../src/node/index.js';
+import type { Sweeper } from '../../src/node/index.js';
 import { TcpTransport } from '../../src/transport/index.js';
 import type { TcpClientKind } from '../../src/transport/index.js';
 import { Coordinator } from '../../src/replication/index.js';
@@ -57,7 +58,7 @@ async function startNode(config: RingcacheConfig, options: { client?: TcpClientK
   const nodeEpochsSeen: number[] = [];
   const node = new StorageNode({
     serverId: 'n1', config, clock, random: new SeededRandom(1), logger: silentLogger, registry: new Registry(),
-    table: { epoch: () => 5, observeEpoch: (epoch) => { nodeEpochsSeen.push(epoch); } },
+    table: { current: () => undefined, epoch: () => 5, observeEpoch: (epoch) => { nodeEpochsSeen.push(epoch); } },
     ...(options.closeTimeoutMs === undefined ? {} : { closeTimeoutMs: options.closeTimeoutMs }),
   });
   await node.start();
@@ -198,6 +199,6 @@ describe('StorageNode', () => {
     expect(node.engine.stats().keys).toBe(1);
     for (let waited = 0; waited < 2000 && node.engine.stats().keys > 0; waited += 10) await clock.sleep(10);
     expect(node.engine.stats().keys).toBe(0);
-    expect(node.sweepStats.removed).toBe(1);
+    expect((node.core.service('sweeper') as Sweeper | undefined)?.removed).toBe(1);
   });
 });

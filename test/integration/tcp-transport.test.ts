@@ -11,7 +11,7 @@ import { RingcacheError, SystemClock } from '../../src/runtime/index.js';
 import type { ServerId } from '../../src/ring/index.js';
 import { RespServer } from '../../src/resp/index.js';
 import { NodeRespHandler } from '../../src/node/index.js';
-import { INTERNODE_LIMITS_DEFAULTS, TcpTransport } from '../../src/transport/index.js';
+import { DATA_MESSAGES, INTERNODE_LIMITS_DEFAULTS, MessageCatalogue, TcpTransport } from '../../src/transport/index.js';
 import type { Envelope, InternodeHandler, InternodeReply, InternodeRequest, PeerAddress, TcpClientKind } from '../../src/transport/index.js';
 import { transportContract } from '../unit/transport-contract.js';
 import type { TransportHarness } from '../unit/transport-contract.js';
@@ -30,7 +30,7 @@ class Servers {
   async listen(server: ServerId, handler: InternodeHandler, port = 0): Promise<RespServer> {
     await this.servers.get(server)?.stop();
     const resp = new RespServer(
-      { handler: new NodeRespHandler({ handler, limits: INTERNODE_LIMITS_DEFAULTS, token: this.token }), clock },
+      { handler: new NodeRespHandler({ handler, catalogue: new MessageCatalogue(DATA_MESSAGES), limits: INTERNODE_LIMITS_DEFAULTS, token: this.token }), clock },
       { host: '127.0.0.1', port, closeTimeoutMs: 200, limits: { bulkBytesMax: 64 * 1024 * 1024 } },
     );
     await resp.start();

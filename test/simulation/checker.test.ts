@@ -12,6 +12,16 @@ async function violationsWith(bug: SimulationOptions['bug'], seeds: number): Pro
   return violations;
 }
 
+/** Runs seeds with a planted bug until one reports a violation starting with `prefix`. */
+async function findViolation(bug: SimulationOptions['bug'], seedsMax: number, prefix: string): Promise<string | undefined> {
+  for (let seed = 1; seed <= seedsMax; seed++) {
+    const report = await runSeed(seed, { bug, r: 2, w: 2 });
+    const found = report.violations.find((v) => v.startsWith(prefix));
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 describe('the simulation checker catches planted bugs', () => {
   it('catches replication that acknowledges without storing (lost writes, stale reads)', async () => {
     const violations = await violationsWith('drop-merges', 20);
@@ -22,6 +32,10 @@ describe('the simulation checker catches planted bugs', () => {
   it('catches replicas that answer reads with nothing (stale reads)', async () => {
     const violations = await violationsWith('empty-reads', 10);
     expect(violations.some((v) => v.startsWith('stale read'))).toBe(true);
+  });
+
+  it('catches tombstones collected before every replica has them (a delete undone)', async () => {
+    expect(await findViolation('early-gc', 300, 'resurrected')).toMatch(/superseded it$/);
   });
 
   it('catches a restarted node reusing its actor (a dot minted twice)', async () => {

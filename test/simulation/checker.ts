@@ -15,6 +15,8 @@ export interface FinalKey {
 export interface CheckReport {
   readonly ackedWrites: number;
   readonly lostAckedWrites: number;
+  /** Final live siblings that an acknowledged write had superseded (a delete or overwrite undone). */
+  readonly resurrections: number;
   readonly maxSiblings: number;
   readonly violations: string[];
 }
@@ -44,7 +46,11 @@ function crashedBetween(history: History, row: readonly ServerId[], fromMs: numb
  *  3. siblings only for truly concurrent writes: no final sibling was superseded by the context
  *     of another final sibling, and a blind write at an actor supersedes that actor's older dots;
  *  4. every final sibling carries the value its dot was minted with (no dot reused);
- *  5. after heal and a full read with read repair, every replica of every key is equal.
+ *  5. after heal and a full read with read repair, every replica of every key is equal;
+ *  6. no resurrection: no final live sibling was superseded by an acknowledged write (covered by
+ *     the context its coordinator stored, and not one of the siblings it kept), while fewer than
+ *     W of the row lost their memory since. Collecting tombstones before every replica has them
+ *     breaks this: the value a tombstone superseded comes back from a replica that missed it.
  */
 export function check(history: History, finals: readonly FinalKey[], r: number, w: number, n: number): CheckReport {
   const violations = [...history.violations];
@@ -60,6 +66,7 @@ export function check(history: History, finals: readonly FinalKey[], r: number, 
       violations.push(`lost acknowledged write ${dotName(write.dot)} (${write.value ?? 'delete'}) of ${write.key}`);
     }
   }
+  const resurrections = checkResurrections(history, finals, writes, w, violations);
   let maxSiblings = 0;
   const reads = history.operations.filter((o): o is ReadOperation => o.type === 'read' && o.outcome === 'ok');
   for (const read of reads) {
@@ -80,7 +87,42 @@ export function check(history: History, finals: readonly FinalKey[], r: number, 
     checkSiblings(history, final, violations);
     checkConverged(final, violations);
   }
-  return { ackedWrites: writes.length, lostAckedWrites: lost, maxSiblings, violations };
+  return { ackedWrites: writes.length, lostAckedWrites: lost, resurrections, maxSiblings, violations };
+}
+
+/** Whether an acknowledged write's coordinator discarded `dot` (its stored context covers it, its siblings do not hold it). */
+function superseded(write: WriteOperation, dot: Dot): boolean {
+  const stored = write.stored;
+  if (stored === undefined || !covers(stored.context, dot)) return false;
+  return !stored.siblings.some((s) => s.dot.actor === dot.actor && s.dot.counter === dot.counter);
+}
+
+function checkResurrections(
+  history: History, finals: readonly FinalKey[], writes: readonly WriteOperation[], w: number, violations: string[],
+): number {
+  let resurrections = 0;
+  const rowOf = new Map(finals.map((final) => [final.key, final.row]));
+  // A read is held to it only while no replica of the row lost its memory since the write (as
+  // for stale reads: with one copy gone, R replicas may all be behind); the final state while
+  // fewer than W did (one that kept the write's context is merged into it).
+  const seen = (key: string, state: Versioned | null | undefined, atMs: number, where: string): void => {
+    const row = rowOf.get(key);
+    if (row === undefined) return;
+    const final = atMs === Number.POSITIVE_INFINITY;
+    for (const sibling of state?.siblings ?? []) {
+      if (sibling.value === null) continue;
+      const successor = writes.find((write) => write.key === key && write.completedMs < atMs && superseded(write, sibling.dot)
+        && crashedBetween(history, row, write.invokedMs, atMs) < (final ? w : 1));
+      if (successor === undefined) continue;
+      resurrections++;
+      violations.push(`resurrected ${dotName(sibling.dot)} of ${key} in ${where}: acknowledged ${successor.value === null ? 'delete' : 'write'} ${successor.dot === undefined ? '' : dotName(successor.dot)} had superseded it`);
+    }
+  };
+  for (const operation of history.operations) {
+    if (operation.type === 'read' && operation.outcome === 'ok') seen(operation.key, operation.result, operation.invokedMs, `a read at ${String(Math.round(operation.invokedMs))}`);
+  }
+  for (const final of finals) seen(final.key, final.merged, Number.POSITIVE_INFINITY, 'the final state');
+  return resurrections;
 }
 
 function checkSiblings(history: History, final: FinalKey, violations: string[]): void {

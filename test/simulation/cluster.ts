@@ -1,11 +1,12 @@
-import { SeededRandom, VirtualClock, type Random } from '../../src/runtime/index.js';
+import { SeededRandom, VirtualClock, silentLogger, type Random } from '../../src/runtime/index.js';
 import { RoutingTable, type ServerId, type ServerInfo } from '../../src/ring/index.js';
 import { placeTable } from '../../shard-master/placement.js';
 import { MemoryEngine } from '../../src/storage/index.js';
-import { NodeService } from '../../src/node/service.js';
-import { newActor } from '../../src/node/actor.js';
+import { NodeCore, newActor, nodeServices } from '../../src/node/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import type { RingcacheConfig } from '../../src/config/index.js';
 import { SimNetwork } from '../../src/transport/sim-network.js';
-import type { Envelope, InternodeReply, InternodeRequest } from '../../src/transport/messages.js';
+import type { Envelope, PeerReply, PeerRequest } from '../../src/transport/index.js';
 import type { InternodeHandler } from '../../src/transport/transport.js';
 import { Coordinator, fixedTableView } from '../../src/replication/index.js';
 import type { Versioned } from '../../src/version/types.js';
@@ -17,13 +18,14 @@ const decoder = new TextDecoder();
 interface SimNode {
   readonly id: ServerId;
   engine: MemoryEngine;
-  service: NodeService;
+  core: NodeCore;
   up: boolean;
 }
 
 /**
- * A whole cluster in one process: real NodeService and Coordinator code over memory engines and
- * the simulated network, all on one virtual clock and one seeded random source.
+ * A whole cluster in one process: real NodeCore (with the services of nodeServices(), as in a
+ * process) and Coordinator code over memory engines and the simulated network, all on one virtual
+ * clock and one seeded random source.
  */
 export class SimCluster {
   readonly clock = new VirtualClock();
@@ -33,6 +35,7 @@ export class SimCluster {
   readonly history = new History();
   private readonly nodes = new Map<ServerId, SimNode>();
   private readonly actors = new Map<ServerId, string>();
+  private readonly config: RingcacheConfig;
 
   constructor(seed: number, readonly options: SimulationOptions) {
     this.random = new SeededRandom(seed);
@@ -49,6 +52,17 @@ export class SimCluster {
     this.table = new RoutingTable(placeTable({
       servers, vnodeCount: options.vnodeCount, replicaCount: options.replicaCount, epoch: 1,
     }));
+    this.config = loadConfig({
+      file: {
+        cluster: { vnodeCount: options.vnodeCount, replicaCount: options.replicaCount },
+        replication: { r: options.r, w: options.w, requestTimeoutMs: options.requestTimeoutMs },
+        storage: {
+          bytesMax: 64 * 1024 * 1024, evictionPolicy: 'reject',
+          ...(options.bug === 'early-gc' ? { tombstoneGraceMs: 1, sweepIntervalMs: 10 } : {}),
+        },
+        nodes: servers.map((server) => ({ id: server.id, zone: server.zone, port: 0, httpPort: 0 })),
+      },
+    });
     for (const server of servers) this.boot(server.id);
   }
 
@@ -66,6 +80,7 @@ export class SimCluster {
     if (node?.up !== true) return;
     node.up = false;
     this.network.unlisten(server);
+    void node.core.stop();
     this.history.crashes.push({ server, atMs: this.clock.nowMs() });
   }
 
@@ -111,25 +126,33 @@ export class SimCluster {
     const engine = new MemoryEngine({ bytesMax: 64 * 1024 * 1024, evictionPolicy: 'reject' });
     const actor = this.options.bug === 'reused-actor' ? this.actors.get(id) ?? newActor(id, this.clock, this.random) : newActor(id, this.clock, this.random);
     this.actors.set(id, actor);
-    const service = new NodeService({
+    const table = this.table;
+    const core = new NodeCore({
       serverId: id,
       actor,
-      storage: engine,
+      engine,
       clock: this.clock,
-      epoch: () => this.table.table.epoch,
+      random: this.random,
+      transport: this.network.transport(id),
+      table: { current: () => table, epoch: () => table.table.epoch, observeEpoch: () => undefined },
+      logger: silentLogger,
+      config: this.config,
+      services: nodeServices(),
     });
-    this.nodes.set(id, { id, engine, service, up: true });
-    this.network.listen(id, this.recording(service));
+    this.nodes.set(id, { id, engine, core, up: true });
+    this.network.listen(id, this.recording(core));
+    void core.start();
   }
 
   /** Records every dot a node mints, acknowledged or not: the checker's ground truth. */
-  private recording(service: NodeService): InternodeHandler {
+  private recording(core: NodeCore): InternodeHandler {
     return {
-      handle: (request: Envelope<InternodeRequest>): Envelope<InternodeReply> => {
+      handle: (request: Envelope<PeerRequest>): Envelope<PeerReply> | Promise<Envelope<PeerReply>> => {
         const body = request.body;
         const planted = this.plantedBug(request);
         if (planted !== undefined) return planted;
-        const reply = service.handle(request);
+        const reply = core.handle(request);
+        if (reply instanceof Promise) return reply;
         if (body.kind === 'coord-put' && reply.body.kind === 'put-result') {
           this.history.mint(reply.body.dot, {
             key: decoder.decode(body.key),
@@ -143,7 +166,7 @@ export class SimCluster {
     };
   }
 
-  private plantedBug(request: Envelope<InternodeRequest>): Envelope<InternodeReply> | undefined {
+  private plantedBug(request: Envelope<PeerRequest>): Envelope<PeerReply> | undefined {
     const epoch = this.table.table.epoch;
     if (this.options.bug === 'drop-merges' && request.body.kind === 'merge') return { epoch, body: { kind: 'ack' } };
     if (this.options.bug === 'empty-reads' && request.body.kind === 'read' && this.random.next() < 0.3) {

@@ -15,6 +15,8 @@ export interface WriteOperation {
   completedMs: number;
   outcome: 'pending' | 'ok' | 'failed';
   dot?: Dot;
+  /** What the coordinating replica stored: its context minus its siblings is what this write superseded. */
+  stored?: Versioned;
   errorCode?: string;
 }
 

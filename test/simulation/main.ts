@@ -1,6 +1,8 @@
 // `npm run sim -- --seeds K [--start S] [--seed X] [--verbose]`: runs K seeds from S (or the one
 // seed X), prints each failing seed with its violations, and as its last line one JSON object:
-// {"seeds":K,"start":S,"operations":..,"ackedWrites":..,"lostAckedWrites":..,"maxSiblings":..,"failedSeeds":[..]}
+// {"seeds":K,"start":S,"operations":..,"ackedWrites":..,"lostAckedWrites":..,"resurrections":..,
+//  "convergedSeeds":.. (replicas agreed after heal with no client read), "convergedMsMax":..,
+//  "maxSiblings":..,"failedSeeds":[..]}
 // A failing seed replays exactly with --seed X.
 import { parseArgs } from 'node:util';
 import { runSeed } from './run-seed.js';
@@ -27,7 +29,8 @@ const single = values.seed === undefined ? undefined : integer('seed', values.se
 const start = single ?? integer('start', values.start);
 const seeds = single === undefined ? integer('seeds', values.seeds) : 1;
 
-const totals = { operations: 0, ackedWrites: 0, lostAckedWrites: 0, maxSiblings: 0, events: 0, simulatedMs: 0 };
+const totals = { operations: 0, ackedWrites: 0, lostAckedWrites: 0, resurrections: 0, convergedSeeds: 0, maxSiblings: 0, events: 0, simulatedMs: 0 };
+let convergedMsMax = 0;
 const failedSeeds: number[] = [];
 const began = process.hrtime.bigint();
 for (let seed = start; seed < start + seeds; seed++) {
@@ -35,6 +38,11 @@ for (let seed = start; seed < start + seeds; seed++) {
   totals.operations += report.operations;
   totals.ackedWrites += report.ackedWrites;
   totals.lostAckedWrites += report.lostAckedWrites;
+  totals.resurrections += report.resurrections;
+  if (report.convergedAfterMs !== undefined) {
+    totals.convergedSeeds++;
+    convergedMsMax = Math.max(convergedMsMax, report.convergedAfterMs);
+  }
   totals.maxSiblings = Math.max(totals.maxSiblings, report.maxSiblings);
   totals.events += report.events;
   totals.simulatedMs += report.simulatedMs;
@@ -54,6 +62,9 @@ console.log(JSON.stringify({
   operations: totals.operations,
   ackedWrites: totals.ackedWrites,
   lostAckedWrites: totals.lostAckedWrites,
+  resurrections: totals.resurrections,
+  convergedSeeds: totals.convergedSeeds,
+  convergedMsMax,
   maxSiblings: totals.maxSiblings,
   failedSeeds,
 }));

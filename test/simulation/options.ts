@@ -20,12 +20,18 @@ export interface SimulationOptions {
   readonly dropRateMax: number;
   readonly duplicateRateMax: number;
   readonly requestTimeoutMs: number;
+  /** Virtual time after heal within which replicas must agree with no client read. */
+  readonly convergeMsMax: number;
+  /** A slow node's latency multiplier is drawn up to this (200 x ~1 ms: a paused process, past requestTimeoutMs). */
+  readonly slowFactorMax: number;
   /**
    * A bug planted in the nodes, to prove the checker catches it (test/simulation/checker.test.ts):
    * 'drop-merges' acks replication without storing it; 'empty-reads' answers some reads with
-   * nothing; 'reused-actor' restarts a node under its old actor, so dots repeat.
+   * nothing; 'reused-actor' restarts a node under its old actor, so dots repeat; 'early-gc'
+   * collects tombstones at once (a grace shorter than the time a delete takes to reach every
+   * replica), so a replica that missed a delete brings the value back.
    */
-  readonly bug: 'none' | 'drop-merges' | 'empty-reads' | 'reused-actor';
+  readonly bug: 'none' | 'drop-merges' | 'empty-reads' | 'reused-actor' | 'early-gc';
 }
 
 export const SIMULATION_DEFAULTS: SimulationOptions = Object.freeze({
@@ -44,6 +50,8 @@ export const SIMULATION_DEFAULTS: SimulationOptions = Object.freeze({
   dropRateMax: 0.05,
   duplicateRateMax: 0.05,
   requestTimeoutMs: 200,
+  convergeMsMax: 30_000,
+  slowFactorMax: 200,
   bug: 'none',
 });
 

@@ -1,4 +1,6 @@
 import { SeededRandom } from '../../src/runtime/index.js';
+import { versionsEqual } from '../../src/version/index.js';
+import type { Versioned } from '../../src/version/index.js';
 import { SimCluster } from './cluster.js';
 import { check, type FinalKey } from './checker.js';
 import { drawOptions, type SimulationOptions } from './options.js';
@@ -11,6 +13,13 @@ export interface SeedReport {
   readonly operations: number;
   readonly ackedWrites: number;
   readonly lostAckedWrites: number;
+  readonly resurrections: number;
+  /**
+   * Virtual ms after heal until every replica of every key held the same state with no client
+   * read (anti-entropy and hint replay alone); undefined if that did not happen within
+   * options.convergeMsMax.
+   */
+  readonly convergedAfterMs: number | undefined;
   readonly maxSiblings: number;
   readonly failedOperations: number;
   readonly simulatedMs: number;
@@ -19,8 +28,10 @@ export interface SeedReport {
 }
 
 const encoder = new TextEncoder();
-/** Virtual time after the clients finish for background repair and in-flight messages to settle. */
+/** Virtual time for in-flight messages and read repair to settle after the final reads. */
 const QUIESCE_MS = 5_000;
+/** How often the convergence watch compares replicas while waiting for it. */
+const CONVERGE_CHECK_MS = 250;
 
 /**
  * Runs one seed: clients and the nemesis until the clients finish, then heal everything, restart
@@ -38,11 +49,25 @@ export async function runSeed(seed: number, overrides: Partial<SimulationOptions
 
   cluster.network.heal();
   cluster.network.configure({ dropRate: 0, duplicateRate: 0 });
-  for (const server of cluster.serverIds) cluster.restart(server);
+  for (const server of cluster.serverIds) {
+    cluster.restart(server);
+    cluster.network.slow(server, 1);
+  }
+  const keys = Array.from({ length: options.keys }, (_, i) => `k${String(i)}`);
+  const healedMs = cluster.clock.nowMs();
+  let convergedAfterMs: number | undefined;
+  let nextCheckMs = healedMs;
+  events += await runClockUntil(cluster.clock, healedMs + options.convergeMsMax, () => {
+    if (cluster.clock.nowMs() < nextCheckMs) return false;
+    nextCheckMs = cluster.clock.nowMs() + CONVERGE_CHECK_MS;
+    if (!replicasAgree(cluster, keys)) return false;
+    convergedAfterMs = cluster.clock.nowMs() - healedMs;
+    return true;
+  });
+  if (convergedAfterMs === undefined && replicasAgree(cluster, keys)) convergedAfterMs = cluster.clock.nowMs() - healedMs;
   events += await runClockUntil(cluster.clock, cluster.clock.nowMs() + QUIESCE_MS, () => false);
 
   const reader = cluster.coordinator('checker', { r: options.replicaCount, w: 1 });
-  const keys = Array.from({ length: options.keys }, (_, i) => `k${String(i)}`);
   const merged = new Map<string, FinalKey['merged']>();
   const finalReadFailures: string[] = [];
   let pending = keys.length;
@@ -67,10 +92,29 @@ export async function runSeed(seed: number, overrides: Partial<SimulationOptions
     operations: operations.length,
     ackedWrites: report.ackedWrites,
     lostAckedWrites: report.lostAckedWrites,
+    resurrections: report.resurrections,
+    convergedAfterMs,
     maxSiblings: report.maxSiblings,
     failedOperations: operations.filter((o) => o.outcome === 'failed').length,
     simulatedMs: cluster.clock.nowMs() - started,
     events,
     violations: [...finalReadFailures, ...report.violations],
   };
+}
+
+/** Whether every replica of every key's row holds the same state (all absent counts as agreeing). */
+function replicasAgree(cluster: SimCluster, keys: readonly string[]): boolean {
+  for (const key of keys) {
+    let first: Versioned | undefined;
+    let seen = false;
+    for (const state of cluster.replicaStates(encoder.encode(key)).values()) {
+      if (!seen) {
+        first = state;
+        seen = true;
+      } else if (state === undefined || first === undefined ? state !== first : !versionsEqual(state, first)) {
+        return false;
+      }
+    }
+  }
+  return true;
 }

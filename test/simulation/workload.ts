@@ -68,6 +68,7 @@ async function write(
   try {
     const result = await coordinator.put(encoder.encode(key), value === null ? null : encoder.encode(value), { context });
     operation.dot = result.dot;
+    operation.stored = result.versioned;
     operation.outcome = 'ok';
   } catch (error) {
     operation.outcome = 'failed';
@@ -79,7 +80,7 @@ async function write(
 
 /**
  * The nemesis (Jepsen's word): crashes that lose memory, restarts, partitions that cut nodes and
- * clients into two sides, lossy and duplicating links. Stops when `done()` says the clients are.
+ * clients into two sides, lossy and duplicating links, slow nodes (up to a paused process). Stops when `done()` says the clients are.
  */
 export async function runNemesis(cluster: SimCluster, clients: readonly string[], done: () => boolean): Promise<void> {
   const { faultIntervalMsMean, crashedMax, dropRateMax, duplicateRateMax } = cluster.options;
@@ -110,6 +111,12 @@ export async function runNemesis(cluster: SimCluster, clients: readonly string[]
     } else if (roll < 0.8) {
       cluster.network.configure({ dropRate: 0, duplicateRate: 0 });
       cluster.network.heal();
+    } else if (roll < 0.9) {
+      const victim = servers[cluster.random.int(servers.length)];
+      if (victim !== undefined) {
+        cluster.network.slow(victim, 2 + cluster.random.next() * cluster.options.slowFactorMax);
+        cluster.clock.schedule(200 + pauseMs(cluster, 1000), () => { cluster.network.slow(victim, 1); });
+      }
     }
   }
 }

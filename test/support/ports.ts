@@ -10,14 +10,17 @@ import { portIsFree } from '../../src/cli/http-probe.js';
  */
 const BLOCK = 400;
 /**
- * Where this run's blocks start. RINGCACHE_TEST_PORT_BASE moves them, so two checkouts can run
- * their suites side by side on one machine without probing each other's ports.
+ * Where this run's blocks start. RC_TEST_PORT_BASE moves them, so two checkouts can run their
+ * suites side by side on one machine without probing each other's ports. (Not a RINGCACHE_*
+ * name: the config loader refuses unknown ones, and child processes inherit the environment.
+ * The older RINGCACHE_TEST_PORT_BASE is still read, and removed so children do not see it.)
  */
-const FIRST = portBase(process.env.RINGCACHE_TEST_PORT_BASE);
+const FIRST = portBase(process.env.RC_TEST_PORT_BASE ?? process.env.RINGCACHE_TEST_PORT_BASE);
+delete process.env.RINGCACHE_TEST_PORT_BASE;
 
 function portBase(text: string | undefined): number {
   const base = Number(text ?? '20000');
-  if (!Number.isInteger(base) || base < 1024 || base > 30_000) throw new Error(`RINGCACHE_TEST_PORT_BASE must be an integer in 1024..30000, got '${String(text)}'`);
+  if (!Number.isInteger(base) || base < 1024 || base > 30_000) throw new Error(`RC_TEST_PORT_BASE must be an integer in 1024..30000, got '${String(text)}'`);
   return base;
 }
 

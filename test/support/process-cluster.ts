@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testPort } from './ports.js';
+import type { TestNetwork } from './netns.js';
 
 const LAUNCHER = fileURLToPath(new URL('../../bin/ringcache.js', import.meta.url));
 
@@ -11,6 +12,11 @@ export interface ProcessClusterOptions {
   readonly nodes: number;
   /** Config sections merged over the defaults (replication, storage, ...). */
   readonly overrides?: Record<string, Record<string, unknown>>;
+  /**
+   * Storage nodes each in a network namespace of this network (hosts named by node id), so a
+   * test can cut one off; the master listens on the bridge, the proxy on 127.0.0.1.
+   */
+  readonly network?: TestNetwork;
 }
 
 export interface RoleProcess {
@@ -40,15 +46,20 @@ export class ProcessCluster {
     this.masterPort = await testPort();
     const zones = ['a', 'a', 'b', 'b', 'c', 'c'];
     const nodes = [];
+    const network = this.options.network;
     for (let i = 0; i < this.options.nodes; i++) {
-      nodes.push({ id: `n${String(i + 1)}`, zone: zones[i % zones.length], capacity: 1, host: '127.0.0.1', port: await testPort(), httpPort: await testPort() });
+      const id = `n${String(i + 1)}`;
+      // A namespace has ports of its own: every node can take the same ones there.
+      nodes.push(network === undefined
+        ? { id, zone: zones[i % zones.length], capacity: 1, host: '127.0.0.1', port: await testPort(), httpPort: await testPort() }
+        : { id, zone: zones[i % zones.length], capacity: 1, host: network.addressOf(id), port: 7101, httpPort: 7201 });
     }
     const overrides = this.options.overrides ?? {};
     this.config = {
       ...overrides,
       cluster: { vnodeCount: 64, replicaCount: 3, ...overrides.cluster },
       replication: { r: 2, w: 2, requestTimeoutMs: 500, failureBackoffMs: 300, ...overrides.replication },
-      master: { host: '127.0.0.1', port: this.masterPort, stateFile: join(this.folder, 'master-state.json'), longPollMs: 1000 },
+      master: { host: network?.bridgeAddress ?? '127.0.0.1', port: this.masterPort, stateFile: join(this.folder, 'master-state.json'), longPollMs: 1000, ...overrides.master },
       proxy: { host: '127.0.0.1', respPort: this.respPort, httpPort: this.httpPort, tableCacheFile: join(this.folder, 'proxy-table.json') },
       nodes,
     };
@@ -68,7 +79,10 @@ export class ProcessCluster {
 
   /** Starts one role and resolves on its ready line. */
   startRole(name: string, args: string[], timeoutMs = 20_000): Promise<RoleProcess> {
-    const child = spawn(process.execPath, [LAUNCHER, ...args, '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const network = this.options.network;
+    const command = [process.execPath, LAUNCHER, ...args, '--config', this.configFile];
+    const [file, ...rest] = network !== undefined && this.nodeIds.includes(name) ? [...network.execPrefix(name), ...command] : command;
+    const child = spawn(file ?? process.execPath, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
     const role: RoleProcess = { name, child, output: [] };
     this.roles.set(name, role);
     return new Promise((resolve, reject) => {
@@ -95,12 +109,29 @@ export class ProcessCluster {
     await exited;
   }
 
+  /** SIGSTOP: the process keeps its sockets and memory but answers nothing (a slow node) until resume. */
+  pause(name: string): void {
+    this.roles.get(name)?.child.kill('SIGSTOP');
+  }
+
+  resume(name: string): void {
+    this.roles.get(name)?.child.kill('SIGCONT');
+  }
+
+  /** The node's HTTP base URL (its /health, /v1/stats). */
+  nodeUrl(id: string): string {
+    const node = (this.config.nodes as { id: string; host: string; httpPort: number }[]).find((entry) => entry.id === id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return `http://${node.host}:${String(node.httpPort)}`;
+  }
+
   async stop(): Promise<void> {
     const order = ['proxy', ...this.nodeIds, 'master'];
     for (const name of order) {
       const role = this.roles.get(name);
       if (role === undefined || role.child.exitCode !== null || role.child.signalCode !== null) continue;
       const exited = new Promise((resolve) => role.child.once('exit', resolve));
+      role.child.kill('SIGCONT');
       role.child.kill('SIGTERM');
       const timer = setTimeout(() => role.child.kill('SIGKILL'), 5000);
       await exited;

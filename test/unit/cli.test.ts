@@ -10,8 +10,6 @@ import { boundPorts, membersInStartOrder, planCluster, resolveClusterConfig } fr
 import { chooseConfigFile, childConfigArgs, packageRoot } from '../../src/cli/config-source.js';
 import { COMMANDS, main } from '../../src/cli/main.js';
 import { loadRole, parseReadyLine, readyLine, serveUntilStopped } from '../../src/cli/roles.js';
-import { renderStatus } from '../../src/cli/status.js';
-import type { ClusterSummary } from '../../src/cli/status.js';
 import { formatTable } from '../../src/cli/table-format.js';
 import { loadConfig, readConfigFile } from '../../src/config/index.js';
 
@@ -278,37 +276,7 @@ describe('roles contract', () => {
   });
 });
 
-describe('status rendering', () => {
-  const summary: ClusterSummary = {
-    epoch: 7,
-    vnodeCount: 1024,
-    replicaCount: 3,
-    imbalance: 0.0234,
-    zones: [],
-    servers: [
-      { id: 'n1', zone: 'a', capacity: 1, host: '127.0.0.1', port: 7101, httpPort: 7201, state: 'active', replicas: 512, target: 512, share: 512 / 3072, leads: 171 },
-      { id: 'n5', zone: 'c', capacity: 2, host: '127.0.0.1', port: 7105, httpPort: 7205, state: 'draining', replicas: 1024, target: 1024, share: 1 / 3, leads: 341 },
-    ],
-  };
-
-  it('shows epoch, V, N, up count, imbalance and one row per server', () => {
-    const lines = renderStatus(summary, ['up', 'down']);
-    expect(lines[0]).toContain('epoch 7');
-    expect(lines[0]).toContain('V=1024 N=3');
-    expect(lines[0]).toContain('servers 2 (1 up) in 2 zones');
-    expect(lines[0]).toContain('imbalance 0.023 (fullest server 2.3% over its target)');
-    expect(lines[2]).toMatch(/^SERVER\s+ZONE\s+CAP\s+STATE\s+HEALTH\s+REPLICAS\/TARGET\s+SHARE\s+LEADS/);
-    expect(lines[3]).toMatch(/^n1\s+a\s+1\s+active\s+up\s+512\/512\s+16\.7%\s+171\s+127\.0\.0\.1:7101\s+:7201$/);
-    expect(lines[4]).toMatch(/^n5\s+c\s+2\s+draining\s+down\s+1024\/1024\s+33\.3%\s+341\s/);
-  });
-
-  it('tolerates missing fields', () => {
-    const partial = { servers: [{ id: 'n1' }] } as unknown as ClusterSummary;
-    const lines = renderStatus(partial, ['up']);
-    expect(lines[0]).toContain('epoch ?');
-    expect(lines[3]).toContain('?/?');
-  });
-
+describe('table format', () => {
   it('formatTable pads columns to the widest cell', () => {
     expect(formatTable(['A', 'BB'], [['xxx', 'y'], ['z', 'wwww']])).toEqual(['A    BB', 'xxx  y', 'z    wwww']);
   });

@@ -202,7 +202,7 @@ describe('shard-master HTTP: cluster, servers, health, metrics', () => {
     const { app } = await harness();
     const response = await app.inject({ method: 'GET', url: '/v1/nope?x=1' });
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toEqual({ code: 'RC_ERR_NOT_FOUND', message: 'no route GET /v1/nope; GET / lists the endpoints' });
+    expect(response.json()).toEqual({ code: 'RC_ERR_NOT_FOUND', message: 'no route GET /v1/nope; GET / lists the endpoints', details: {} });
   });
 });
 

@@ -137,6 +137,14 @@ describe('MemoryEngine with evictionPolicy lru', () => {
     expectExactBytes(engine);
   });
 
+  it('reports each eviction on the change feed before the write that needed the room', () => {
+    const engine = fourKeys();
+    const heard: string[] = [];
+    engine.subscribe((cause, vnode, changed, _before, after) => { heard.push(`${cause} ${String(vnode)} ${Buffer.from(changed).toString()} ${after === undefined ? 'gone' : 'held'}`); });
+    engine.put(key('k4'), 4, version('n1', 5, 'x'.repeat(100)));
+    expect(heard).toEqual(['evict 0 k0 gone', 'put 4 k4 held']);
+  });
+
   it('never evicts the key being written to make room for its own growth', () => {
     const engine = fourKeys();
     engine.put(key('k0'), 0, version('n1', 9, 'x'.repeat(100 + PER_KEY + 20)));

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { VirtualClock } from '../../src/runtime/index.js';
 import { MemoryEngine } from '../../src/storage/index.js';
 import { NodeMetrics, NodeRespHandler, NodeService, buildNodeHttp } from '../../src/node/index.js';
-import { INTERNODE_LIMITS_DEFAULTS } from '../../src/transport/index.js';
+import { DATA_MESSAGES, INTERNODE_LIMITS_DEFAULTS, MessageCatalogue } from '../../src/transport/index.js';
 import type { RespConnection, RespServerStats } from '../../src/resp/index.js';
 
 const clock = new VirtualClock();
@@ -16,10 +16,10 @@ const clock = new VirtualClock();
 function node(token = ''): { app: FastifyInstance; engine: MemoryEngine; service: NodeService; handler: NodeRespHandler; metrics: NodeMetrics; resp: RespServerStats } {
   const engine = new MemoryEngine({ bytesMax: 1024 * 1024 });
   const service = new NodeService({ serverId: 'n1', actor: 'n1.abc', storage: engine, clock, epoch: () => 12 });
-  const handler = new NodeRespHandler({ handler: service, limits: INTERNODE_LIMITS_DEFAULTS });
+  const handler = new NodeRespHandler({ handler: service, catalogue: new MessageCatalogue(DATA_MESSAGES), limits: INTERNODE_LIMITS_DEFAULTS });
   const resp: RespServerStats = { connectionsAccepted: 3, connectionsOpen: 2, commands: 40, protocolErrors: 1, internalErrors: 0, socketErrors: 0, readPauses: 0 };
   const registry = new Registry();
-  const metrics = new NodeMetrics(registry, { engine, service: () => service.stats, handler: handler.stats, resp, sweep: { removed: 4 }, epoch: () => 12 });
+  const metrics = new NodeMetrics(registry, { engine, service: () => service.stats, handler: handler.stats, resp, services: [{ name: 'sweeper', start: () => undefined, stop: () => undefined, metrics: () => [{ name: 'sweep_removals_total', help: 'Dead keys collected by the sweeper.', type: 'counter', read: () => 4 }] }], epoch: () => 12 });
   const app = buildNodeHttp({ serverId: 'n1', registry, engine, epoch: () => 12, actor: () => 'n1.abc', token });
   apps.push(app);
   return { app, engine, service, handler, metrics, resp };

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { coordinatedPut, merge } from '../../src/version/index.js';
 import type { Versioned, VersionVector } from '../../src/version/index.js';
-import type { StorageEngine } from '../../src/storage/index.js';
+import type { ChangeCause, StorageEngine } from '../../src/storage/index.js';
 import { isRingcacheError } from '../../src/runtime/index.js';
 
 /** What the suite asks of an engine; over budget it must reject (the default policy). */
@@ -25,7 +25,7 @@ export function key(text: string): Uint8Array {
 
 export function version(
   actor: string, counter: number, value: string | null,
-  options: { base?: Versioned; context?: VersionVector | null; timestampMs?: number; expiresAtMs?: number | null } = {},
+  options: { base?: Versioned | undefined; context?: VersionVector | null; timestampMs?: number; expiresAtMs?: number | null } = {},
 ): Versioned {
   return coordinatedPut(options.base, {
     value: value === null ? null : new TextEncoder().encode(value),
@@ -65,6 +65,7 @@ export function storageContract(name: string, makeEngine: MakeEngine): void {
     indexTests(makeEngine);
     sweepTests(makeEngine);
     budgetTests(makeEngine);
+    changeFeedTests(makeEngine);
   });
 }
 
@@ -257,5 +258,84 @@ function budgetTests(makeEngine: MakeEngine): void {
     expect(engine.merge(key('k'), 0, version('c', 1, 'old', { timestampMs: 0 })).changed).toBe(true);
     expect(engine.get(key('k'))?.siblings.map((s) => s.dot.actor)).toEqual(['a3', 'a4', 'b']);
     expect(engine.stats().siblingsOverflow).toBe(4);
+  });
+}
+
+interface Heard {
+  readonly cause: ChangeCause;
+  readonly vnode: number;
+  readonly key: string;
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+/** Subscribes a recorder that keeps what each change said, keys as text. */
+function record(engine: StorageEngine): { heard: Heard[]; stop: () => void } {
+  const heard: Heard[] = [];
+  const stop = engine.subscribe((cause, vnode, changedKey, before, after) => {
+    heard.push({ cause, vnode, key: Buffer.from(changedKey).toString(), before: shape(before), after: shape(after) });
+  });
+  return { heard, stop };
+}
+
+/** The change feed: every change once, in order, with the states before and after. */
+function changeFeedTests(makeEngine: MakeEngine): void {
+  it('reports put, merge, delete and sweep with the states before and after, once each', () => {
+    const engine = makeEngine(LARGE);
+    const { heard } = record(engine);
+    const first = version('n1', 1, 'a');
+    engine.put(key('k'), 3, first);
+    const second = version('n1', 2, 'b', { base: first, context: first.context });
+    engine.put(key('k'), 3, second);
+    const concurrent = version('n2', 1, 'c');
+    const merged = engine.merge(key('k'), 3, concurrent).stored;
+    engine.merge(key('k'), 3, concurrent);
+    engine.delete(key('k'));
+    engine.delete(key('k'));
+    engine.put(key('dead'), 4, version('n1', 3, null, { timestampMs: 0 }));
+    engine.sweep(10_000, 1, 100);
+    expect(heard).toEqual([
+      { cause: 'put', vnode: 3, key: 'k', before: undefined, after: shape(first) },
+      { cause: 'put', vnode: 3, key: 'k', before: shape(first), after: shape(second) },
+      { cause: 'merge', vnode: 3, key: 'k', before: shape(second), after: shape(merged) },
+      { cause: 'delete', vnode: 3, key: 'k', before: shape(merged), after: undefined },
+      { cause: 'put', vnode: 4, key: 'dead', before: undefined, after: shape(version('n1', 3, null, { timestampMs: 0 })) },
+      { cause: 'sweep', vnode: 4, key: 'dead', before: shape(version('n1', 3, null, { timestampMs: 0 })), after: undefined },
+    ]);
+  });
+
+  it('reports nothing for a refused write, and nothing after unsubscribing', () => {
+    const engine = makeEngine({ bytesMax: 2000, siblingsMax: 64 });
+    const { heard, stop } = record(engine);
+    engine.put(key('small'), 0, version('n1', 1, 'x'));
+    expect(() => engine.put(key('big'), 0, version('n1', 2, 'y'.repeat(3000)))).toThrow();
+    expect(heard.map((change) => change.cause)).toEqual(['put']);
+    stop();
+    engine.put(key('small'), 0, version('n1', 3, 'z'));
+    expect(heard).toHaveLength(1);
+  });
+
+  it('a replica rebuilt from the feed alone always equals the engine', () => {
+    const engine = makeEngine(LARGE);
+    const shadow = new Map<string, unknown>();
+    engine.subscribe((_cause, vnode, changedKey, _before, after) => {
+      const name = `${String(vnode)}/${Buffer.from(changedKey).toString()}`;
+      if (after === undefined) shadow.delete(name);
+      else shadow.set(name, shape(after));
+    });
+    let counter = 0;
+    for (let round = 0; round < 200; round++) {
+      const name = `k${String(round % 7)}`;
+      const vnode = round % 7;
+      const roll = (round * 7919) % 10;
+      if (roll < 4) engine.put(key(name), vnode, version('n1', ++counter, `v${String(round)}`, { base: engine.get(key(name)) }));
+      else if (roll < 7) engine.merge(key(name), vnode, version(`m${String(round % 3)}`, ++counter, `w${String(round)}`, { timestampMs: round }));
+      else if (roll < 8) engine.delete(key(name));
+      else engine.put(key(name), vnode, version('n1', ++counter, null, { base: engine.get(key(name)), timestampMs: 0 }));
+      if (round % 50 === 49) engine.sweep(1_000_000, 1, 1000);
+    }
+    const actual = new Map<string, unknown>();
+    for (const vnode of engine.vnodes()) for (const [k, v] of engine.entries(vnode)) actual.set(`${String(vnode)}/${Buffer.from(k).toString()}`, shape(v));
+    expect(shadow).toEqual(actual);
   });
 }

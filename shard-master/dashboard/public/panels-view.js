@@ -1,0 +1,94 @@
+// Load per server, hot keys and moves in flight: the master's GET /v1/load, /v1/hotkeys and
+// /v1/moves. A master without those routes answers 404; the panels then say "not reported yet"
+// and the page asks again now and then, so they fill in once the master serves them.
+import { fill, h, note } from './dom.js';
+import { bytes, count, percent } from './format.js';
+import { meter } from './servers-view.js';
+
+const ITEMS_MAX = 50;
+
+export function notReported(element, route) {
+  fill(element, note(`not reported yet: this shard-master does not serve GET ${route}.`));
+}
+
+export function unavailable(element, route, reason) {
+  element.classList.add('stale');
+  if (element.childElementCount === 0) fill(element, note(`GET ${route} failed: ${reason}`, 'problem'));
+}
+
+/** Renders GET /v1/load; returns its per-vnode load for the heat map when it has one. */
+export function renderLoad(element, body) {
+  element.classList.remove('stale');
+  const servers = Array.isArray(body?.servers) ? body.servers.slice(0, ITEMS_MAX) : [];
+  const rows = servers.map((server) => h('tr', {},
+    h('td', { class: 'id' }, text(server.id)),
+    h('td', { class: 'num' }, `${count(server.opsPerSec)} ops/s`),
+    h('td', { class: 'num' }, `${bytes(server.bytesPerSec)}/s`),
+    h('td', { class: 'num' }, percent(server.share), meter(typeof server.share === 'number' ? server.share : 0))));
+  fill(element,
+    typeof body?.maxOverMean === 'number' ? h('p', {}, `max / mean ${body.maxOverMean.toFixed(3)}`) : null,
+    rows.length === 0 ? note('no load reported yet') : h('table', { class: 'small' }, h('tbody', {}, rows)));
+  return perVnodeLoad(body);
+}
+
+function perVnodeLoad(body) {
+  const vnodes = body?.vnodes;
+  if (!Array.isArray(vnodes)) return undefined;
+  if (vnodes.every((v) => typeof v === 'number')) return vnodes;
+  const out = [];
+  for (const entry of vnodes) {
+    if (entry && Number.isInteger(entry.vnode) && typeof entry.opsPerSec === 'number') out[entry.vnode] = entry.opsPerSec;
+  }
+  return out.length > 0 ? Array.from(out, (value) => value ?? null) : undefined;
+}
+
+export function renderHotKeys(element, body) {
+  element.classList.remove('stale');
+  const list = Array.isArray(body) ? body : [body?.keys, body?.hotKeys, body?.hotkeys].find(Array.isArray) ?? [];
+  const rows = list.slice(0, ITEMS_MAX).map((entry) => {
+    const key = typeof entry === 'object' && entry !== null ? entry.key : entry;
+    return h('tr', { class: 'hotkey' }, h('td', { class: 'key' }, text(key)), h('td', { class: 'muted' }, otherFields(entry, ['key'])));
+  });
+  fill(element, rows.length === 0 ? note('no hot keys right now') : h('table', { class: 'small' }, h('tbody', {}, rows)),
+    list.length > ITEMS_MAX ? note(`and ${list.length - ITEMS_MAX} more`) : null);
+}
+
+export function renderMoves(element, body) {
+  element.classList.remove('stale');
+  const inFlight = Array.isArray(body?.inFlight) ? body.inFlight : [];
+  const queued = Array.isArray(body?.queued) ? body.queued : [];
+  const rows = inFlight.slice(0, ITEMS_MAX).map((move) => h('tr', { class: 'move' },
+    h('td', {}, `vnode ${text(move.vnode)}`),
+    h('td', {}, `${text(move.from)} -> ${text(move.to)}`),
+    h('td', { class: 'num' }, progressOf(move)),
+    h('td', { class: 'muted' }, otherFields(move, ['vnode', 'from', 'to', 'progress']))));
+  fill(element,
+    h('p', {}, `${inFlight.length} in flight, ${queued.length} queued`),
+    rows.length === 0 ? note('no move in flight') : h('table', { class: 'small' }, h('tbody', {}, rows)));
+}
+
+function progressOf(move) {
+  const progress = move.progress;
+  const fraction = typeof progress === 'number' ? progress
+    : typeof progress?.fraction === 'number' ? progress.fraction
+    : typeof move.keysCopied === 'number' && typeof move.keysTotal === 'number' && move.keysTotal > 0 ? move.keysCopied / move.keysTotal
+    : undefined;
+  if (fraction === undefined) return typeof progress === 'object' && progress !== null ? otherFields(progress, []) : '';
+  return h('span', {}, percent(fraction), meter(fraction));
+}
+
+/** "name value" for every scalar field not shown elsewhere; text only. */
+function otherFields(entry, skip) {
+  if (typeof entry !== 'object' || entry === null) return '';
+  return Object.entries(entry)
+    .filter(([name, value]) => !skip.includes(name) && ['string', 'number', 'boolean'].includes(typeof value))
+    .slice(0, 8)
+    .map(([name, value]) => `${name} ${typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(2) : String(value)}`)
+    .join(' · ');
+}
+
+function text(value) {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return value === undefined || value === null ? '?' : JSON.stringify(value);
+}

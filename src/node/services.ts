@@ -1,0 +1,12 @@
+import type { NodeServiceFactory } from './peer-service.js';
+import { Sweeper } from './sweeper.js';
+
+/**
+ * The services of a storage node, in start order: the one list the process (storage-node.ts)
+ * and the simulator both use, so nothing is wired twice.
+ */
+export function nodeServices(): readonly NodeServiceFactory[] {
+  return [
+    (context) => new Sweeper(context),
+  ];
+}
