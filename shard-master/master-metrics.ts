@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { registerBuildInfo } from '../src/metrics/index.js';
 import type { ServerInfo, Table } from '../src/ring/index.js';
 import { clusterSummary } from './cluster-summary.js';
 
@@ -57,6 +58,7 @@ export class MasterMetrics {
       collect() { this.set(source.longPollWaiters()); },
     });
     this.registerTableGauges(registry, source);
+    registerBuildInfo(registry, 'master');
   }
 
   private registerTableGauges(registry: Registry, source: MasterMetricsSource): void {
@@ -65,7 +67,7 @@ export class MasterMetrics {
     // Registered first, so its collect() fills the two labelled gauges before they are serialized
     // (a registry collects in registration order): one summary per scrape feeds all three.
     new Gauge({
-      name: 'ringcache_master_imbalance',
+      name: 'ringcache_master_imbalance_ratio',
       help: 'max(replicas / target) - 1 over servers with a target: 0 is perfectly even.',
       registers,
       collect() {

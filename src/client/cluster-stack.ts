@@ -1,6 +1,6 @@
 import type { RingcacheConfig } from '../config/index.js';
 import type { Clock, Logger, Random } from '../runtime/index.js';
-import { Coordinator, type ReplicationOptions } from '../replication/index.js';
+import { Coordinator, type ReplicationOptions, type SendObserver } from '../replication/index.js';
 import { TcpTransport, internodeLimitsOf, type TcpTransportOptions } from '../transport/index.js';
 import { TableFollower, type TableFollowerOptions } from './table-follower.js';
 
@@ -24,6 +24,8 @@ export interface ClusterStackDeps {
   readonly cacheFile?: string;
   readonly follower?: Partial<TableFollowerOptions>;
   readonly transport?: Partial<TcpTransportOptions>;
+  /** Hears every internode request (the proxy's per-backend metrics). */
+  readonly observer?: SendObserver;
 }
 
 export interface ClusterStack {
@@ -55,6 +57,7 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
   const coordinator = new Coordinator({
     name: deps.name, transport, clock, random, table: follower,
     ...(deps.replication === undefined ? {} : { options: deps.replication }),
+    ...(deps.observer === undefined ? {} : { observer: deps.observer }),
   });
   let stopping: Promise<void> | undefined;
   return {

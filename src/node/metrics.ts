@@ -1,8 +1,10 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { BUILD_INFO_METRIC, LatencyHistogram, registerBuildInfo } from '../metrics/index.js';
 import type { RespServerStats } from '../resp/index.js';
 import type { StorageEngine } from '../storage/index.js';
 import type { NodeServiceStats } from './service.js';
+import { HANDLER_LATENCY_BOUNDS_MS } from './resp-handler.js';
 import type { NodeRespHandlerStats } from './resp-handler.js';
 import type { MetricSource, PeerService } from './peer-service.js';
 
@@ -38,8 +40,8 @@ export class NodeMetrics {
     this.counter('merges_changed_total', 'Merges that changed the stored state (replication, read repair).', () => sources.service()?.mergesChanged ?? 0);
     this.counter('duplicate_puts_total', 'Coordinated puts answered from the request-id memory (resends).', () => sources.service()?.duplicatesIgnored ?? 0);
     this.gauge('keys', 'Keys stored, dead ones included until swept.', () => engine.stats().keys);
-    this.gauge('bytes', 'Bytes stored by the engine\'s own accounting.', () => engine.stats().bytes);
-    this.gauge('bytes_max', 'storage.bytesMax.', () => engine.stats().bytesMax);
+    this.gauge('stored_bytes', 'Bytes stored by the engine\'s own accounting (keys, values, versions).', () => engine.stats().bytes);
+    this.gauge('storage_limit_bytes', 'storage.bytesMax: over it, writes are refused or keys evicted (storage.evictionPolicy).', () => engine.stats().bytesMax);
     this.counter('evictions_total', 'Keys evicted under storage.evictionPolicy lru.', () => engine.stats().evictions);
     this.counter('rejections_total', 'Writes refused with RC_ERR_STORAGE_FULL.', () => engine.stats().rejections);
     this.counter('siblings_overflow_total', 'Siblings dropped above limits.siblingsMax.', () => engine.stats().siblingsOverflow);
@@ -49,6 +51,18 @@ export class NodeMetrics {
     this.counter('resp_commands_total', 'RESP commands received on the internode port.', () => resp.commands);
     this.counter('resp_protocol_errors_total', 'Connections closed for a RESP framing error.', () => resp.protocolErrors);
     this.counter('resp_auth_failures_total', 'AUTH attempts with a wrong cluster token.', () => handler.authFailures);
+    this.counter('receive_bytes_total', 'Bytes read from connections on the internode port.', () => resp.bytesReceived);
+    this.counter('transmit_bytes_total', 'Reply bytes written to connections on the internode port.', () => resp.bytesSent);
+    this.names.push(`${PREFIX}request_duration_seconds`);
+    new LatencyHistogram(registry, {
+      name: `${PREFIX}request_duration_seconds`,
+      help: 'Time from an internode command being decoded to its reply being encoded, by kind: the node\'s own share of a request.',
+      labelNames: ['kind'],
+      boundsMs: HANDLER_LATENCY_BOUNDS_MS,
+      source: () => [...handler.latency].map(([kind, buckets]) => [{ kind }, buckets] as const),
+    });
+    this.names.push(BUILD_INFO_METRIC);
+    registerBuildInfo(registry, 'node');
     for (const service of sources.services) for (const source of service.metrics?.() ?? []) this.fromSource(source);
     this.names.push(`${PREFIX}siblings`);
     this.siblings = new Histogram({

@@ -11,7 +11,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { RingcacheError, asRingcacheError } from '../runtime/index.js';
-import type { ErrorCode } from '../runtime/index.js';
+import type { Clock, ErrorCode } from '../runtime/index.js';
+import { LatencyBuckets } from '../metrics/index.js';
 import { REPLIES, bulkReply, errorReply } from '../resp/index.js';
 import type { Reply, ReplyValue, RespConnection, RespHandler } from '../resp/index.js';
 import { decodePeerRequest, encodeEncodedReadReply, encodeInternodeError, encodePeerReply } from '../transport/index.js';
@@ -28,6 +29,8 @@ export interface NodeRespHandlerDeps {
   readonly token?: string;
   /** Told about handler failures that are not RingcacheErrors (bugs). Must not throw. */
   readonly onError?: (error: unknown) => void;
+  /** Times every internode request into stats.latency when given (the node's latency histogram). */
+  readonly clock?: Clock;
 }
 
 export interface NodeRespHandlerStats {
@@ -39,7 +42,18 @@ export interface NodeRespHandlerStats {
   /** Commands refused before AUTH. */
   unauthenticated: number;
   unknownCommands: number;
+  /**
+   * Time from a received internode command to its encoded reply, by kind (HANDLER_LATENCY_BOUNDS_MS):
+   * the node's own share of a request's latency, socket queueing excluded.
+   */
+  readonly latency: Map<PeerKind, LatencyBuckets>;
 }
+
+/**
+ * Upper bounds in ms of stats.latency: a memory-engine read or merge takes microseconds, so the
+ * buckets start at 10 us; the top ones catch a node stalled by GC or a huge state.
+ */
+export const HANDLER_LATENCY_BOUNDS_MS: readonly number[] = Object.freeze([0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 100, 1000]);
 
 const NOAUTH = Object.freeze(errorReply('NOAUTH Authentication required.'));
 const WRONGPASS = Object.freeze(errorReply('WRONGPASS invalid username-password pair or user is disabled.'));
@@ -56,6 +70,7 @@ export class NodeRespHandler implements RespHandler {
     authFailures: 0,
     unauthenticated: 0,
     unknownCommands: 0,
+    latency: new Map(),
   };
   /** SHA-256 of the token: compared in constant time, and equal lengths whatever was sent. */
   private readonly tokenDigest: Buffer | undefined;
@@ -89,6 +104,32 @@ export class NodeRespHandler implements RespHandler {
   private internode(codec: MessageCodec<PeerKind>, args: Buffer[]): Reply | Promise<Reply> {
     const requests = this.stats.requests;
     requests.set(codec.kind, (requests.get(codec.kind) ?? 0) + 1);
+    const clock = this.deps.clock;
+    if (clock === undefined) return this.answer(codec, args);
+    const startMs = clock.monotonicMs();
+    const reply = this.answer(codec, args);
+    const buckets = this.latencyOf(codec.kind);
+    if (reply instanceof Promise) {
+      return reply.then((settled) => {
+        buckets.observeMs(clock.monotonicMs() - startMs);
+        return settled;
+      });
+    }
+    buckets.observeMs(clock.monotonicMs() - startMs);
+    return reply;
+  }
+
+  private latencyOf(kind: PeerKind): LatencyBuckets {
+    let buckets = this.stats.latency.get(kind);
+    if (buckets === undefined) {
+      buckets = new LatencyBuckets(HANDLER_LATENCY_BOUNDS_MS);
+      this.stats.latency.set(kind, buckets);
+    }
+    return buckets;
+  }
+
+  /** Decodes, handles and encodes one internode command; a failure becomes its coded error reply. */
+  private answer(codec: MessageCodec<PeerKind>, args: Buffer[]): Reply | Promise<Reply> {
     let reply: Envelope<PeerReply> | Promise<Envelope<PeerReply>>;
     try {
       const decoded = decodePeerRequest(this.deps.catalogue, args, this.deps.limits);

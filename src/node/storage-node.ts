@@ -119,6 +119,7 @@ export class StorageNode implements Startable {
       catalogue: nodeCatalogue(),
       limits: internodeLimitsOf(config),
       token: config.cluster.token,
+      clock,
       onError: (error) => { logger.error({ err: error, serverId }, 'internode handler failed'); },
     });
     this.resp = new RespServer({

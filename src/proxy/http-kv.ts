@@ -75,7 +75,7 @@ export class KvRoutes {
    * BENCHMARKS.md), counted and timed here rather than by a wrapper.
    */
   readonly get = (request: FastifyRequest, reply: FastifyReply): Promise<HttpPayload> => {
-    const startMs = this.clock.nowMs();
+    const startMs = this.clock.monotonicMs();
     let read: Promise<ReadResult>;
     let all: boolean;
     try {
@@ -85,7 +85,7 @@ export class KvRoutes {
       all = wantsSiblings(request.query);
       read = this.kv.read(key, r === undefined ? undefined : this.kv.checkQuorum('r', r));
     } catch (error) {
-      this.metrics.record(this.getSeries, outcomeOf(error), this.clock.nowMs() - startMs);
+      this.metrics.record(this.getSeries, outcomeOf(error), this.clock.monotonicMs() - startMs);
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return read.then((result) => {
@@ -93,13 +93,13 @@ export class KvRoutes {
       try {
         payload = this.answerRead(result, all, reply);
       } catch (error) {
-        this.metrics.record(this.getSeries, outcomeOf(error), this.clock.nowMs() - startMs);
+        this.metrics.record(this.getSeries, outcomeOf(error), this.clock.monotonicMs() - startMs);
         throw error;
       }
-      this.metrics.record(this.getSeries, OUTCOME_OK, this.clock.nowMs() - startMs);
+      this.metrics.record(this.getSeries, OUTCOME_OK, this.clock.monotonicMs() - startMs);
       return payload;
     }, (error: unknown) => {
-      this.metrics.record(this.getSeries, outcomeOf(error), this.clock.nowMs() - startMs);
+      this.metrics.record(this.getSeries, outcomeOf(error), this.clock.monotonicMs() - startMs);
       throw error;
     });
   };

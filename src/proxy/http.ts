@@ -98,7 +98,7 @@ function rewrite(url: string): string {
 /** Counts a route's requests by outcome and times them; a miss (404 on a key) is a normal answer. */
 function tracked(metrics: ProxyMetrics, clock: Clock, series: number, handler: Handler): Handler {
   return (request, reply) => {
-    const startMs = clock.nowMs();
+    const startMs = clock.monotonicMs();
     let pending: Promise<HttpPayload>;
     try {
       pending = handler(request, reply);
@@ -106,10 +106,10 @@ function tracked(metrics: ProxyMetrics, clock: Clock, series: number, handler: H
       pending = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return pending.then((payload) => {
-      metrics.record(series, OUTCOME_OK, clock.nowMs() - startMs);
+      metrics.record(series, OUTCOME_OK, clock.monotonicMs() - startMs);
       return payload;
     }, (error: unknown) => {
-      metrics.record(series, outcomeOf(error), clock.nowMs() - startMs);
+      metrics.record(series, outcomeOf(error), clock.monotonicMs() - startMs);
       throw error;
     });
   };

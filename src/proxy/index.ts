@@ -12,6 +12,7 @@ export type { SiblingJson } from './http-kv.js';
 export { ProxyRespHandler } from './resp/handler.js';
 export { PROXY_COMMANDS } from './resp/command-table.js';
 export { ProxyMetrics } from './metrics.js';
+export { BackendMetrics } from './backend-metrics.js';
 export type { ConnectionSource, ProxyMetricsSource } from './metrics.js';
 export { KvStore, EXPIRES_AT_MS_MAX } from './kv-store.js';
 export { routeOf } from './route-info.js';

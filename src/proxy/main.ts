@@ -6,6 +6,7 @@ import { clusterSettingsOf, connectCluster, type ClusterStack } from '../client/
 import { serveUntilStopped } from '../cli/roles.js';
 import { processLogger } from '../cli/process-logger.js';
 import { masterUrl, tokenOf } from '../cli/master-url.js';
+import { BackendMetrics } from './backend-metrics.js';
 import { ProxyServer } from './proxy-server.js';
 
 export async function run(config: RingcacheConfig, _argv: string[]): Promise<void> {
@@ -13,6 +14,7 @@ export async function run(config: RingcacheConfig, _argv: string[]): Promise<voi
   const clock = new SystemClock();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ringcache_proxy_process_' });
+  const backends = new BackendMetrics(registry);
   let stack: ClusterStack | undefined;
   let proxy: ProxyServer | undefined;
   await serveUntilStopped({
@@ -23,7 +25,7 @@ export async function run(config: RingcacheConfig, _argv: string[]): Promise<voi
         start: async () => {
           stack = await connectCluster({
             masterUrl: masterUrl(config), ...tokenOf(config), name: 'proxy', clock, random: new SystemRandom(), logger,
-            cacheFile: config.proxy.tableCacheFile, ...clusterSettingsOf(config),
+            cacheFile: config.proxy.tableCacheFile, ...clusterSettingsOf(config), observer: backends,
           });
         },
         stop: async () => { await stack?.stop(); },

@@ -11,7 +11,8 @@ import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Coordinator, TableView } from '../replication/index.js';
 import type { RespServerStats } from '../resp/index.js';
-import { LatencyHistogram } from './latency-histogram.js';
+import type { HttpConnectionStats } from './http-connections.js';
+import { LatencyHistogram, registerBuildInfo } from '../metrics/index.js';
 
 export const OUTCOME_OK = 0;
 export const OUTCOME_REJECTED = 1;
@@ -30,7 +31,7 @@ export interface ProxyMetricsSource {
 /** Connection counters of the servers, attached by ProxyServer once they exist. */
 export interface ConnectionSource {
   respStats?: () => RespServerStats;
-  httpConnections?: () => { open: number; accepted: number };
+  httpConnections?: () => HttpConnectionStats;
 }
 
 interface SeriesName {
@@ -49,8 +50,12 @@ export class ProxyMetrics {
 
   constructor(registry: Registry, source: ProxyMetricsSource) {
     const registers = [registry];
-    this.latency = new LatencyHistogram(registry, 'ringcache_proxy_request_duration_seconds',
-      'Time from a command being parsed to its reply being ready, by protocol and command.', ['protocol', 'command']);
+    this.latency = new LatencyHistogram(registry, {
+      name: 'ringcache_proxy_request_duration_seconds',
+      help: 'Time from a command being parsed to its reply being ready, by protocol and command.',
+      labelNames: ['protocol', 'command'],
+    });
+    registerBuildInfo(registry, 'proxy');
     const names = this.names;
     const counts = (): Float64Array => this.counts;
     new Counter({
@@ -163,6 +168,20 @@ export class ProxyMetrics {
         this.inc({ protocol: 'http' }, httpConnections?.().accepted ?? 0);
       },
     });
+    const bytes = (name: string, help: string, read: (resp: RespServerStats | undefined, http: HttpConnectionStats | undefined) => [number, number]): void => {
+      new Counter({
+        name, help, labelNames: ['protocol'] as const, registers: [registry],
+        collect() {
+          const { respStats, httpConnections } = source();
+          const [resp, http] = read(respStats?.(), httpConnections?.());
+          this.reset();
+          this.inc({ protocol: 'resp' }, resp);
+          this.inc({ protocol: 'http' }, http);
+        },
+      });
+    };
+    bytes('ringcache_proxy_receive_bytes_total', 'Bytes read from client connections, by protocol.', (resp, http) => [resp?.bytesReceived ?? 0, http?.bytesReceived ?? 0]);
+    bytes('ringcache_proxy_transmit_bytes_total', 'Bytes written to client connections, by protocol.', (resp, http) => [resp?.bytesSent ?? 0, http?.bytesSent ?? 0]);
     new Counter({
       name: 'ringcache_proxy_resp_protocol_errors_total',
       help: 'RESP connections closed for a malformed frame or a frame over a resp.* limit.',

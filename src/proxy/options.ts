@@ -58,5 +58,4 @@ export const PROXY_DEFAULTS: ProxyOptions = Object.freeze({
 /** The version INFO and HELLO report as redis_version: clients gate features on it (7.0 = RESP2 + CLIENT SETINFO-tolerant). */
 export const REDIS_COMPATIBLE_VERSION = '7.0.0';
 
-/** ringcache's own version, reported by INFO (package.json is outside src, so it is restated here). */
-export const RINGCACHE_VERSION = '0.1.0';
+export { RINGCACHE_VERSION } from '../metrics/index.js';

@@ -7,7 +7,6 @@
  *   stop:  /health turns 503; both servers stop accepting; requests already received are answered
  *          (RESP: every command a connection sent; HTTP: in-flight requests), then sockets close.
  */
-import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { RESP_SERVER_DEFAULTS, RespServer } from '../resp/index.js';
@@ -15,6 +14,7 @@ import type { RespConnection } from '../resp/index.js';
 import { assert, every } from '../runtime/index.js';
 import type { Startable } from '../runtime/index.js';
 import { buildProxyHttp } from './http.js';
+import { HttpConnections } from './http-connections.js';
 import { ProxyMetrics } from './metrics.js';
 import type { ProxyDeps } from './options.js';
 import { ProxyRespHandler } from './resp/handler.js';
@@ -36,7 +36,7 @@ export class ProxyServer implements Startable {
   readonly http: FastifyInstance;
   private phase: Phase = 'new';
   private stopping: Promise<void> | null = null;
-  private readonly httpConnections = { open: 0, accepted: 0 };
+  private readonly httpConnections = new HttpConnections();
   private readonly closeTimeoutMs: number;
   private boundHttpPort = 0;
 
@@ -53,12 +53,8 @@ export class ProxyServer implements Startable {
     }, respOptions);
     this.handler.attachServer(this.resp);
     this.http = buildProxyHttp({ ...shared, status: () => (this.phase === 'started' ? 'serving' : 'stopping') });
-    this.http.server.on('connection', (socket: Socket) => {
-      this.httpConnections.accepted++;
-      this.httpConnections.open++;
-      socket.once('close', () => { this.httpConnections.open--; });
-    });
-    this.metrics.attachConnections({ respStats: () => this.resp.stats, httpConnections: () => this.httpConnections });
+    this.http.server.on('connection', this.httpConnections.track);
+    this.metrics.attachConnections({ respStats: () => this.resp.stats, httpConnections: () => this.httpConnections.stats() });
   }
 
   /** The bound RESP port (after start). */

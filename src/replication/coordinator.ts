@@ -12,6 +12,8 @@ import { REPLICATION_DEFAULTS, type ReplicationOptions } from './options.js';
 import { isTransportFailure } from './errors.js';
 import type { Exchange } from './exchange.js';
 import type { CoordinatorStats, ReadResult } from './types.js';
+import { ObservedSends } from './send-observer.js';
+import type { SendObserver } from './send-observer.js';
 import { ReadRound } from './read-round.js';
 import type { ReadListener, ReadRoundHost } from './read-round.js';
 import { WriteRound } from './write-round.js';
@@ -30,6 +32,8 @@ export interface CoordinatorDeps {
   /** The gossip view; local failure detection is layered on top. */
   readonly gossip?: Liveness;
   readonly options?: Partial<ReplicationOptions>;
+  /** Hears every internode request's outcome and latency (the proxy's per-backend metrics). */
+  readonly observer?: SendObserver;
 }
 
 export interface WriteOptions {
@@ -63,6 +67,8 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
   private readonly dispatch: Dispatch;
   /** Every read's hedge on one timer (speculativeRetryMs is the same for all of them). */
   private readonly hedges: DeadlineQueue<ReadRound>;
+  /** Undefined without an observer: then a send costs nothing extra. */
+  private readonly observed: ObservedSends | undefined;
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.options = { ...REPLICATION_DEFAULTS, ...deps.options };
@@ -70,6 +76,7 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
     this.requestPrefix = `${deps.name}.${deps.random.int(0x7fffffff).toString(36)}.`;
     this.dispatch = dispatcherOf(deps.transport);
     this.hedges = new DeadlineQueue(deps.clock, this.options.speculativeRetryMs, hedgeDue);
+    this.observed = deps.observer === undefined ? undefined : new ObservedSends(deps.observer, deps.clock, this);
   }
 
   /** Writes `value` (null deletes: a tombstone sibling). */
@@ -124,7 +131,9 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
   send(server: ServerId, body: InternodeRequest, exchange: Exchange): void {
     const epoch = this.deps.table.current().table.epoch;
     this.outstandingOf(server).count++;
-    this.dispatch(server, { epoch, body }, this.options.requestTimeoutMs, this, exchange);
+    const observed = this.observed;
+    if (observed === undefined) this.dispatch(server, { epoch, body }, this.options.requestTimeoutMs, this, exchange);
+    else this.dispatch(server, { epoch, body }, this.options.requestTimeoutMs, observed, observed.begin(server, body.kind, exchange));
   }
 
   /** A reply: local failure detection, the epoch in, then the round. */

@@ -10,3 +10,4 @@ export { mergeAll } from './read-round.js';
 export type { ReadListener } from './read-round.js';
 export type { WriteListener } from './write-round.js';
 export { isTransportFailure } from './errors.js';
+export type { SendObserver, SendOutcome } from './send-observer.js';

@@ -68,7 +68,10 @@ export class Connection implements RespConnection, PendingReplyWaiter {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
     this.parser = new RequestParser(host.limits, this.onCommand);
     this.outputBytesMax = Math.max(host.limits.outputBytesHighWater, socket.writableHighWaterMark);
-    socket.on('data', (chunk: Buffer) => { this.onData(chunk); });
+    socket.on('data', (chunk: Buffer) => {
+      host.stats.bytesReceived += chunk.length;
+      this.onData(chunk);
+    });
     socket.on('drain', () => { this.pump(); });
     // allowHalfOpen: a peer that sends its commands then shuts its side still gets its replies.
     socket.on('end', () => { this.close(); });
@@ -224,7 +227,10 @@ export class Connection implements RespConnection, PendingReplyWaiter {
       if (room <= 0) break;
       const quit = this.encodeReady(writer, room);
       const batch = writer.take();
-      if (batch.length > 0 && this.socket.writable) this.socket.write(batch);
+      if (batch.length > 0 && this.socket.writable) {
+        this.socket.write(batch);
+        this.host.stats.bytesSent += batch.length;
+      }
       if (quit) this.close();
     }
     this.endIfAnswered();

@@ -37,6 +37,10 @@ export interface RespServerStats {
   socketErrors: number;
   /** Times a connection stopped being read (inflight or output limits: backpressure). */
   readPauses: number;
+  /** Bytes read from client sockets (counted per chunk, not per command). */
+  bytesReceived: number;
+  /** Reply bytes handed to client sockets. */
+  bytesSent: number;
 }
 
 /** open -> closing (reads nothing more; answers what it received, then ends) -> closed. */

@@ -64,6 +64,8 @@ export class RespServer implements Startable {
     internalErrors: 0,
     socketErrors: 0,
     readPauses: 0,
+    bytesReceived: 0,
+    bytesSent: 0,
   };
   readonly limits: RespLimits;
   private readonly host: ConnectionHost;

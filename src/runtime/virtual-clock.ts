@@ -26,6 +26,11 @@ export class VirtualClock implements Clock {
     return this.currentMs;
   }
 
+  /** Virtual time too: a simulated request takes exactly the latency the network gave it. */
+  monotonicMs(): number {
+    return this.currentMs;
+  }
+
   schedule(delayMs: number, callback: () => void): Timer {
     const event: Event = {
       atMs: this.currentMs + Math.max(0, delayMs),

@@ -15,7 +15,7 @@ import type { RingcacheConfig } from '../../src/config/index.js';
 import { newActor } from '../../src/node/actor.js';
 import { NodeService } from '../../src/node/service.js';
 import { Coordinator, fixedTableView } from '../../src/replication/index.js';
-import type { ReplicationOptions, TableView } from '../../src/replication/index.js';
+import type { ReplicationOptions, SendObserver, TableView } from '../../src/replication/index.js';
 import { RoutingTable } from '../../src/ring/index.js';
 import type { ServerId, ServerInfo } from '../../src/ring/index.js';
 import { RingcacheError, SystemClock, SystemRandom, asRingcacheError, silentLogger } from '../../src/runtime/index.js';
@@ -47,6 +47,8 @@ export interface InProcessClusterOptions {
    * and the coordinator, not the event loop's turns. @default 'sim'
    */
   readonly transport?: 'sim' | 'direct';
+  /** Told about every request the cluster's coordinator sends (the proxy's BackendMetrics). */
+  readonly observer?: SendObserver;
 }
 
 /** The system clock, with zero-delay timers on setImmediate instead of setTimeout's ~1 ms floor. */
@@ -55,6 +57,10 @@ class NextTurnClock implements Clock {
 
   nowMs(): number {
     return this.system.nowMs();
+  }
+
+  monotonicMs(): number {
+    return this.system.monotonicMs();
   }
 
   schedule(delayMs: number, callback: () => void): Timer {
@@ -105,10 +111,10 @@ export class InProcessCluster {
     const r = options.replication?.r ?? Math.min(2, replicaCount);
     const w = options.replication?.w ?? Math.min(2, replicaCount);
     this.config = loadConfig({ overrides: [`cluster.replicaCount=${String(replicaCount)}`, `replication.r=${String(r)}`, `replication.w=${String(w)}`, ...(options.config ?? [])] });
-    this.coordinator = this.newCoordinator('proxy-test', options.replication);
+    this.coordinator = this.newCoordinator('proxy-test', options.replication, options.observer);
   }
 
-  newCoordinator(name: string, replication: Partial<ReplicationOptions> = {}): Coordinator {
+  newCoordinator(name: string, replication: Partial<ReplicationOptions> = {}, observer?: SendObserver): Coordinator {
     const replicaCount = this.table.replicaCount;
     return new Coordinator({
       name,
@@ -126,6 +132,7 @@ export class InProcessCluster {
         valueBytesMax: this.config.limits.valueBytesMax,
         ...replication,
       },
+      ...(observer === undefined ? {} : { observer }),
     });
   }
 

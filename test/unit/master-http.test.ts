@@ -194,7 +194,7 @@ describe('shard-master HTTP: cluster, servers, health, metrics', () => {
     expect(metrics.body).toMatch(/^ringcache_master_servers\{state="active"\} 5$/m);
     expect(metrics.body).toMatch(/^ringcache_master_replicas\{server="n5"\} 1024$/m);
     expect(metrics.body).toMatch(/^ringcache_master_replica_target\{server="n1"\} 512$/m);
-    expect(metrics.body).toMatch(/^ringcache_master_imbalance 0$/m);
+    expect(metrics.body).toMatch(/^ringcache_master_imbalance_ratio 0$/m);
     expect(metrics.body).toMatch(/^ringcache_master_long_poll_waiters 0$/m);
   });
 

@@ -10,14 +10,15 @@ import { MemoryEngine } from '../../src/storage/index.js';
 import { NodeMetrics, NodeRespHandler, NodeService, buildNodeHttp } from '../../src/node/index.js';
 import { DATA_MESSAGES, INTERNODE_LIMITS_DEFAULTS, MessageCatalogue } from '../../src/transport/index.js';
 import type { RespConnection, RespServerStats } from '../../src/resp/index.js';
+import { SteppingClock } from '../support/stepping-clock.js';
 
 const clock = new VirtualClock();
 
-function node(token = ''): { app: FastifyInstance; engine: MemoryEngine; service: NodeService; handler: NodeRespHandler; metrics: NodeMetrics; resp: RespServerStats } {
+function node(token = '', handlerClock?: SteppingClock): { app: FastifyInstance; engine: MemoryEngine; service: NodeService; handler: NodeRespHandler; metrics: NodeMetrics; resp: RespServerStats } {
   const engine = new MemoryEngine({ bytesMax: 1024 * 1024 });
   const service = new NodeService({ serverId: 'n1', actor: 'n1.abc', storage: engine, clock, epoch: () => 12 });
-  const handler = new NodeRespHandler({ handler: service, catalogue: new MessageCatalogue(DATA_MESSAGES), limits: INTERNODE_LIMITS_DEFAULTS });
-  const resp: RespServerStats = { connectionsAccepted: 3, connectionsOpen: 2, commands: 40, protocolErrors: 1, internalErrors: 0, socketErrors: 0, readPauses: 0 };
+  const handler = new NodeRespHandler({ handler: service, catalogue: new MessageCatalogue(DATA_MESSAGES), limits: INTERNODE_LIMITS_DEFAULTS, ...(handlerClock === undefined ? {} : { clock: handlerClock }) });
+  const resp: RespServerStats = { connectionsAccepted: 3, connectionsOpen: 2, commands: 40, protocolErrors: 1, internalErrors: 0, socketErrors: 0, readPauses: 0, bytesReceived: 5000, bytesSent: 7000 };
   const registry = new Registry();
   const metrics = new NodeMetrics(registry, { engine, service: () => service.stats, handler: handler.stats, resp, services: [{ name: 'sweeper', start: () => undefined, stop: () => undefined, metrics: () => [{ name: 'sweep_removals_total', help: 'Dead keys collected by the sweeper.', type: 'counter', read: () => 4 }] }], epoch: () => 12 });
   const app = buildNodeHttp({ serverId: 'n1', registry, engine, epoch: () => 12, actor: () => 'n1.abc', token });
@@ -59,7 +60,9 @@ describe('node HTTP', () => {
       'ringcache_node_requests_total{kind="read"} 0',
       'ringcache_node_request_errors_total{code="RC_ERR_PROTOCOL"} 1',
       'ringcache_node_keys 2',
-      'ringcache_node_bytes_max 1048576',
+      'ringcache_node_storage_limit_bytes 1048576',
+      'ringcache_node_receive_bytes_total 5000',
+      'ringcache_node_transmit_bytes_total 7000',
       'ringcache_node_sweep_removals_total 4',
       'ringcache_node_table_epoch 12',
       'ringcache_node_resp_connections 2',
@@ -67,12 +70,35 @@ describe('node HTTP', () => {
       'ringcache_node_resp_protocol_errors_total 1',
       'ringcache_node_siblings_bucket{le="2"} 1',
     ]) expect(text).toContain(line);
-    for (const name of ['merges_changed_total', 'evictions_total', 'rejections_total', 'siblings_overflow_total', 'bytes ']) {
+    for (const name of ['merges_changed_total', 'evictions_total', 'rejections_total', 'siblings_overflow_total', 'stored_bytes ']) {
       expect(text).toContain(`ringcache_node_${name}`);
     }
+    expect(text).toMatch(/^ringcache_build_info\{version="\d+\.\d+\.\d+",node_version="v\d+\.\d+\.\d+",role="node"\} 1$/m);
     // Counters mirror totals: a second scrape adds only what is new.
     put(handler, 'c', 4, 'z');
     expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain('ringcache_node_requests_total{kind="coord-put"} 4');
+  });
+
+  it('times each internode request by kind on a monotonic clock, in seconds and sub-millisecond buckets', async () => {
+    const stepping = new SteppingClock(0.03);
+    const { app, handler } = node('', stepping);
+    put(handler, 'a', 3, 'x');
+    stepping.stepMs = 0.2;
+    put(handler, 'b', 3, 'y');
+    stepping.stepMs = 3;
+    void handler.onCommand([Buffer.from('RC.READ'), Buffer.from('1'), Buffer.from('3'), Buffer.from('a')], connection);
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    for (const line of [
+      // 0.03 ms lands in (0.025, 0.05], 0.2 ms in (0.1, 0.25]: counts are cumulative.
+      'ringcache_node_request_duration_seconds_bucket{kind="coord-put",le="0.000025"} 0',
+      'ringcache_node_request_duration_seconds_bucket{kind="coord-put",le="0.00005"} 1',
+      'ringcache_node_request_duration_seconds_bucket{kind="coord-put",le="0.0001"} 1',
+      'ringcache_node_request_duration_seconds_bucket{kind="coord-put",le="0.00025"} 2',
+      'ringcache_node_request_duration_seconds_count{kind="coord-put"} 2',
+      'ringcache_node_request_duration_seconds_bucket{kind="read",le="0.0025"} 0',
+      'ringcache_node_request_duration_seconds_bucket{kind="read",le="0.005"} 1',
+    ]) expect(text).toContain(line);
+    expect(text).toMatch(/^ringcache_node_request_duration_seconds_sum\{kind="coord-put"\} 0\.00023\d*$/m);
   });
 
   it('GET /v1/stats lists keys and bytes per vnode with totals', async () => {

@@ -19,7 +19,7 @@ interface Subcommand extends SubcommandDefinition {
 
 function clientLine(info: RespConnectionInfo, state: ConnectionState | undefined, context: CommandContext): string {
   const server = context.server();
-  const nowMs = context.clock.nowMs();
+  const nowMs = context.clock.monotonicMs();
   const ageSeconds = state === undefined ? 0 : Math.floor((nowMs - state.createdMs) / 1000);
   const idleSeconds = state === undefined ? 0 : Math.floor((nowMs - state.lastCommandMs) / 1000);
   const localAddress = `${context.config.proxy.host}:${String(server?.port ?? context.config.proxy.respPort)}`;

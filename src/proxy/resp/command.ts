@@ -59,12 +59,14 @@ export interface SubcommandDefinition extends CommandDoc {
 export interface ConnectionState {
   readonly id: number;
   readonly remoteAddress: string;
+  /** Clock.monotonicMs() at the first command: CLIENT LIST's age. */
   readonly createdMs: number;
   authenticated: boolean;
   name: string;
   libName: string;
   libVersion: string;
   lastCommand: string;
+  /** Clock.monotonicMs() of the last command: CLIENT LIST's idle, and its latency's start. */
   lastCommandMs: number;
   /** Writes in flight by key, created at the connection's first write (key-order.ts). */
   order: KeyOrder | undefined;
@@ -88,6 +90,7 @@ export interface CommandContext {
   readonly passwordDigest: Buffer | null;
   /** The GET path's continuations (no closure per command). */
   readonly values: ValueReplies;
+  /** Clock.monotonicMs() when the handler was built: INFO's uptime. */
   readonly startedMs: number;
   /** Set once the RESP server exists; undefined when the handler runs without one (unit tests). */
   server(): ServerView | undefined;

@@ -64,7 +64,7 @@ export class ProxyRespHandler implements RespHandler {
       logger: deps.logger,
       passwordDigest: digest,
       values: new ValueReplies(this.kv, deps.clock, this.metrics),
-      startedMs: deps.clock.nowMs(),
+      startedMs: deps.clock.monotonicMs(),
       server: () => this.server,
       stateOf: (connection) => this.stateOf(connection),
       knownConnections: () => this.connections,
@@ -89,7 +89,7 @@ export class ProxyRespHandler implements RespHandler {
       this.metrics.count(spec.series, OUTCOME_REJECTED);
       return spec.arityError;
     }
-    const startMs = this.clock.nowMs();
+    const startMs = this.clock.monotonicMs();
     const state = (connection.state[STATE_KEY] as ConnectionState | undefined) ?? this.register(connection);
     state.lastCommand = spec.definition.name;
     state.lastCommandMs = startMs;
@@ -127,7 +127,7 @@ export class ProxyRespHandler implements RespHandler {
   /** Counts a command that answered (MeteredReply calls it too). */
   finished(series: number, startMs: number, reply: Reply): Reply {
     const isError = reply.kind === 'error' || (reply.kind === 'raw' && reply.bytes[0] === MINUS);
-    this.metrics.record(series, isError ? OUTCOME_REJECTED : OUTCOME_OK, this.clock.nowMs() - startMs);
+    this.metrics.record(series, isError ? OUTCOME_REJECTED : OUTCOME_OK, this.clock.monotonicMs() - startMs);
     return reply;
   }
 
@@ -142,7 +142,7 @@ export class ProxyRespHandler implements RespHandler {
       this.logger.error({ err: error, command: spec.definition.name }, 'RESP command failed unexpectedly');
       reply = ERRORS.internal;
     }
-    this.metrics.record(spec.series, outcome, this.clock.nowMs() - startMs);
+    this.metrics.record(spec.series, outcome, this.clock.monotonicMs() - startMs);
     return reply;
   }
 
@@ -151,17 +151,17 @@ export class ProxyRespHandler implements RespHandler {
   }
 
   private register(connection: RespConnection): ConnectionState {
-    const nowMs = this.clock.nowMs();
+    const startedMs = this.clock.monotonicMs();
     const state: ConnectionState = {
       id: connection.id,
       remoteAddress: connection.remoteAddress,
-      createdMs: nowMs,
+      createdMs: startedMs,
       authenticated: this.authenticatedByDefault,
       name: '',
       libName: '',
       libVersion: '',
       lastCommand: 'NULL',
-      lastCommandMs: nowMs,
+      lastCommandMs: startedMs,
       order: undefined,
     };
     connection.state[STATE_KEY] = state;

@@ -26,7 +26,7 @@ const SECTIONS: readonly [string, (context: CommandContext) => Lines][] = [
 const ALL_SECTIONS = new Set(['all', 'default', 'everything']);
 
 function serverSection(context: CommandContext): Lines {
-  const uptimeSeconds = Math.floor((context.clock.nowMs() - context.startedMs) / 1000);
+  const uptimeSeconds = Math.floor((context.clock.monotonicMs() - context.startedMs) / 1000);
   return [
     ['redis_version', REDIS_COMPATIBLE_VERSION],
     ['ringcache_version', RINGCACHE_VERSION],
