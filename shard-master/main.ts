@@ -1,5 +1,6 @@
 // `ringcache master`: the composition root of the shard-master process (see src/cli/roles.ts).
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
+import { collectProcessMetrics } from '../src/metrics/index.js';
 import type { RingcacheConfig } from '../src/config/index.js';
 import { SystemClock } from '../src/runtime/index.js';
 import { serveUntilStopped } from '../src/cli/roles.js';
@@ -9,7 +10,7 @@ import { startMaster, type RunningMaster } from './server.js';
 export async function run(config: RingcacheConfig, _argv: string[]): Promise<void> {
   const logger = processLogger('master');
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'ringcache_master_process_' });
+  collectProcessMetrics(registry, 'ringcache_master_process_');
   let running: RunningMaster | undefined;
   await serveUntilStopped({
     role: 'master',

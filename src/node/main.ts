@@ -1,6 +1,7 @@
 // `ringcache node --id n1`: the composition root of a storage node process (see src/cli/roles.ts).
 import { parseArgs } from 'node:util';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
+import { collectProcessMetrics } from '../metrics/index.js';
 import type { RingcacheConfig } from '../config/index.js';
 import { RingcacheError, SystemClock, SystemRandom, type Logger } from '../runtime/index.js';
 import { TableFollower } from '../client/table-follower.js';
@@ -20,7 +21,7 @@ export async function run(config: RingcacheConfig, argv: string[]): Promise<void
   const logger = processLogger('node', id);
   const clock = new SystemClock();
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'ringcache_node_process_' });
+  collectProcessMetrics(registry, 'ringcache_node_process_');
   // A node waits for the master as long as it takes (it serves meanwhile, see below).
   const follower = new TableFollower({
     masterUrl: masterUrl(config), ...tokenOf(config), clock, logger, random: new SystemRandom(),

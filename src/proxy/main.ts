@@ -1,5 +1,6 @@
 // `ringcache proxy`: the composition root of a proxy process (see src/cli/roles.ts).
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
+import { collectProcessMetrics } from '../metrics/index.js';
 import type { RingcacheConfig } from '../config/index.js';
 import { SystemClock, SystemRandom } from '../runtime/index.js';
 import { clusterSettingsOf, connectCluster, type ClusterStack } from '../client/cluster-stack.js';
@@ -13,7 +14,7 @@ export async function run(config: RingcacheConfig, _argv: string[]): Promise<voi
   const logger = processLogger('proxy');
   const clock = new SystemClock();
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'ringcache_proxy_process_' });
+  collectProcessMetrics(registry, 'ringcache_proxy_process_');
   const backends = new BackendMetrics(registry);
   let stack: ClusterStack | undefined;
   let proxy: ProxyServer | undefined;
