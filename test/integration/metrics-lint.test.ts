@@ -162,6 +162,13 @@ describe.skipIf(!hasPromtool)('the /metrics of real processes', () => {
     expect(node).toMatch(/^ringcache_node_storage_limit_bytes \d+$/m);
   });
 
+  it('docs/OPERATIONS.md lists every metric the processes export', () => {
+    const operations = readFileSync(join(ROOT, 'docs/OPERATIONS.md'), 'utf8');
+    const exported = [...scraped.values()].flatMap((text) => [...families(text)]).filter((name) => !/^ringcache_[a-z]+_process_/.test(name));
+    expect(exported.length).toBeGreaterThan(40);
+    expect(exported.filter((name) => !operations.includes(`\`${name}\``))).toEqual([]);
+  });
+
   it('the dashboard and the alerts read only metrics that exist', () => {
     const exported = new Set<string>();
     for (const text of scraped.values()) for (const name of families(text)) exported.add(name);
