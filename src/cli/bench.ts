@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { optionFlag, optionInteger, optionNumber, optionText, UsageError } from './args.js';
 import { EXIT } from './command.js';
 import type { CommandContext, CommandSpec } from './command.js';
+import { importWithOptional } from './optional-import.js';
 
 /**
  * `ringcache bench [proxy]`: the benchmark of load/bench.ts (imported on demand). It starts its
@@ -64,7 +65,7 @@ async function runBenchCommand(context: CommandContext): Promise<number> {
     io: context.io,
     ...(targets === undefined ? {} : { targets }),
   };
-  const { runBench } = await import('../../load/bench.js');
+  const { runBench } = await importWithOptional('bench', () => import('../../load/bench.js'));
   await runBench(options);
   return EXIT.ok;
 }

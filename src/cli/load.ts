@@ -3,6 +3,7 @@ import { optionFlag, optionInteger, optionNumber, optionText, UsageError } from 
 import type { ParsedArgs } from './args.js';
 import { CommandFailure, EXIT } from './command.js';
 import type { CommandContext, CommandSpec } from './command.js';
+import { importWithOptional } from './optional-import.js';
 
 /**
  * `ringcache load`: a Zipf workload against a running proxy, a live line per second and a
@@ -66,7 +67,7 @@ async function runLoad(context: CommandContext): Promise<number> {
   const { proxy } = context.config;
   const host = optionText(context.args, 'host', proxy.host);
   const port = optionInteger(context.args, 'port', settings.protocol === 'http' ? proxy.httpPort : proxy.respPort, 1, 65535);
-  const { runLoadCommand } = await import('../../load/load-command.js');
+  const { runLoadCommand } = await importWithOptional('load', () => import('../../load/load-command.js'));
   try {
     await runLoadCommand({ settings, host, port, password: proxy.password, io: context.io });
   } catch (error) {

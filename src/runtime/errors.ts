@@ -8,6 +8,7 @@ export const ERROR_CATALOGUE = {
   RC_ERR_USAGE: { httpStatus: 400, summary: 'A command line is malformed: unknown command or option, a missing or bad value.' },
   RC_ERR_PORT_IN_USE: { httpStatus: 500, summary: 'A port a process must listen on is held by another process.' },
   RC_ERR_START_FAILED: { httpStatus: 500, summary: 'A process did not come up (exited, or not healthy within the start-up deadline) or did not stay up: it kept dying after restarts, or every member died with restarts off.' },
+  RC_ERR_MISSING_DEPENDENCY: { httpStatus: 500, summary: 'A command needs an optional package that is not installed (ringcache load and bench: autocannon, zipfian-integer).' },
   RC_ERR_BAD_REQUEST: { httpStatus: 400, summary: 'A request is malformed (missing or invalid argument, bad syntax).' },
   RC_ERR_BAD_QUORUM: { httpStatus: 400, summary: 'A per-request or configured N, R or W is outside 1..N, or N exceeds the number of servers.' },
   RC_ERR_KEY_TOO_LARGE: { httpStatus: 400, summary: 'A key is empty or longer than limits.keyBytesMax.' },
