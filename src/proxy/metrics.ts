@@ -231,4 +231,16 @@ function registerCoordinatorMetrics(registry: Registry, source: ProxyMetricsSour
       this.set(source.table.current().table.servers.filter((server) => !liveness.isUp(server.id)).length);
     },
   });
+  new Gauge({
+    name: 'ringcache_proxy_node_up',
+    help: 'Per server of the table: 1 while this proxy believes it up, 0 while down (gossip view + its own failed requests).',
+    labelNames: ['node'] as const,
+    registers,
+    collect() {
+      const liveness = source.coordinator.liveness;
+      // Reset first: a server that left the table must not linger with its last value.
+      this.reset();
+      for (const server of source.table.current().table.servers) this.set({ node: server.id }, liveness.isUp(server.id) ? 1 : 0);
+    },
+  });
 }

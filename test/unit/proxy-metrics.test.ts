@@ -109,6 +109,9 @@ describe('per-backend metrics', () => {
     expect(sample(text, `ringcache_proxy_backend_request_duration_seconds_count{node="${third}",op="merge"}`)).toBe(2);
     // The timed-out request waited out replication.requestTimeoutMs (timers may fire a ms early).
     expect(sample(text, `ringcache_proxy_backend_request_duration_seconds_sum{node="${third}",op="merge"}`)).toBeGreaterThan(0.095);
+    // Both failed as transport failures: the coordinator now holds them down, and says so per node.
+    expect([first, second, third].map((node) => sample(text, `ringcache_proxy_node_up{node="${node}"}`))).toEqual([1, 0, 0]);
+    expect(sample(text, 'ringcache_proxy_servers_down')).toBe(2);
     expect(text).toMatch(/^ringcache_build_info\{version="[^"]+",node_version="v[^"]+",role="proxy"\} 1$/m);
   });
 });
