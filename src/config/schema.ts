@@ -4,6 +4,7 @@ import { MEMORY_ENGINE_DEFAULTS } from '../storage/memory-engine-options.js';
 import { RESP_DEFAULTS } from '../resp/options.js';
 import { VERSION_DEFAULTS } from '../version/options.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../runtime/logger.js';
+import { ANTI_ENTROPY_DEFAULTS } from '../anti-entropy/options.js';
 
 /**
  * Every configuration key, its type, range, default and why, in one place: loading validates
@@ -73,6 +74,15 @@ export const SCHEMA = {
     httpPort: { type: 'integer', default: 8080, ...PORT, doc: 'HTTP port of the proxy.' },
     tableCacheFile: { type: 'string', default: 'var/proxy-table.json', doc: 'Last table seen, so a proxy restarted while the master is down still routes.' },
     password: { type: 'string', default: '', doc: "Password clients must AUTH with on the RESP port and send as 'Authorization: Bearer' on HTTP /v1/kv (Redis requirepass); empty: no authentication." },
+  },
+  antiEntropy: {
+    intervalMs: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.intervalMs, min: 1, max: 3_600_000, doc: 'Mean time between two anti-entropy ticks (+-25% jitter); each tick visits up to exchangesMax vnodes, so a node holding all V vnodes visits each within ceil(V / exchangesMax) ticks (one cycle).' },
+    exchangesMax: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.exchangesMax, min: 1, max: 256, doc: 'Vnodes a node visits at once (each visit compares the vnode with every other replica in turn); bounds its repair traffic and shortens the cycle.' },
+    keysPerRoundMax: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.keysPerRoundMax, min: 1, max: 10_000_000, doc: 'Keys repaired in one exchange (each pushed, pulled or both); a vnode that differs by more is repaired over several visits.' },
+    bytesPerRoundMax: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.bytesPerRoundMax, min: 1024, max: INT_MAX, doc: 'Bytes of key listings and states sent plus received in one exchange (RESP framing included); it stops at the next message past it, after at least one message of repairs. The tree comparison before costs at most 8 bytes a tree node.' },
+    messageBytesMax: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.messageBytesMax, min: 1024, max: 256 * MiB, doc: 'Largest anti-entropy payload (digests, key listings, states) sent or accepted; one state alone may exceed it. At most resp.frameBytesMax - 4096.' },
+    leavesPerNode: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.leavesPerNode, min: 4, max: 1 << 22, doc: 'Merkle leaves over all V vnode trees (each vnode gets 4^depth <= leavesPerNode / V, depth >= 1; 8 bytes a node, allocated for held vnodes only). About one key per leaf makes exchanges cheapest; must be the same on every node.' },
+    requestTimeoutMs: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.requestTimeoutMs, min: 1, max: 600_000, doc: 'Deadline of one anti-entropy request (a message may carry messageBytesMax bytes).' },
   },
   node: {
     dedupeEntriesMax: { type: 'integer', default: NODE_SERVICE_DEFAULTS.dedupeEntriesMax, min: 1, max: INT_MAX, doc: 'Recent write request ids a node remembers so a resent write is applied once.' },

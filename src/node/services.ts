@@ -1,3 +1,4 @@
+import { AntiEntropyService } from '../anti-entropy/index.js';
 import type { NodeServiceFactory } from './peer-service.js';
 import { Sweeper } from './sweeper.js';
 
@@ -8,5 +9,6 @@ import { Sweeper } from './sweeper.js';
 export function nodeServices(): readonly NodeServiceFactory[] {
   return [
     (context) => new Sweeper(context),
+    (context) => new AntiEntropyService(context),
   ];
 }

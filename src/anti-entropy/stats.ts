@@ -1,0 +1,43 @@
+/**
+ * What anti-entropy counts, exported as `ringcache_node_anti_entropy_*` (NodeMetrics) and shown
+ * in the node's /v1/stats.
+ */
+import type { MetricSource } from '../node/peer-service.js';
+
+/** append only: values are metric labels. */
+export type RoundOutcome = 'equal' | 'repaired' | 'partial' | 'failed';
+/** append only: values are metric labels. */
+export type DropReason = 'malformed' | 'oversized' | 'stale';
+
+export class AntiEntropyStats {
+  readonly rounds: Record<RoundOutcome, number> = { equal: 0, repaired: 0, partial: 0, failed: 0 };
+  /** Roots compared (one per exchange that got an answer), as initiator. */
+  vnodesCompared = 0;
+  bytesSent = 0;
+  bytesReceived = 0;
+  /** Keys whose state here changed through anti-entropy (pulled as initiator, pushed to us as responder). */
+  keysRepaired = 0;
+  /** States this node sent to a peer, either way. */
+  keysSent = 0;
+  /** Peer messages (requests or replies) refused before anything was applied. */
+  readonly dropped: Record<DropReason, number> = { malformed: 0, oversized: 0, stale: 0 };
+  /** Wall-clock ms of the last exchange that finished complete, or 0. */
+  lastCompleteAtMs = 0;
+
+  get roundsTotal(): number {
+    return this.rounds.equal + this.rounds.repaired + this.rounds.partial + this.rounds.failed;
+  }
+
+  metrics(pendingVnodes: () => number): MetricSource[] {
+    return [
+      { name: 'anti_entropy_rounds_total', help: 'Anti-entropy exchanges this node led, by outcome.', type: 'counter', label: 'outcome', read: () => Object.entries(this.rounds) },
+      { name: 'anti_entropy_vnodes_compared_total', help: 'Vnode roots compared with another replica.', type: 'counter', read: () => this.vnodesCompared },
+      { name: 'anti_entropy_bytes_sent_total', help: 'Anti-entropy bytes sent (requests led, replies given), RESP framing included.', type: 'counter', read: () => this.bytesSent },
+      { name: 'anti_entropy_bytes_received_total', help: 'Anti-entropy bytes received, RESP framing included.', type: 'counter', read: () => this.bytesReceived },
+      { name: 'anti_entropy_keys_repaired_total', help: 'Keys whose state here changed through anti-entropy.', type: 'counter', read: () => this.keysRepaired },
+      { name: 'anti_entropy_keys_sent_total', help: 'Key states sent to another replica by anti-entropy.', type: 'counter', read: () => this.keysSent },
+      { name: 'anti_entropy_messages_dropped_total', help: 'Anti-entropy messages refused unapplied, by reason.', type: 'counter', label: 'reason', read: () => Object.entries(this.dropped) },
+      { name: 'anti_entropy_recovering_vnodes', help: 'Vnodes this node must still sync after starting empty.', type: 'gauge', read: pendingVnodes },
+    ];
+  }
+}
