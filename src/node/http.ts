@@ -7,15 +7,20 @@ import { ERROR_CATALOGUE, RingcacheError } from '../runtime/index.js';
 import type { ErrorCode, Logger } from '../runtime/index.js';
 import type { ServerId } from '../ring/index.js';
 import type { StorageEngine } from '../storage/index.js';
+import type { SyncProgress } from '../anti-entropy/index.js';
 
 /**
  * A storage node's HTTP port (DESIGN.md section 7, `720x`): for probes, scrapers and operators,
  * never for data.
  *
- *   GET /health    200 {status: 'ok', serverId, epoch, actor}     open: load balancers and
- *   GET /metrics   Prometheus text of the node's Registry           scrapers carry no token
- *   GET /v1/stats  keys and bytes per vnode, totals, epoch, actor   `Authorization: Bearer <token>`
- *                                                                   when cluster.token is set
+ *   GET /health    200 {status: 'ok', serverId, epoch, actor,       open: load balancers and
+ *                       recovering, pendingVnodes}                 scrapers carry no token
+ *   GET /metrics   Prometheus text of the node's Registry
+ *   GET /v1/stats  keys and bytes per vnode, totals, epoch, actor,  `Authorization: Bearer <token>`
+ *                  recovery and anti-entropy progress               when cluster.token is set
+ *
+ * A recovering node (started empty, anti-entropy not done) is alive and serving, so /health stays
+ * 200; `recovering` and `pendingVnodes` tell an operator (and a rolling restart) to wait.
  *
  * Health and metrics stay open even with a cluster token: they reveal counts, not data or keys,
  * and probes rarely can send headers. Stats list what a node holds per vnode, an operator's view.
@@ -32,6 +37,10 @@ export interface NodeHttpDeps {
   /** The cluster token (cluster.token); empty or absent: no authentication. */
   readonly token?: string;
   readonly logger?: Logger;
+  /** Whether the node is still catching up after starting empty (node/recovery.ts). */
+  readonly recovery?: { readonly recovering: boolean; readonly pending: number };
+  /** Anti-entropy's figures for /v1/stats. */
+  readonly syncProgress?: () => SyncProgress | undefined;
 }
 
 export interface NodeStats {
@@ -41,6 +50,8 @@ export interface NodeStats {
   readonly totals: EngineStats;
   /** Vnodes that hold at least one key, ascending. */
   readonly vnodes: readonly { readonly vnode: number; readonly keys: number; readonly bytes: number }[];
+  readonly recovery?: { readonly recovering: boolean; readonly pendingVnodes: number };
+  readonly antiEntropy?: SyncProgress;
 }
 
 /** No route takes a body; anything sent is read no further than this. */
@@ -55,7 +66,11 @@ export function buildNodeHttp(deps: NodeHttpDeps): FastifyInstance {
   app.setNotFoundHandler((request, reply) => sendError(reply,
     new RingcacheError('RC_ERR_NOT_FOUND', `no route ${request.method} ${request.url.slice(0, 200)}`)));
 
-  app.get('/health', () => ({ status: 'ok', serverId: deps.serverId, epoch: deps.epoch(), actor: deps.actor() }));
+  app.get('/health', () => {
+    const health = { status: 'ok', serverId: deps.serverId, epoch: deps.epoch(), actor: deps.actor() };
+    const { recovery } = deps;
+    return recovery === undefined ? health : { ...health, recovering: recovery.recovering, pendingVnodes: recovery.pending };
+  });
 
   app.get('/metrics', async (_request, reply) => {
     const text = await deps.registry.metrics();
@@ -70,15 +85,18 @@ export function buildNodeHttp(deps: NodeHttpDeps): FastifyInstance {
   return app;
 }
 
-export function nodeStats(deps: Pick<NodeHttpDeps, 'serverId' | 'engine' | 'epoch' | 'actor'>): NodeStats {
-  const { engine } = deps;
+export function nodeStats(deps: Pick<NodeHttpDeps, 'serverId' | 'engine' | 'epoch' | 'actor' | 'recovery' | 'syncProgress'>): NodeStats {
+  const { engine, recovery } = deps;
   const { keys, bytes, bytesMax, evictions, rejections, siblingsOverflow } = engine.stats();
+  const progress = deps.syncProgress?.();
   return {
     serverId: deps.serverId,
     epoch: deps.epoch(),
     actor: deps.actor(),
     totals: { keys, bytes, bytesMax, evictions, rejections, siblingsOverflow },
     vnodes: engine.vnodes().map((vnode) => ({ vnode, ...engine.vnodeStats(vnode) })),
+    ...(recovery === undefined ? {} : { recovery: { recovering: recovery.recovering, pendingVnodes: recovery.pending } }),
+    ...(progress === undefined ? {} : { antiEntropy: progress }),
   };
 }
 
