@@ -2,9 +2,11 @@
  * Anti-entropy as a node service (DESIGN.md section 5): keeps a Merkle tree per vnode from the
  * change feed, answers other replicas' exchanges, and leads its own.
  *
- *   every intervalMs (+-25%):  visit up to exchangesMax vnodes, in turn, recovering ones first
- *   visit(v):                  one exchange with each other holder of v that the board shows up
- *   recovering, after a visit: the next pending vnode at once (no wait for the tick)
+ *   every intervalMs (+-25%):  start up to exchangesMax visits of vnodesPerExchangeMax vnodes each,
+ *                              in turn, recovering ones first
+ *   visit(group):              one exchange per other holder the board shows up, over the group's
+ *                              vnodes that holder keeps (one set of messages for all of them)
+ *   recovering, after a visit: the next pending vnodes at once (no wait for the tick)
  *
  * A visit exchanges with every other holder, not one picked at random, so within one cycle
  * (options.ts antiEntropyCycleMs) every state a replica holds has been offered to every other
@@ -65,6 +67,8 @@ export class AntiEntropyService implements PeerService {
   /** Next held vnode of the steady cycle. */
   private cursor = 0;
   private readonly visiting = new Set<number>();
+  /** Visits (groups) running. */
+  private visits = 0;
   /** Per pending vnode: the other replicas it has completed an exchange with since this node started. */
   private readonly syncedWith = new Map<number, Set<ServerId>>();
 
@@ -126,9 +130,14 @@ export class AntiEntropyService implements PeerService {
 
   /** Visits one vnode now (tests and the benchmark drive exchanges with it); resolves when done. */
   async visitNow(vnode: number): Promise<void> {
+    await this.visitGroupNow([vnode]);
+  }
+
+  /** Visits the held vnodes of `vnodes` (not already being visited) as one group now. */
+  async visitGroupNow(vnodes: readonly number[]): Promise<void> {
     this.reconcile();
-    if (!this.heldSet.has(vnode) || this.visiting.has(vnode)) return;
-    await this.visit(vnode);
+    const group = [...new Set(vnodes)].filter((vnode) => this.heldSet.has(vnode) && !this.visiting.has(vnode)).sort((a, b) => a - b);
+    if (group.length > 0) await this.visit(group);
   }
 
   private scheduleTick(): void {
@@ -185,65 +194,94 @@ export class AntiEntropyService implements PeerService {
     }
   }
 
-  /** Starts visits while fewer than exchangesMax run: pending vnodes first, then the steady cycle. */
+  /**
+   * Starts visits while fewer than exchangesMax run, each of up to vnodesPerExchangeMax vnodes:
+   * pending (recovering) vnodes first, in groups of their own (they compare full digests), then
+   * the steady cycle's next vnodes.
+   */
   private launch(): void {
     if (this.stopped || this.table === undefined) return;
-    const { recovery } = this.context;
-    const pending = recovery.recovering ? recovery.pendingList().filter((vnode) => this.heldSet.has(vnode)) : [];
-    const rotated = rotate(pending, this.context.random.int(Math.max(1, pending.length)));
-    for (const vnode of rotated) {
-      if (this.visiting.size >= this.options.exchangesMax) return;
-      if (!this.visiting.has(vnode) && this.peersOf(vnode).length > 0) this.startVisit(vnode);
+    const { recovery, random } = this.context;
+    const groupMax = this.options.vnodesPerExchangeMax;
+    if (recovery.recovering) {
+      const pending = recovery.pendingList().filter((vnode) => this.heldSet.has(vnode) && !this.visiting.has(vnode) && this.peersOf(vnode).length > 0);
+      const rotated = rotate(pending, random.int(Math.max(1, pending.length)));
+      for (let start = 0; start < rotated.length && this.visits < this.options.exchangesMax; start += groupMax) {
+        this.startVisit(rotated.slice(start, start + groupMax).sort((a, b) => a - b));
+      }
     }
-    for (let tried = 0; tried < this.held.length && this.visiting.size < this.options.exchangesMax; tried++) {
-      const vnode = this.held[this.cursor % this.held.length] as number;
-      this.cursor = (this.cursor + 1) % this.held.length;
-      if (!this.visiting.has(vnode) && this.peersOf(vnode).length > 0) this.startVisit(vnode);
+    while (this.visits < this.options.exchangesMax) {
+      const group: number[] = [];
+      for (let tried = 0; tried < this.held.length && group.length < groupMax; tried++) {
+        const vnode = this.held[this.cursor % this.held.length] as number;
+        this.cursor = (this.cursor + 1) % this.held.length;
+        if (!this.visiting.has(vnode) && !recovery.isPending(vnode) && this.peersOf(vnode).length > 0) group.push(vnode);
+      }
+      if (group.length === 0) return;
+      this.startVisit(group.sort((a, b) => a - b));
     }
   }
 
-  private startVisit(vnode: number): void {
-    void this.visit(vnode).then((progressed) => {
-      // While recovering, the next pending vnode starts as soon as a slot frees; failures wait for the tick.
+  private startVisit(group: number[]): void {
+    void this.visit(group).then((progressed) => {
+      // While recovering, the next pending vnodes start as soon as a slot frees; failures wait for the tick.
       if (progressed && this.context.recovery.recovering) this.launch();
     });
   }
 
-  /** Exchanges vnode `vnode` with each other holder the board shows up; true if any exchange got through. */
-  private async visit(vnode: number): Promise<boolean> {
-    this.visiting.add(vnode);
+  /**
+   * Exchanges a group of vnodes with each other holder the board shows up (one exchange per
+   * peer, over the vnodes that peer keeps); true if any exchange got through.
+   */
+  private async visit(group: readonly number[]): Promise<boolean> {
+    for (const vnode of group) this.visiting.add(vnode);
+    this.visits++;
     const { recovery, clock } = this.context;
     let progressed = false;
     try {
-      for (const peer of this.peersOf(vnode)) {
+      const fullDigests = group.some((vnode) => recovery.isPending(vnode));
+      for (const [peer, vnodes] of this.peersOfGroup(group)) {
         if (this.stopped) break;
-        const fullDigests = recovery.isPending(vnode);
-        const result = await new Exchange(this.parts, vnode, peer, fullDigests, () => this.stopped).run();
-        this.stats.rounds[result.outcome]++;
-        if (result.outcome !== 'failed') progressed = true;
-        if (!result.complete) continue;
-        this.stats.lastCompleteAtMs = clock.nowMs();
-        if (recovery.isPending(vnode)) {
-          let done = this.syncedWith.get(vnode);
-          if (done === undefined) this.syncedWith.set(vnode, done = new Set());
+        const results = await new Exchange(this.parts, peer, vnodes, fullDigests, () => this.stopped).run();
+        for (const result of results) {
+          this.stats.rounds[result.outcome]++;
+          if (result.outcome !== 'failed') progressed = true;
+          if (!result.complete) continue;
+          this.stats.lastCompleteAtMs = clock.nowMs();
+          if (!recovery.isPending(result.vnode)) continue;
+          let done = this.syncedWith.get(result.vnode);
+          if (done === undefined) this.syncedWith.set(result.vnode, done = new Set());
           done.add(peer);
-          this.settle(vnode);
+          this.settle(result.vnode);
         }
       }
     } finally {
-      this.visiting.delete(vnode);
+      for (const vnode of group) this.visiting.delete(vnode);
+      this.visits--;
     }
     return progressed;
   }
 
-  /** The other holders of a vnode the board shows up; replicas not recovering first, then in random order. */
+  /** Per peer (those not recovering first), the vnodes of the group it keeps. */
+  private peersOfGroup(group: readonly number[]): Map<ServerId, number[]> {
+    const byPeer = new Map<ServerId, number[]>();
+    for (const vnode of group) {
+      for (const peer of this.peersOf(vnode)) {
+        const vnodes = byPeer.get(peer);
+        if (vnodes === undefined) byPeer.set(peer, [vnode]);
+        else vnodes.push(vnode);
+      }
+    }
+    const { peers } = this.context;
+    return new Map([...byPeer].sort(([a], [b]) => Number(peers.isRecovering(a)) - Number(peers.isRecovering(b))));
+  }
+
+  /** The other holders of a vnode the board shows up. */
   private peersOf(vnode: number): ServerId[] {
     const table = this.table;
     if (table === undefined) return [];
-    const { peers, serverId, random } = this.context;
-    const up = otherHolders(table, serverId, vnode).filter((server) => peers.isUp(server));
-    const shuffled = rotate(up, random.int(Math.max(1, up.length)));
-    return [...shuffled.filter((server) => !peers.isRecovering(server)), ...shuffled.filter((server) => peers.isRecovering(server))];
+    const { peers, serverId } = this.context;
+    return otherHolders(table, serverId, vnode).filter((server) => peers.isUp(server));
   }
 }
 

@@ -2,29 +2,23 @@
  * The anti-entropy kinds on the wire (messages.ts has the protocol). Integers are canonical
  * decimal arguments, lists are one bulk payload each (payload.ts, decoded by the receiver).
  *
- *   RC.AE.ROOT  <epoch> <from> <vnode> <fanOut> <depth> <rootHi> <rootLo>   *5 :epoch :rootHi :rootLo :pending :keys
- *   RC.AE.NODES <epoch> <from> <vnode> <level> <width> <salt> $nodes        *2 :epoch $digests
- *   RC.AE.KEYS  <epoch> <from> <vnode> $leaves                               *3 :epoch :listed $listing
- *   RC.AE.SYNC  <epoch> <from> <vnode> $wanted $states                       *3 :epoch :truncated $states
+ *   RC.AE.ROOT  <epoch> <from> <fanOut> <depth> <width> <salt> $roots   *2 :epoch $verdicts
+ *   RC.AE.NODES <epoch> <from> <level> <width> <salt> $nodes            *2 :epoch $digests
+ *   RC.AE.KEYS  <epoch> <from> <width> <salt> $leaves                    *3 :epoch :listed $listing
+ *   RC.AE.SYNC  <epoch> <from> <width> <salt> $wanted $states            *3 :epoch :truncated $states
  *
- * The codec checks shapes and ranges (arity, decimals, names, vnode < V, widths); what needs this
- * node's state or limits (the tree's depth, payload contents, key vnodes) is checked by the
- * responder (responder.ts), which sees the same bodies in the simulator.
+ * The codec checks shapes and ranges (arity, decimals, names, widths); what needs this node's
+ * state or limits (vnodes held, the tree's depth, payload contents, key vnodes) is checked by
+ * the responder (responder.ts), which sees the same bodies in the simulator.
  */
 import type { RespValue } from '../resp/index.js';
 import { bulkReply, integerReply } from '../resp/index.js';
-import { arity, bulkItem, decimalIn, integerItem, nameArg, protocolError, replyArray, replyLength, vnodeArg } from '../transport/index.js';
+import { arity, bulkItem, decimalIn, integerItem, nameArg, protocolError, replyArray, replyLength } from '../transport/index.js';
 import type { AnyMessageCodec, InternodeLimits, MessageCodec } from '../transport/index.js';
 import { TREE_DEPTH_MAX } from './merkle-tree.js';
 import type { DigestWidth } from './messages.js';
 
 const WORD_MAX = 0xffffffff;
-
-function wordItem(item: RespValue | undefined, field: string): number {
-  const value = integerItem(item, field, 0);
-  if (value > WORD_MAX) throw protocolError(`${field} ${value} is above 2^32-1`);
-  return value;
-}
 
 function flagItem(item: RespValue | undefined, field: string): boolean {
   const value = integerItem(item, field, 0);
@@ -39,52 +33,48 @@ function arg(args: readonly Uint8Array[], index: number): Uint8Array {
   return value;
 }
 
+function widthArg(bytes: Uint8Array): DigestWidth {
+  const width = decimalIn(bytes, 'width', 3, 8);
+  if (width !== 3 && width !== 8) throw protocolError(`digest width ${width} is neither 3 nor 8`);
+  return width;
+}
+
 const treeRoot: MessageCodec<'ae-root'> = {
   kind: 'ae-root',
   command: 'RC.AE.ROOT',
-  encodeRequest: (body) => [body.from, String(body.vnode), String(body.fanOut), String(body.depth), String(body.rootHi), String(body.rootLo)],
+  encodeRequest: (body) => [body.from, String(body.fanOut), String(body.depth), String(body.width), String(body.salt), body.roots],
   decodeRequest: (args, limits: InternodeLimits) => {
     arity(args, 8, 'RC.AE.ROOT');
     return {
       kind: 'ae-root',
       from: nameArg(arg(args, 2), limits.nameBytesMax, 'from'),
-      vnode: vnodeArg(arg(args, 3), limits),
-      fanOut: decimalIn(arg(args, 4), 'fanOut', 2, 16),
-      depth: decimalIn(arg(args, 5), 'depth', 1, TREE_DEPTH_MAX),
-      rootHi: decimalIn(arg(args, 6), 'rootHi', 0, WORD_MAX),
-      rootLo: decimalIn(arg(args, 7), 'rootLo', 0, WORD_MAX),
+      fanOut: decimalIn(arg(args, 3), 'fanOut', 2, 16),
+      depth: decimalIn(arg(args, 4), 'depth', 1, TREE_DEPTH_MAX),
+      width: widthArg(arg(args, 5)),
+      salt: decimalIn(arg(args, 6), 'salt', 0, WORD_MAX),
+      roots: arg(args, 7),
     };
   },
-  encodeReply: (epoch, body) => replyArray(epoch,
-    integerReply(body.rootHi), integerReply(body.rootLo), integerReply(body.pending ? 1 : 0), integerReply(body.keys)),
+  encodeReply: (epoch, body) => replyArray(epoch, bulkReply(body.verdicts)),
   decodeReply: (items) => {
-    replyLength(items, 5, 'ae-root');
-    return {
-      kind: 'ae-root-reply',
-      rootHi: wordItem(items[1], 'rootHi'),
-      rootLo: wordItem(items[2], 'rootLo'),
-      pending: flagItem(items[3], 'pending'),
-      keys: integerItem(items[4], 'keys', 0),
-    };
+    replyLength(items, 2, 'ae-root');
+    return { kind: 'ae-root-reply', verdicts: bulkItem(items[1], 'verdicts') };
   },
 };
 
 const treeNodes: MessageCodec<'ae-nodes'> = {
   kind: 'ae-nodes',
   command: 'RC.AE.NODES',
-  encodeRequest: (body) => [body.from, String(body.vnode), String(body.level), String(body.width), String(body.salt), body.nodes],
+  encodeRequest: (body) => [body.from, String(body.level), String(body.width), String(body.salt), body.nodes],
   decodeRequest: (args, limits) => {
-    arity(args, 8, 'RC.AE.NODES');
-    const width = decimalIn(arg(args, 5), 'width', 4, 8);
-    if (width !== 4 && width !== 8) throw protocolError(`digest width ${width} is neither 4 nor 8`);
+    arity(args, 7, 'RC.AE.NODES');
     return {
       kind: 'ae-nodes',
       from: nameArg(arg(args, 2), limits.nameBytesMax, 'from'),
-      vnode: vnodeArg(arg(args, 3), limits),
-      level: decimalIn(arg(args, 4), 'level', 0, TREE_DEPTH_MAX - 1),
-      width: width satisfies DigestWidth,
-      salt: decimalIn(arg(args, 6), 'salt', 0, WORD_MAX),
-      nodes: arg(args, 7),
+      level: decimalIn(arg(args, 3), 'level', 0, TREE_DEPTH_MAX - 1),
+      width: widthArg(arg(args, 4)),
+      salt: decimalIn(arg(args, 5), 'salt', 0, WORD_MAX),
+      nodes: arg(args, 6),
     };
   },
   encodeReply: (epoch, body) => replyArray(epoch, bulkReply(body.digests)),
@@ -97,14 +87,15 @@ const treeNodes: MessageCodec<'ae-nodes'> = {
 const leafKeys: MessageCodec<'ae-keys'> = {
   kind: 'ae-keys',
   command: 'RC.AE.KEYS',
-  encodeRequest: (body) => [body.from, String(body.vnode), body.leaves],
+  encodeRequest: (body) => [body.from, String(body.width), String(body.salt), body.leaves],
   decodeRequest: (args, limits) => {
-    arity(args, 5, 'RC.AE.KEYS');
+    arity(args, 6, 'RC.AE.KEYS');
     return {
       kind: 'ae-keys',
       from: nameArg(arg(args, 2), limits.nameBytesMax, 'from'),
-      vnode: vnodeArg(arg(args, 3), limits),
-      leaves: arg(args, 4),
+      width: widthArg(arg(args, 3)),
+      salt: decimalIn(arg(args, 4), 'salt', 0, WORD_MAX),
+      leaves: arg(args, 5),
     };
   },
   encodeReply: (epoch, body) => replyArray(epoch, integerReply(body.listed), bulkReply(body.listing)),
@@ -117,15 +108,16 @@ const leafKeys: MessageCodec<'ae-keys'> = {
 const stateSync: MessageCodec<'ae-sync'> = {
   kind: 'ae-sync',
   command: 'RC.AE.SYNC',
-  encodeRequest: (body) => [body.from, String(body.vnode), body.wanted, body.states],
+  encodeRequest: (body) => [body.from, String(body.width), String(body.salt), body.wanted, body.states],
   decodeRequest: (args, limits) => {
-    arity(args, 6, 'RC.AE.SYNC');
+    arity(args, 7, 'RC.AE.SYNC');
     return {
       kind: 'ae-sync',
       from: nameArg(arg(args, 2), limits.nameBytesMax, 'from'),
-      vnode: vnodeArg(arg(args, 3), limits),
-      wanted: arg(args, 4),
-      states: arg(args, 5),
+      width: widthArg(arg(args, 3)),
+      salt: decimalIn(arg(args, 4), 'salt', 0, WORD_MAX),
+      wanted: arg(args, 5),
+      states: arg(args, 6),
     };
   },
   encodeReply: (epoch, body) => replyArray(epoch, integerReply(body.truncated ? 1 : 0), bulkReply(body.states)),

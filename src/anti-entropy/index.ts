@@ -15,7 +15,9 @@ export { AntiEntropyService } from './anti-entropy-service.js';
 export type { SyncProgress } from './anti-entropy-service.js';
 export { ANTI_ENTROPY_DEFAULTS, INTERVAL_JITTER, antiEntropyCycleMs } from './options.js';
 export type { AntiEntropyOptions } from './options.js';
-export { FAN_OUT, MerkleTree, TREE_DEPTH_MAX, childDigests, differingChildren, leafCount, levelWidth, saltedDigest, treeShapeFor } from './merkle-tree.js';
+export {
+  FAN_OUT, MerkleTree, TREE_DEPTH_MAX, childDigests, differingChildren, digestWords, leafCount, levelWidth, narrowDigest, saltedDigest, treeShapeFor,
+} from './merkle-tree.js';
 export type { TreeShape } from './merkle-tree.js';
 export { StateHasher } from './key-hash.js';
 export { VnodeTrees } from './vnode-trees.js';
@@ -23,7 +25,8 @@ export type { HashedEntry } from './vnode-trees.js';
 export { AntiEntropyStats } from './stats.js';
 export type { DropReason, RoundOutcome } from './stats.js';
 export {
-  decodeIndexList, decodeListing, decodeStates, decodeWanted, decodeWords, encodeIndexList, encodeListing, encodeStates, encodeWanted, encodeWords, hashKey,
+  contextWeight, decodeDigests, decodeListing, decodeRoots, decodeSections, decodeStates, decodeVerdicts, decodeWanted, encodeDigests, encodeListing,
+  encodeRoots, encodeSections, encodeStates, encodeVerdicts, encodeWanted, hashKey, listedHash, listedPosition,
 } from './payload.js';
-export type { KeyState, StateHash, WantedState } from './payload.js';
+export type { KeyState, ListedKey, Section, StateHash, Verdict, VnodeRoot, WantedState } from './payload.js';
 export { replyValueBytes, replyWireBytes, requestWireBytes } from './wire-size.js';

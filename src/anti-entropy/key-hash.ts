@@ -105,9 +105,31 @@ export class StateHasher {
     this.finish();
   }
 
+  /**
+   * A string as words: four code units a word when all are below 256 (server ids and actors are
+   * ASCII), else two; the length word says which (bit 31), so the two packings never collide.
+   */
   private text(value: string): void {
     const length = value.length;
-    this.word(length);
+    let narrow = true;
+    for (let at = 0; at < length; at++) {
+      if (value.charCodeAt(at) > 0xff) {
+        narrow = false;
+        break;
+      }
+    }
+    if (narrow) {
+      this.word(length);
+      let at = 0;
+      for (; at + 4 <= length; at += 4) {
+        this.word(value.charCodeAt(at) | (value.charCodeAt(at + 1) << 8) | (value.charCodeAt(at + 2) << 16) | (value.charCodeAt(at + 3) << 24));
+      }
+      let tail = 0;
+      for (let shift = 0; at < length; at++, shift += 8) tail |= value.charCodeAt(at) << shift;
+      if (length % 4 !== 0) this.word(tail);
+      return;
+    }
+    this.word(length | 0x80000000);
     let at = 0;
     for (; at + 2 <= length; at += 2) this.word(value.charCodeAt(at) | (value.charCodeAt(at + 1) << 16));
     if (at < length) this.word(value.charCodeAt(at));

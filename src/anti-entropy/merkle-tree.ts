@@ -8,17 +8,19 @@
  *   ...
  *   level depth   [leaf 0] [leaf 1] ... [leaf 4^depth - 1]         leaf = top 2*depth bits of position(key)
  *
- * XOR makes every change O(depth): a key's old hash is XORed out and its new one in along one
- * path, and the tree built incrementally equals the tree built from scratch, whatever the order
- * of the writes (XOR is commutative and its own inverse). A node whose subtree holds nothing
- * hashes to 0.
+ * XOR makes every change cheap: a key's old hash is XORed out of its leaf and its new one in,
+ * and the tree built incrementally equals the tree built from scratch, whatever the order of the
+ * writes (XOR is commutative and its own inverse). The nodes above the leaves are XORs of their
+ * children, recomputed when an exchange next reads them (so a write is O(1), a read after writes
+ * O(nodes)); eagerly updating the path (O(depth)) cost a write ~100 ns more in cache misses over
+ * a node's 1024 trees. A node whose subtree holds nothing hashes to 0.
  *
  * Fan-out 4, not 16: comparing a differing node costs its 4 children's digests on the wire, and
  * the bytes to find d differences among K keys grow as d * F / ln(F) * ln(K / d), lowest near
  * F = 3; 4 keeps the index arithmetic to shifts. Updates stay cheap at the extra depth (two
  * 32-bit XORs per level).
  *
- * Hashes live in one Int32Array, two words (hi, lo) per node, level after level.
+ * Hashes live in Int32Arrays, two words (hi, lo) per node: the leaves, and the levels above them.
  */
 import { AssertionError, assert } from '../runtime/index.js';
 
@@ -63,17 +65,20 @@ function levelOffset(level: number): number {
 
 export class MerkleTree {
   readonly shape: TreeShape;
-  private readonly hashes: Int32Array;
+  /** Leaves, two words (hi, lo) each: what a write changes. */
+  private readonly leaves: Int32Array;
+  /** Levels 0 .. depth-1, two words a node, level after level; recomputed from the leaves when stale. */
+  private readonly inner: Int32Array;
+  private stale = false;
   private readonly leafShift: number;
-  private readonly leafOffset: number;
 
   constructor(shape: TreeShape) {
     assert(shape.fanOut === FAN_OUT && Number.isSafeInteger(shape.depth) && shape.depth >= 1 && shape.depth <= TREE_DEPTH_MAX,
       `a tree shape has fan-out ${FAN_OUT} and depth 1..${TREE_DEPTH_MAX}`);
     this.shape = shape;
-    this.hashes = new Int32Array(2 * levelOffset(shape.depth + 1));
+    this.leaves = new Int32Array(2 * leafCount(shape));
+    this.inner = new Int32Array(2 * levelOffset(shape.depth));
     this.leafShift = 32 - FAN_OUT_BITS * shape.depth;
-    this.leafOffset = levelOffset(shape.depth);
   }
 
   /** The leaf of a key: the top bits of its position (key-hash.ts). */
@@ -82,38 +87,63 @@ export class MerkleTree {
   }
 
   /**
-   * XORs a hash into a leaf and every node above it: adds a key's hash, or removes it (XOR is
-   * its own inverse), or both at once (old XOR new).
+   * XORs a hash into a leaf: adds a key's hash, or removes it (XOR is its own inverse), or both
+   * at once (old XOR new). The nodes above are brought up to date when next read, so a write
+   * touches one leaf (8 bytes) however deep the tree: the levels above cost a write nothing and
+   * an exchange a pass over the leaves (a few microseconds with the default 1024 leaves).
    */
   toggle(leaf: number, hi: number, lo: number): void {
     if ((hi | lo) === 0) return;
-    const hashes = this.hashes;
-    let index = leaf;
-    for (let level = this.shape.depth; level >= 0; level--) {
-      const slot = 2 * (levelOffset(level) + index);
-      hashes[slot] = (hashes[slot] as number) ^ hi;
-      hashes[slot + 1] = (hashes[slot + 1] as number) ^ lo;
-      index >>>= FAN_OUT_BITS;
-    }
+    const slot = 2 * leaf;
+    this.leaves[slot] = (this.leaves[slot] as number) ^ hi;
+    this.leaves[slot + 1] = (this.leaves[slot + 1] as number) ^ lo;
+    this.stale = true;
   }
 
   /** A node's hash, high half (unsigned). */
   hi(level: number, index: number): number {
-    return (this.hashes[this.slot(level, index)] as number) >>> 0;
+    return (this.words(level)[this.slot(level, index)] as number) >>> 0;
   }
 
   /** A node's hash, low half (unsigned). */
   lo(level: number, index: number): number {
-    return (this.hashes[this.slot(level, index) + 1] as number) >>> 0;
+    return (this.words(level)[this.slot(level, index) + 1] as number) >>> 0;
   }
 
   isEmpty(): boolean {
-    return this.hashes[0] === 0 && this.hashes[1] === 0;
+    return this.hi(0, 0) === 0 && this.lo(0, 0) === 0;
   }
 
   /** Leaf hashes as hi/lo pairs, for tests that compare trees. */
   leafHashes(): Uint32Array {
-    return new Uint32Array(this.hashes.buffer, this.hashes.byteOffset + 8 * this.leafOffset, 2 * leafCount(this.shape)).slice();
+    return new Uint32Array(this.leaves.buffer, this.leaves.byteOffset, this.leaves.length).slice();
+  }
+
+  private words(level: number): Int32Array {
+    if (level === this.shape.depth) return this.leaves;
+    if (this.stale) this.recompute();
+    return this.inner;
+  }
+
+  /** Each node the XOR of its children, from the leaves up: O(nodes). */
+  private recompute(): void {
+    const { depth } = this.shape;
+    for (let level = depth - 1; level >= 0; level--) {
+      const below = level + 1 === depth ? this.leaves : this.inner;
+      const belowOffset = level + 1 === depth ? 0 : levelOffset(level + 1);
+      const offset = levelOffset(level);
+      for (let index = 0; index < levelWidth(level); index++) {
+        let hi = 0;
+        let lo = 0;
+        for (let child = FAN_OUT * index; child < FAN_OUT * (index + 1); child++) {
+          hi ^= below[2 * (belowOffset + child)] as number;
+          lo ^= below[2 * (belowOffset + child) + 1] as number;
+        }
+        this.inner[2 * (offset + index)] = hi;
+        this.inner[2 * (offset + index) + 1] = lo;
+      }
+    }
+    this.stale = false;
   }
 
   private slot(level: number, index: number): number {
@@ -121,17 +151,36 @@ export class MerkleTree {
     if (!(level >= 0 && level <= this.shape.depth && index >= 0 && index < levelWidth(level))) {
       throw new AssertionError(`tree node (${level}, ${index}) is inside a tree of depth ${this.shape.depth}`);
     }
-    return 2 * (levelOffset(level) + index);
+    return 2 * (level === this.shape.depth ? index : levelOffset(level) + index);
   }
 }
 
 /**
- * A node's hash as it goes on the wire when comparing trees: 4 bytes, mixed with a per-exchange
- * salt, or the whole 8 bytes. Two different 64-bit hashes give equal salted digests with
- * probability ~2^-32; the salt changes every exchange, so such a miss does not repeat. 0 is
- * reserved for an empty subtree (hash 0), so an empty side never mistakes a filled one for
- * equal. A recovering vnode compares full hashes: a miss there would end its recovery early.
+ * append only: values are on the wire. Bytes of a hash as exchanges compare it: 3, mixed with a
+ * per-exchange salt (narrowDigest), or the whole 8.
  */
+export type DigestWidth = 3 | 8;
+
+/** 32-bit words a digest of this width is held in: one (3 bytes of it on the wire) or two. */
+export function digestWords(width: DigestWidth): number {
+  return width === 8 ? 2 : 1;
+}
+
+/**
+ * A node's (or a key's) hash as exchanges compare it at width 3: 24 bits of a salted mix of the
+ * 64. Two different hashes give equal digests with probability ~2^-24 (~6e-8); the salt changes
+ * every exchange, so such a miss costs a repair one cycle and never repeats. 3 bytes, not 4: the
+ * tree comparison is most of what an exchange spends beyond the states themselves (about 40
+ * bytes a differing key at 1% divergence). 0 is reserved for an empty subtree (hash 0), so an
+ * empty side never mistakes a filled one for equal. A recovering vnode compares all 8 bytes: a
+ * miss there could end its recovery early.
+ */
+export function narrowDigest(hi: number, lo: number, salt: number): number {
+  if ((hi | lo) === 0) return 0;
+  return Math.max(1, saltedDigest(hi, lo, salt) >>> 8);
+}
+
+/** The 32-bit salted mix narrowDigest keeps 24 bits of; 0 only for an empty hash. */
 export function saltedDigest(hi: number, lo: number, salt: number): number {
   if ((hi | lo) === 0) return 0;
   const digest = (avalancheMix(hi ^ avalancheMix(lo ^ salt)) >>> 0);
@@ -150,9 +199,9 @@ function avalancheMix(value: number): number {
 
 /**
  * The digests of the children of `nodes` (at `level`): what a responder sends. An absent tree
- * is an empty one. Width 8 gives each child's hi and lo words; width 4 one salted word.
+ * is an empty one. Width 8 gives each child's hi and lo words; width 3 one salted 24-bit word.
  */
-export function childDigests(tree: MerkleTree | undefined, level: number, nodes: readonly number[], width: 4 | 8, salt: number): number[] {
+export function childDigests(tree: MerkleTree | undefined, level: number, nodes: readonly number[], width: DigestWidth, salt: number): number[] {
   const words: number[] = [];
   const childLevel = level + 1;
   for (const index of nodes) {
@@ -160,7 +209,7 @@ export function childDigests(tree: MerkleTree | undefined, level: number, nodes:
       const hi = tree?.hi(childLevel, child) ?? 0;
       const lo = tree?.lo(childLevel, child) ?? 0;
       if (width === 8) words.push(hi, lo);
-      else words.push(saltedDigest(hi, lo, salt));
+      else words.push(narrowDigest(hi, lo, salt));
     }
   }
   return words;
@@ -168,11 +217,11 @@ export function childDigests(tree: MerkleTree | undefined, level: number, nodes:
 
 /** The children of `nodes` whose digests (from `childDigests` of the other tree) differ from ours. */
 export function differingChildren(
-  tree: MerkleTree | undefined, level: number, nodes: readonly number[], digests: ArrayLike<number>, width: 4 | 8, salt: number,
+  tree: MerkleTree | undefined, level: number, nodes: readonly number[], digests: ArrayLike<number>, width: DigestWidth, salt: number,
 ): number[] {
   const mine = childDigests(tree, level, nodes, width, salt);
   assert(mine.length === digests.length, 'digests come one per child (two words at full width)');
-  const step = width / 4;
+  const step = digestWords(width);
   const differing: number[] = [];
   for (let word = 0, child = 0; word < mine.length; word += step, child++) {
     if (mine[word] !== digests[word] || (step === 2 && mine[word + 1] !== digests[word + 1])) {

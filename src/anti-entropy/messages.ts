@@ -1,54 +1,54 @@
 /**
- * The anti-entropy exchange (Dynamo 2007 section 4.7, Riak's active anti-entropy), initiator A
- * and responder B, both replicas of one vnode:
+ * The anti-entropy exchange (Dynamo 2007 section 4.7, Riak's active anti-entropy) between an
+ * initiator A and a responder B over a set of vnodes both hold (up to vnodesPerExchangeMax: one
+ * exchange compares a forest of trees, so its messages carry one section per vnode and the
+ * per-message cost is paid once for all of them):
  *
- *   A --RC.AE.ROOT  vnode, shape, A's root-------------------> B   equal roots: done
- *     <-------------B's root, B pending for vnode?, B's keys--
- *   A --RC.AE.NODES level l, differing nodes of l------------> B   once per level, 0 .. depth-1
- *     <-------------digests of their children-----------------     A keeps the children that differ
- *   A --RC.AE.KEYS  differing leaves-------------------------> B
- *     <-------------the state hash of every key in them--------    A: which keys differ, and who has them
- *   A --RC.AE.SYNC  A's states B lacks, hashes A lacks-------> B   B merges A's states
- *     <-------------B's states for those hashes----------------    A merges B's (skipped when B now equals A's)
+ *   A --RC.AE.ROOT  A's roots of the vnodes----------------------> B   B compares each root
+ *     <-------------per vnode: pending there?, equal?, else the root's children's digests
+ *   A --RC.AE.NODES level l, per vnode the nodes of l that differ-> B   levels 1 .. depth-1
+ *     <-------------digests of their children----------------------     A keeps the children that differ
+ *   A --RC.AE.KEYS  per vnode the leaves that differ----------------> B
+ *     <-------------every key in them: position, state hash, weight-    A: which keys differ, who is ahead
+ *   A --RC.AE.SYNC  A's states B lacks, hashes of B's A lacks-------> B   B merges A's states
+ *     <-------------B's states for those hashes------------------------ A merges B's (skipped when B now equals A's)
  *
- * Every request names its sender and the vnode; B answers only for a vnode both hold in B's
- * table. The lists are bulk payloads (payload.ts), decoded and checked by the receiver.
+ * Every request names its sender; B answers only if both keep every vnode named, in B's table.
+ * The lists are bulk payloads (payload.ts), decoded and checked by the receiver.
  */
 import type { ServerId } from '../ring/index.js';
+
+import type { DigestWidth } from './merkle-tree.js';
+
+export type { DigestWidth } from './merkle-tree.js';
 
 export interface TreeRootRequest {
   readonly kind: 'ae-root';
   readonly from: ServerId;
-  readonly vnode: number;
   readonly fanOut: number;
   readonly depth: number;
-  readonly rootHi: number;
-  readonly rootLo: number;
+  /** Of the digests the verdicts carry for differing roots' children. */
+  readonly width: DigestWidth;
+  /** Mixed into 3-byte digests (merkle-tree.ts narrowDigest); 0 with width 8. */
+  readonly salt: number;
+  /** payload.ts roots. */
+  readonly roots: Uint8Array;
 }
 
 export interface TreeRootReply {
   readonly kind: 'ae-root-reply';
-  readonly rootHi: number;
-  readonly rootLo: number;
-  /** The responder has not synced this vnode since it started empty (node/recovery.ts). */
-  readonly pending: boolean;
-  /** Keys the responder holds in the vnode. */
-  readonly keys: number;
+  /** payload.ts verdicts, one per root asked. */
+  readonly verdicts: Uint8Array;
 }
-
-/** append only: values are on the wire. Bytes per child digest: salted 4, or the full 8. */
-export type DigestWidth = 4 | 8;
 
 export interface TreeNodesRequest {
   readonly kind: 'ae-nodes';
   readonly from: ServerId;
-  readonly vnode: number;
   /** The level of the listed nodes; their children (level + 1) are compared. */
   readonly level: number;
   readonly width: DigestWidth;
-  /** Mixed into 4-byte digests (merkle-tree.ts saltedDigest); 0 with width 8. */
   readonly salt: number;
-  /** Node indexes of `level`, payload.ts index list. */
+  /** payload.ts sections of node indexes at `level`. */
   readonly nodes: Uint8Array;
 }
 
@@ -61,14 +61,16 @@ export interface TreeNodesReply {
 export interface LeafKeysRequest {
   readonly kind: 'ae-keys';
   readonly from: ServerId;
-  readonly vnode: number;
-  /** Leaf indexes, payload.ts index list. */
+  /** Of the state hashes listed (payload.ts listedHash). */
+  readonly width: DigestWidth;
+  readonly salt: number;
+  /** payload.ts sections of leaf indexes. */
   readonly leaves: Uint8Array;
 }
 
 export interface LeafKeysReply {
   readonly kind: 'ae-keys-reply';
-  /** How many of the asked leaves are listed (a prefix): the rest did not fit in one message. */
+  /** How many of the asked (vnode, leaf) pairs are listed, in order: the rest did not fit. */
   readonly listed: number;
   readonly listing: Uint8Array;
 }
@@ -76,8 +78,10 @@ export interface LeafKeysReply {
 export interface StateSyncRequest {
   readonly kind: 'ae-sync';
   readonly from: ServerId;
-  readonly vnode: number;
-  /** State hashes the initiator lacks, payload.ts wanted list. */
+  /** Of the wanted hashes, as the listing gave them. */
+  readonly width: DigestWidth;
+  readonly salt: number;
+  /** State hashes the initiator lacks, payload.ts wanted sections. */
   readonly wanted: Uint8Array;
   /** The initiator's states the responder lacks, payload.ts states. */
   readonly states: Uint8Array;

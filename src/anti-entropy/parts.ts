@@ -14,7 +14,7 @@ import type { VersionLimits } from '../version/index.js';
 import { VERSION_DEFAULTS } from '../version/index.js';
 import { FAN_OUT, leafCount } from './merkle-tree.js';
 import type { AntiEntropyOptions } from './options.js';
-import { LISTED_KEY_BYTES, WANTED_BYTES_MAX } from './payload.js';
+import { LISTED_KEY_BYTES_MIN, WANTED_BYTES_MAX } from './payload.js';
 import type { AntiEntropyStats, DropReason } from './stats.js';
 import type { VnodeTrees } from './vnode-trees.js';
 
@@ -28,10 +28,12 @@ export interface ExchangeLimits {
   readonly version: VersionLimits;
   /** storage.tombstoneGraceMs: a state dead for longer is about to be collected, so it is not sent. */
   readonly tombstoneGraceMs: number;
+  /** Vnodes one RC.AE.ROOT may carry (9 bytes each at most, and their verdicts up to 1 + 4 x 8). */
+  readonly rootsPerMessageMax: number;
   /** Nodes one RC.AE.NODES may list, by digest width: their children's digests fill a message. */
-  readonly nodesPerMessageMax: { readonly 4: number; readonly 8: number };
+  readonly nodesPerMessageMax: { readonly 3: number; readonly 8: number };
   readonly leavesPerMessageMax: number;
-  /** Keys one listing may carry (LISTED_KEY_BYTES each). */
+  /** Keys one listing may carry (at least LISTED_KEY_BYTES_MIN each). */
   readonly listingKeysMax: number;
   readonly wantedPerMessageMax: number;
   /** States in one RC.AE.SYNC payload; the smallest encoded state is about 8 bytes. */
@@ -54,10 +56,11 @@ export function exchangeLimitsOf(config: RingcacheConfig, options: AntiEntropyOp
       valueBytesMax: config.limits.valueBytesMax,
     }),
     tombstoneGraceMs: config.storage.tombstoneGraceMs,
-    nodesPerMessageMax: Object.freeze({ 4: Math.max(1, Math.floor(message / (FAN_OUT * 4))), 8: Math.max(1, Math.floor(message / (FAN_OUT * 8))) }),
+    rootsPerMessageMax: Math.max(1, Math.min(config.cluster.vnodeCount, Math.floor(message / (1 + FAN_OUT * 8)))),
+    nodesPerMessageMax: Object.freeze({ 3: Math.max(1, Math.floor(message / (FAN_OUT * 3))), 8: Math.max(1, Math.floor(message / (FAN_OUT * 8))) }),
     // A leaf index costs at most 3 bytes in a request; the reply is what fills up (a listed prefix).
     leavesPerMessageMax: Math.max(1, Math.min(leavesPerVnode, Math.floor(message / 16))),
-    listingKeysMax: Math.max(1, Math.floor(message / LISTED_KEY_BYTES)),
+    listingKeysMax: Math.max(1, Math.floor(message / LISTED_KEY_BYTES_MIN)),
     wantedPerMessageMax: Math.max(1, Math.floor(message / WANTED_BYTES_MAX)),
     statesPerMessageMax: Math.max(1, Math.floor(message / 8)),
   });
@@ -75,6 +78,12 @@ export interface ExchangeParts {
   readonly stats: AntiEntropyStats;
   readonly limits: ExchangeLimits;
   readonly catalogue: MessageCatalogue;
+}
+
+/** Whether `server` keeps every vnode of `vnodes` under `table`: a replica of its row or its pending target. */
+export function holdsAll(table: RoutingTable, server: ServerId, vnodes: Iterable<number>): boolean {
+  for (const vnode of vnodes) if (!holds(table, server, vnode)) return false;
+  return true;
 }
 
 /** Whether `server` keeps vnode `vnode` under `table`: a replica of the row or its pending target. */

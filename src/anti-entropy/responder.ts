@@ -1,34 +1,31 @@
 /**
- * The responder's side of an exchange (messages.ts): answers a replica that compares its tree
+ * The responder's side of an exchange (messages.ts): answers a replica that compares its trees
  * with ours. Every request is checked before anything is read or applied: the sender and this
- * node both keep the vnode in this node's table (else it is stale), the tree shape matches,
- * every list and state decodes within the limits and every key belongs to the vnode (else it
- * is malformed or oversized). A refused request is counted and answered with a coded error;
- * the store is untouched.
+ * node both keep every vnode it names, in this node's table (else it is stale), the tree shape
+ * matches, every list and state decodes within the limits and every key belongs to a vnode the
+ * request names (else it is malformed or oversized). A refused request is counted and answered
+ * with a coded error; the store is untouched.
  *
  * Handlers are synchronous: decoded payloads are views of the frame, read before returning.
  */
 import { RingcacheError, isRingcacheError } from '../runtime/index.js';
 import type { PeerHandlers } from '../node/peer-service.js';
-import type { ReplyOf, RequestOf } from '../transport/index.js';
 import type { ServerId } from '../ring/index.js';
 import { vnodeOf } from '../ring/index.js';
+import type { ReplyOf, RequestOf } from '../transport/index.js';
 import { encodeVersioned, isDead, versionsEqual } from '../version/index.js';
 import type { Versioned } from '../version/index.js';
-import { childDigests, levelWidth } from './merkle-tree.js';
-import type {
-  LeafKeysReply, LeafKeysRequest, StateSyncReply, StateSyncRequest, TreeNodesReply, TreeNodesRequest, TreeRootReply, TreeRootRequest,
-} from './messages.js';
+import { FAN_OUT, childDigests, digestWords, levelWidth } from './merkle-tree.js';
+import type { DigestWidth, LeafKeysReply, LeafKeysRequest, StateSyncReply, StateSyncRequest, TreeNodesReply, TreeNodesRequest, TreeRootReply, TreeRootRequest } from './messages.js';
 import type { ExchangeParts } from './parts.js';
-import { holds, leavesOf, refuse } from './parts.js';
+import { holdsAll, leavesOf, refuse } from './parts.js';
 import {
-  decodeIndexList, decodeStates, decodeWanted, encodeListing, encodeStates, encodeWords, listingBytes, stateBytes,
+  contextWeight, decodeRoots, decodeSections, decodeStates, decodeWanted, encodeDigests, encodeListing, encodeStates, encodeVerdicts, hashKey, listedHash,
+  listedPosition, listingBytes, stateBytes,
 } from './payload.js';
-import type { KeyState, ListedKey } from './payload.js';
-import { hashKey } from './payload.js';
+import type { KeyState, ListedKey, Verdict, WantedState } from './payload.js';
 import { replyWireBytes, requestWireBytes } from './wire-size.js';
 
-type Addressed = { readonly from: ServerId; readonly vnode: number };
 type AntiEntropyKind = 'ae-root' | 'ae-nodes' | 'ae-keys' | 'ae-sync';
 
 export class Responder {
@@ -61,84 +58,101 @@ export class Responder {
     return reply;
   }
 
-  private checkAddressed(request: Addressed): void {
+  /** The sender and this node keep every vnode named, at this node's epoch. */
+  private checkHeld(from: ServerId, vnodes: Iterable<number>): void {
     const { serverId, table, stats } = this.parts;
-    if (request.from === serverId) refuse(stats, 'malformed', malformed(`a request from ${serverId} to itself`));
+    if (from === serverId) refuse(stats, 'malformed', malformed(`a request from ${serverId} to itself`));
     const current = table.current();
     if (current === undefined) {
       refuse(stats, 'stale', new RingcacheError('RC_ERR_STALE_TABLE', `anti-entropy: ${serverId} has no table yet`, { counted: true }));
     }
-    if (!holds(current, serverId, request.vnode) || !holds(current, request.from, request.vnode)) {
+    const list = [...vnodes];
+    if (!holdsAll(current, serverId, list) || !holdsAll(current, from, list)) {
       refuse(stats, 'stale', new RingcacheError('RC_ERR_STALE_TABLE',
-        `anti-entropy: vnode ${request.vnode} is not kept by both ${request.from} and ${serverId} at epoch ${current.epoch}`,
-        { epoch: current.epoch, vnode: request.vnode, counted: true }));
+        `anti-entropy: not every vnode asked is kept by both ${from} and ${serverId} at epoch ${current.epoch}`,
+        { epoch: current.epoch, counted: true }));
     }
   }
 
+  private checkDigests(width: DigestWidth, salt: number): void {
+    if (width === 8 && salt !== 0) refuse(this.parts.stats, 'malformed', malformed('full-width digests take no salt'));
+  }
+
   private root(request: TreeRootRequest): TreeRootReply {
-    this.checkAddressed(request);
-    const { trees, stats, recovery, engine } = this.parts;
+    const { trees, stats, recovery, limits } = this.parts;
     const shape = trees.shape;
     if (request.fanOut !== shape.fanOut || request.depth !== shape.depth) {
       refuse(stats, 'malformed', malformed(`tree shape ${request.fanOut}^${request.depth} is not this node's ${shape.fanOut}^${shape.depth}: every node needs the same antiEntropy.leavesPerNode and cluster.vnodeCount`));
     }
-    const tree = trees.tree(request.vnode);
-    return {
-      kind: 'ae-root-reply',
-      rootHi: tree?.hi(0, 0) ?? 0,
-      rootLo: tree?.lo(0, 0) ?? 0,
-      pending: recovery.isPending(request.vnode),
-      keys: engine.vnodeStats(request.vnode).keys,
-    };
+    this.checkDigests(request.width, request.salt);
+    this.checkPayload(request.roots.length, 'roots');
+    const roots = decodeRoots(request.roots, limits.vnodeCount, limits.rootsPerMessageMax);
+    this.checkHeld(request.from, roots.map((root) => root.vnode));
+    const verdicts: Verdict[] = roots.map((root) => {
+      const tree = trees.tree(root.vnode);
+      const equal = (tree?.hi(0, 0) ?? 0) === root.hi && (tree?.lo(0, 0) ?? 0) === root.lo;
+      return { pending: recovery.isPending(root.vnode), children: equal ? undefined : childDigests(tree, 0, [0], request.width, request.salt) };
+    });
+    return { kind: 'ae-root-reply', verdicts: encodeVerdicts(verdicts, request.width) };
   }
 
   private nodes(request: TreeNodesRequest): TreeNodesReply {
-    this.checkAddressed(request);
     const { trees, limits, stats } = this.parts;
     if (request.level >= trees.shape.depth) refuse(stats, 'malformed', malformed(`level ${request.level} has no children in a tree of depth ${trees.shape.depth}`));
-    if (request.width === 8 && request.salt !== 0) refuse(stats, 'malformed', malformed('full-width digests take no salt'));
+    this.checkDigests(request.width, request.salt);
     this.checkPayload(request.nodes.length, 'node list');
-    const indexes = decodeIndexList(request.nodes, levelWidth(request.level), limits.nodesPerMessageMax[request.width], 'node list');
-    const words = childDigests(trees.tree(request.vnode), request.level, indexes, request.width, request.salt);
-    return { kind: 'ae-nodes-reply', digests: encodeWords(words) };
+    const sections = decodeSections(request.nodes, limits.vnodeCount, levelWidth(request.level), limits.nodesPerMessageMax[request.width], 'node list');
+    this.checkHeld(request.from, sections.map((section) => section.vnode));
+    const words: number[] = [];
+    for (const { vnode, indexes } of sections) {
+      for (const word of childDigests(trees.tree(vnode), request.level, indexes, request.width, request.salt)) words.push(word);
+    }
+    return { kind: 'ae-nodes-reply', digests: encodeDigests(words, request.width) };
   }
 
   private keys(request: LeafKeysRequest): LeafKeysReply {
-    this.checkAddressed(request);
     const { trees, limits } = this.parts;
+    const { width, salt } = request;
+    this.checkDigests(width, salt);
     this.checkPayload(request.leaves.length, 'leaf list');
-    const leaves = decodeIndexList(request.leaves, leavesOf(this.parts), limits.leavesPerMessageMax, 'leaf list');
-    const byLeaf = new Map<number, ListedKey[]>(leaves.map((leaf) => [leaf, []]));
-    for (const entry of trees.entriesIn(request.vnode, new Set(leaves))) byLeaf.get(entry.leaf)?.push(entry);
+    const sections = decodeSections(request.leaves, limits.vnodeCount, leavesOf(this.parts), limits.leavesPerMessageMax, 'leaf list');
+    this.checkHeld(request.from, sections.map((section) => section.vnode));
     const listed: ListedKey[][] = [];
     let bytes = 0;
     let keys = 0;
-    for (const leaf of leaves) {
-      const entries = byLeaf.get(leaf) ?? [];
-      bytes += listingBytes(entries.length);
-      keys += entries.length;
-      if (bytes > limits.messageBytesMax || keys > limits.listingKeysMax) break;
-      listed.push(entries);
+    for (const { vnode, indexes } of sections) {
+      const byLeaf = new Map<number, ListedKey[]>(indexes.map((leaf) => [leaf, []]));
+      for (const entry of trees.entriesIn(vnode, new Set(indexes))) {
+        byLeaf.get(entry.leaf)?.push({ position: listedPosition(entry.position), ...listedHash(entry.hi, entry.lo, width, salt), weight: contextWeight(entry.versioned) });
+      }
+      for (const leaf of indexes) {
+        const entries = byLeaf.get(leaf) ?? [];
+        bytes += listingBytes(entries, width);
+        keys += entries.length;
+        if (bytes > limits.messageBytesMax || keys > limits.listingKeysMax) return { kind: 'ae-keys-reply', listed: listed.length, listing: encodeListing(listed, width) };
+        listed.push(entries);
+      }
     }
-    return { kind: 'ae-keys-reply', listed: listed.length, listing: encodeListing(listed) };
+    return { kind: 'ae-keys-reply', listed: listed.length, listing: encodeListing(listed, width) };
   }
 
   private sync(request: StateSyncRequest): StateSyncReply {
-    this.checkAddressed(request);
-    const { limits, engine, stats, clock } = this.parts;
-    const vnode = request.vnode;
+    const { limits, engine, stats, clock, table } = this.parts;
+    this.checkDigests(request.width, request.salt);
     this.checkPayload(request.wanted.length, 'wanted list');
     if (request.states.length > limits.messageBytesMax && request.states[0] !== 1) {
       refuse(stats, 'oversized', malformed(`a states payload of ${request.states.length} bytes holds more than one state and is over antiEntropy.messageBytesMax (${limits.messageBytesMax})`));
     }
-    const wanted = decodeWanted(request.wanted, leavesOf(this.parts), limits.wantedPerMessageMax);
-    const pushed = decodeStates(request.states, { keyBytesMax: limits.keyBytesMax, countMax: limits.statesPerMessageMax, version: limits.version }, (key) => keyProblem(key, vnode, limits.vnodeCount));
-    // Everything decoded: from here on the request is applied.
-    const wantedKeys = this.resolve(vnode, wanted);
+    const wanted = decodeWanted(request.wanted, limits.vnodeCount, leavesOf(this.parts), limits.wantedPerMessageMax, request.width);
+    const current = table.current();
+    const pushed = decodeStates(request.states, { keyBytesMax: limits.keyBytesMax, countMax: limits.statesPerMessageMax, version: limits.version },
+      (key) => (current === undefined ? undefined : keyProblem(key, current.vnodeCount)));
+    this.checkHeld(request.from, new Set([...wanted.map((entry) => entry.vnode), ...pushed.map(({ key }) => vnodeOf(key, limits.vnodeCount))]));
+    // Everything decoded and checked: from here on the request is applied.
+    const wantedKeys = this.resolve(wanted, request.width, request.salt);
     const pushedByKey = new Map<string, Versioned>();
     for (const { key, versioned } of pushed) {
-      const result = engine.merge(key, vnode, versioned);
-      if (result.changed) stats.keysRepaired++;
+      if (engine.merge(key, vnodeOf(key, limits.vnodeCount), versioned).changed) stats.keysRepaired++;
       pushedByKey.set(Buffer.from(key).toString('latin1'), versioned);
     }
     const nowMs = clock.nowMs();
@@ -163,12 +177,20 @@ export class Responder {
   }
 
   /** The keys whose current state hashes are the wanted ones (at most one key per hash). */
-  private resolve(vnode: number, wanted: readonly { leaf: number; hi: number; lo: number }[]): Uint8Array[] {
-    if (wanted.length === 0) return [];
-    const hashes = new Set(wanted.map((entry) => hashKey(entry.hi, entry.lo)));
+  private resolve(wanted: readonly WantedState[], width: DigestWidth, salt: number): Uint8Array[] {
+    const byVnode = new Map<number, WantedState[]>();
+    for (const entry of wanted) {
+      const list = byVnode.get(entry.vnode);
+      if (list === undefined) byVnode.set(entry.vnode, [entry]);
+      else list.push(entry);
+    }
     const keys: Uint8Array[] = [];
-    for (const entry of this.parts.trees.entriesIn(vnode, new Set(wanted.map((w) => w.leaf)))) {
-      if (hashes.delete(hashKey(entry.hi, entry.lo))) keys.push(entry.key);
+    for (const [vnode, entries] of byVnode) {
+      const hashes = new Set(entries.map((entry) => hashKey(entry.hi, entry.lo)));
+      for (const entry of this.parts.trees.entriesIn(vnode, new Set(entries.map((w) => w.leaf)))) {
+        const listed = listedHash(entry.hi, entry.lo, width, salt);
+        if (hashes.delete(hashKey(listed.hi, listed.lo))) keys.push(entry.key);
+      }
     }
     return keys;
   }
@@ -181,11 +203,18 @@ export class Responder {
   }
 }
 
-export function keyProblem(key: Uint8Array, vnode: number, vnodeCount: number): string | undefined {
-  const actual = vnodeOf(key, vnodeCount);
-  return actual === vnode ? undefined : `a key of vnode ${actual} in an exchange of vnode ${vnode}`;
+/** Keys must hash to a vnode of the cluster (always true) and be non-empty: the vnode itself is checked as held. */
+export function keyProblem(key: Uint8Array, vnodeCount: number, vnodes?: ReadonlySet<number>): string | undefined {
+  if (vnodes === undefined) return undefined;
+  const vnode = vnodeOf(key, vnodeCount);
+  return vnodes.has(vnode) ? undefined : `a key of vnode ${vnode}, which this exchange does not cover`;
 }
 
 function malformed(problem: string): RingcacheError {
   return new RingcacheError('RC_ERR_PROTOCOL', `anti-entropy: ${problem}`, { counted: true });
+}
+
+/** Digest words per node: fanOut children, digestWords(width) each. */
+export function wordsPerNode(width: DigestWidth): number {
+  return FAN_OUT * digestWords(width);
 }

@@ -23,6 +23,26 @@ export class AntiEntropyStats {
   readonly dropped: Record<DropReason, number> = { malformed: 0, oversized: 0, stale: 0 };
   /** Wall-clock ms of the last exchange that finished complete, or 0. */
   lastCompleteAtMs = 0;
+  /** Bytes of exchanges this node led, by kind (request and reply): where the traffic goes. */
+  readonly bytesByKind: Record<'ae-root' | 'ae-nodes' | 'ae-keys' | 'ae-sync', number> = { 'ae-root': 0, 'ae-nodes': 0, 'ae-keys': 0, 'ae-sync': 0 };
+  /** Round trips of exchanges this node led, by kind. */
+  readonly requestsByKind: Record<'ae-root' | 'ae-nodes' | 'ae-keys' | 'ae-sync', number> = { 'ae-root': 0, 'ae-nodes': 0, 'ae-keys': 0, 'ae-sync': 0 };
+
+  /** Zeroes the counters (a benchmark measuring one phase). */
+  reset(): void {
+    for (const outcome of Object.keys(this.rounds) as RoundOutcome[]) this.rounds[outcome] = 0;
+    for (const reason of Object.keys(this.dropped) as DropReason[]) this.dropped[reason] = 0;
+    for (const kind of Object.keys(this.bytesByKind) as (keyof typeof this.bytesByKind)[]) {
+      this.bytesByKind[kind] = 0;
+      this.requestsByKind[kind] = 0;
+    }
+    this.vnodesCompared = 0;
+    this.bytesSent = 0;
+    this.bytesReceived = 0;
+    this.keysRepaired = 0;
+    this.keysSent = 0;
+    this.lastCompleteAtMs = 0;
+  }
 
   get roundsTotal(): number {
     return this.rounds.equal + this.rounds.repaired + this.rounds.partial + this.rounds.failed;

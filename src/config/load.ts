@@ -206,11 +206,11 @@ function checkTombstoneGrace(config: RingcacheConfig): void {
   const hintMs = hintLifetimeMs(config);
   const graceMs = config.storage.tombstoneGraceMs;
   if (graceMs > hintMs + cycleMs) return;
-  const { intervalMs, exchangesMax } = config.antiEntropy;
+  const { intervalMs, exchangesMax, vnodesPerExchangeMax } = config.antiEntropy;
   fail(`storage.tombstoneGraceMs (${String(graceMs)} ms) must be longer than the hint lifetime (hints.ageMsMax, ${String(hintMs)} ms) ` +
-    `plus one anti-entropy cycle (${String(cycleMs)} ms: ceil(cluster.vnodeCount ${String(vnodeCount)} / antiEntropy.exchangesMax ${String(exchangesMax)}) ` +
-    `x antiEntropy.intervalMs ${String(intervalMs)} x 1.25 jitter), or a replica that missed a delete brings the value back; ` +
-    'raise storage.tombstoneGraceMs or shorten the cycle');
+    `plus one anti-entropy cycle (${String(cycleMs)} ms: ceil(cluster.vnodeCount ${String(vnodeCount)} / (antiEntropy.exchangesMax ${String(exchangesMax)} ` +
+    `x antiEntropy.vnodesPerExchangeMax ${String(vnodesPerExchangeMax)})) x antiEntropy.intervalMs ${String(intervalMs)} x 1.25 jitter), ` +
+    'or a replica that missed a delete brings the value back; raise storage.tombstoneGraceMs or shorten the cycle');
 }
 
 /** An anti-entropy message plus its RESP framing must fit in one frame of the internode port. */

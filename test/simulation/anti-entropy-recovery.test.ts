@@ -15,7 +15,7 @@ import { AeCluster } from './anti-entropy-cluster.js';
 import type { AeNode, Tamper } from './anti-entropy-cluster.js';
 import { missingOn, snapshot } from './anti-entropy-check.js';
 import { drive } from './drive.js';
-import { decodeIndexList, decodeListing, encodeListing } from '../../src/anti-entropy/index.js';
+import { contextWeight, decodeListing, decodeSections, encodeListing, listedHash, listedPosition } from '../../src/anti-entropy/index.js';
 import type { Versioned } from '../../src/version/index.js';
 
 const REFILL_MS_MAX = 1200;
@@ -117,16 +117,17 @@ describe('the recovery check catches planted bugs', () => {
     // listings of it come back empty, and n3 answers a peer's listing with the peer's own keys.
     const skipOneLeaf: Tamper = (server, request, reply) => {
       const { body } = request;
-      if (body.kind !== 'ae-keys' || body.vnode !== skippedVnode || reply.body.kind !== 'ae-keys-reply' || reply.body.listed === 0) return reply;
+      if (body.kind !== 'ae-keys' || reply.body.kind !== 'ae-keys-reply' || reply.body.listed === 0) return reply;
       if (body.from !== 'n3' && server !== 'n3') return reply;
-      const listing = decodeListing(reply.body.listing, reply.body.listed, 1 << 20);
-      const leaves = decodeIndexList(body.leaves, 1 << 20, 1 << 20, 'leaves');
-      if (skippedLeaf < 0) skippedLeaf = leaves[0] ?? -1;
-      const index = leaves.indexOf(skippedLeaf);
+      const pairs = decodeSections(body.leaves, 1 << 16, 1 << 20, 1 << 20, 'leaves').flatMap(({ vnode, indexes }) => indexes.map((leaf) => ({ vnode, leaf })));
+      const listing = decodeListing(reply.body.listing, reply.body.listed, 1 << 20, body.width);
+      if (skippedLeaf < 0) skippedLeaf = pairs.find((pair) => pair.vnode === skippedVnode)?.leaf ?? -1;
+      const index = pairs.findIndex((pair) => pair.vnode === skippedVnode && pair.leaf === skippedLeaf);
       if (index < 0 || index >= listing.length) return reply;
       skipped++;
-      listing[index] = body.from === 'n3' ? [] : sim.service(body.from).trees.entriesIn(skippedVnode, new Set([skippedLeaf]));
-      return { ...reply, body: { ...reply.body, listing: encodeListing(listing) } };
+      listing[index] = body.from === 'n3' ? [] : sim.service(body.from).trees.entriesIn(skippedVnode, new Set([skippedLeaf]))
+        .map((entry) => ({ position: listedPosition(entry.position), ...listedHash(entry.hi, entry.lo, body.width, body.salt), weight: contextWeight(entry.versioned) }));
+      return { ...reply, body: { ...reply.body, listing: encodeListing(listing, body.width) } };
     };
     const sim = cluster(13, skipOneLeaf);
     skippedVnode = sim.table.table.rows.findIndex((row) => row.replicas.includes('n3'));
