@@ -43,7 +43,11 @@ export interface SyncProgress {
   readonly recovering: boolean;
   readonly pendingVnodes: number;
   readonly heldVnodes: number;
+  /** Exchanges led that got through, and that failed. */
   readonly rounds: number;
+  readonly roundsFailed: number;
+  /** What each vnode's exchange came to. */
+  readonly vnodeOutcomes: Readonly<Record<'equal' | 'repaired' | 'partial' | 'failed', number>>;
   readonly keysRepaired: number;
   readonly bytesSent: number;
   readonly bytesReceived: number;
@@ -120,7 +124,9 @@ export class AntiEntropyService implements PeerService {
       recovering: recovery.recovering,
       pendingVnodes: recovery.pending,
       heldVnodes: this.held.length,
-      rounds: stats.roundsTotal,
+      rounds: stats.exchanges,
+      roundsFailed: stats.exchangesFailed,
+      vnodeOutcomes: { ...stats.vnodeOutcomes },
       keysRepaired: stats.keysRepaired,
       bytesSent: stats.bytesSent,
       bytesReceived: stats.bytesReceived,
@@ -243,8 +249,10 @@ export class AntiEntropyService implements PeerService {
       for (const [peer, vnodes] of this.peersOfGroup(group)) {
         if (this.stopped) break;
         const results = await new Exchange(this.parts, peer, vnodes, fullDigests, () => this.stopped).run();
+        if (results.every((result) => result.outcome === 'failed')) this.stats.exchangesFailed++;
+        else this.stats.exchanges++;
         for (const result of results) {
-          this.stats.rounds[result.outcome]++;
+          this.stats.vnodeOutcomes[result.outcome]++;
           if (result.outcome !== 'failed') progressed = true;
           if (!result.complete) continue;
           this.stats.lastCompleteAtMs = clock.nowMs();

@@ -10,7 +10,11 @@ export type RoundOutcome = 'equal' | 'repaired' | 'partial' | 'failed';
 export type DropReason = 'malformed' | 'oversized' | 'stale';
 
 export class AntiEntropyStats {
-  readonly rounds: Record<RoundOutcome, number> = { equal: 0, repaired: 0, partial: 0, failed: 0 };
+  /** Exchanges this node led (one per peer per visit) that got through, and those that failed. */
+  exchanges = 0;
+  exchangesFailed = 0;
+  /** What each vnode's exchange came to, as initiator. */
+  readonly vnodeOutcomes: Record<RoundOutcome, number> = { equal: 0, repaired: 0, partial: 0, failed: 0 };
   /** Roots compared (one per exchange that got an answer), as initiator. */
   vnodesCompared = 0;
   bytesSent = 0;
@@ -30,7 +34,9 @@ export class AntiEntropyStats {
 
   /** Zeroes the counters (a benchmark measuring one phase). */
   reset(): void {
-    for (const outcome of Object.keys(this.rounds) as RoundOutcome[]) this.rounds[outcome] = 0;
+    for (const outcome of Object.keys(this.vnodeOutcomes) as RoundOutcome[]) this.vnodeOutcomes[outcome] = 0;
+    this.exchanges = 0;
+    this.exchangesFailed = 0;
     for (const reason of Object.keys(this.dropped) as DropReason[]) this.dropped[reason] = 0;
     for (const kind of Object.keys(this.bytesByKind) as (keyof typeof this.bytesByKind)[]) {
       this.bytesByKind[kind] = 0;
@@ -44,13 +50,10 @@ export class AntiEntropyStats {
     this.lastCompleteAtMs = 0;
   }
 
-  get roundsTotal(): number {
-    return this.rounds.equal + this.rounds.repaired + this.rounds.partial + this.rounds.failed;
-  }
-
   metrics(pendingVnodes: () => number): MetricSource[] {
     return [
-      { name: 'anti_entropy_rounds_total', help: 'Anti-entropy exchanges this node led, by outcome.', type: 'counter', label: 'outcome', read: () => Object.entries(this.rounds) },
+      { name: 'anti_entropy_rounds_total', help: 'Anti-entropy exchanges this node led that got through (one per peer per visit).', type: 'counter', read: () => this.exchanges },
+      { name: 'anti_entropy_rounds_failed_total', help: 'Anti-entropy exchanges this node led that failed.', type: 'counter', read: () => this.exchangesFailed },
       { name: 'anti_entropy_vnodes_compared_total', help: 'Vnode roots compared with another replica.', type: 'counter', read: () => this.vnodesCompared },
       { name: 'anti_entropy_bytes_sent_total', help: 'Anti-entropy bytes sent (requests led, replies given), RESP framing included.', type: 'counter', read: () => this.bytesSent },
       { name: 'anti_entropy_bytes_received_total', help: 'Anti-entropy bytes received, RESP framing included.', type: 'counter', read: () => this.bytesReceived },

@@ -139,7 +139,7 @@ describe('anti-entropy refuses bad replies', () => {
     cluster.node('n1').engine.subscribe(() => { changes++; });
     await drive(cluster.clock, cluster.service('n1').visitNow(5));
     const stats = cluster.service('n1').stats;
-    expect(stats.rounds.failed).toBe(1);
+    expect(stats.vnodeOutcomes.failed).toBe(1);
     expect(stats.dropped.malformed).toBe(1);
     expect(changes).toBe(0);
   });

@@ -124,8 +124,8 @@ describe('anti-entropy exchange between two NodeCores', () => {
     expect(changedA.size).toBe(36);
     expect(changedB.size).toBe(36);
     const stats = cluster.service('n1').stats;
-    expect(stats.rounds.repaired).toBeGreaterThan(0);
-    expect(stats.rounds.failed + stats.rounds.partial).toBe(0);
+    expect(stats.vnodeOutcomes.repaired).toBeGreaterThan(0);
+    expect(stats.vnodeOutcomes.failed + stats.vnodeOutcomes.partial).toBe(0);
     // One state per differing key, sent by the side that is ahead (the lighter copy is pulled, not
     // pushed), and both ways only for the 12 concurrent ones: never a state the other side had superseded.
     expect(stats.keysSent + cluster.service('n2').stats.keysSent).toBe(seeded.differing.length + 12);
@@ -139,10 +139,10 @@ describe('anti-entropy exchange between two NodeCores', () => {
     const b = cluster.service('n2').stats;
     expect(a.bytesSent).toBe(b.bytesReceived);
     expect(a.bytesReceived).toBe(b.bytesSent);
-    const before = a.rounds.equal;
+    const before = a.vnodeOutcomes.equal;
     await visitAll(cluster, 'n2');
-    expect(cluster.service('n2').stats.rounds.equal).toBe(V);
-    expect(a.rounds.equal).toBe(before);
+    expect(cluster.service('n2').stats.vnodeOutcomes.equal).toBe(V);
+    expect(a.vnodeOutcomes.equal).toBe(before);
   });
 
   it('repairs at most keysPerRoundMax keys a round and finishes over later visits', async () => {
@@ -150,7 +150,7 @@ describe('anti-entropy exchange between two NodeCores', () => {
     const seeded = seed(cluster);
     const service = cluster.service('n1');
     await visitAll(cluster, 'n1');
-    expect(service.stats.rounds.partial).toBeGreaterThan(0);
+    expect(service.stats.vnodeOutcomes.partial).toBeGreaterThan(0);
     const firstPass = service.stats.keysSent + cluster.service('n2').stats.keysSent;
     // A repair sends at most our state and theirs back.
     expect(firstPass).toBeLessThanOrEqual(2 * 5 * V);
@@ -171,7 +171,7 @@ describe('anti-entropy exchange between two NodeCores', () => {
     const seeded = seed(cluster, 300);
     const service = cluster.service('n1');
     await drive(cluster.clock, service.visitNow(0));
-    expect(service.stats.rounds.partial).toBe(1);
+    expect(service.stats.vnodeOutcomes.partial).toBe(1);
     // A request goes only while it fits; its reply may then carry the round past by one message.
     expect(repairBytes).toBeGreaterThan(1024);
     expect(repairBytes).toBeLessThanOrEqual(2048 + 1024 + 128);

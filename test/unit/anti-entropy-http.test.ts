@@ -28,7 +28,7 @@ describe('node HTTP while recovering', () => {
     const recovery = new RecoveryState();
     recovery.begin([3, 7, 9]);
     recovery.markSynced(7);
-    const progress: SyncProgress = { recovering: true, pendingVnodes: 2, heldVnodes: 3, rounds: 5, keysRepaired: 40, bytesSent: 900, bytesReceived: 4000, lastCompleteAtMs: 1234 };
+    const progress: SyncProgress = { recovering: true, pendingVnodes: 2, heldVnodes: 3, rounds: 5, roundsFailed: 1, vnodeOutcomes: { equal: 3, repaired: 2, partial: 0, failed: 1 }, keysRepaired: 40, bytesSent: 900, bytesReceived: 4000, lastCompleteAtMs: 1234 };
     const app = node(recovery, progress);
     const health = await app.inject({ method: 'GET', url: '/health' });
     expect(health.statusCode).toBe(200);
