@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { RingcacheError } from '../runtime/errors.js';
 import { checkVnodeCount, validateQuorum } from '../ring/index.js';
+import { validateMembershipOptions } from '../membership/options.js';
 import { NODE_ENTRY_SCHEMA, SCHEMA, type Leaf, type NodeEntry, type RingcacheConfig } from './schema.js';
 
 /**
@@ -167,6 +168,7 @@ function checkConsistency(config: RingcacheConfig): void {
   } catch (error) {
     fail((error as Error).message);
   }
+  validateMembershipOptions(config.membership);
   const ids = new Set<string>();
   const endpoints = new Set<string>();
   for (const node of config.nodes) {

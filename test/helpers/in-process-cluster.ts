@@ -23,6 +23,7 @@ import type { Clock, Timer } from '../../src/runtime/index.js';
 import { MemoryEngine } from '../../src/storage/index.js';
 import { SimNetwork } from '../../src/transport/sim-network.js';
 import type { Transport } from '../../src/transport/transport.js';
+import type { Envelope, InternodeRequest } from '../../src/transport/index.js';
 import type { Versioned } from '../../src/version/index.js';
 import type { ProxyDeps } from '../../src/proxy/index.js';
 
@@ -199,7 +200,7 @@ export class InProcessCluster {
         const node = this.nodes.get(to);
         if (node?.up !== true) return Promise.reject(new RingcacheError('RC_ERR_UNREACHABLE', `connection to ${to} refused`, { server: to }));
         try {
-          return Promise.resolve(node.service.handle(request));
+          return Promise.resolve(node.service.handle(request as Envelope<InternodeRequest>));
         } catch (error) {
           return Promise.reject(asRingcacheError(error, 'in-process node handler'));
         }

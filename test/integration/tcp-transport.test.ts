@@ -147,7 +147,7 @@ for (const client of ['lean', 'ioredis'] as const) {
       const answer = (request: Envelope<InternodeRequest>): Envelope<InternodeReply> => (
         { epoch: 1, body: request.body.kind === 'ping' ? { kind: 'pong', serverId: 'n1' } : { kind: 'ack' } });
       await servers.listen('n1', {
-        handle: (request) => (stalled ? new Promise((resolve) => { releases.push(() => { resolve(answer(request)); }); }) : answer(request)),
+        handle: (request) => (stalled ? new Promise((resolve) => { releases.push(() => { resolve(answer(request as Envelope<InternodeRequest>)); }); }) : answer(request as Envelope<InternodeRequest>)),
       });
       await transport.send('n1', { epoch: 1, body: { kind: 'merge', key: Buffer.from('k'), vnode: 0, versioned: { context: [], siblings: [] } } }, 50).catch(() => undefined);
       const hanging = [transport.send('n1', ping, 50), transport.send('n1', ping, 5000)].map((send) => send.catch((error: unknown) => error));

@@ -146,8 +146,8 @@ export function transportContract(name: string, setup: () => Promise<TransportHa
       expect(node.received.map((request) => request.body.kind === 'coord-put' && [request.body.value?.length ?? null, request.body.context]))
         .toEqual([[0, null], [null, []]]);
       const stored = (reply: Envelope<InternodeReply>): Uint8Array | null | undefined => (reply.body.kind === 'put-result' ? reply.body.versioned.siblings[0]?.value : undefined);
-      expect(stored(empty)?.length).toBe(0);
-      expect(stored(deleted)).toBeNull();
+      expect(stored(empty as Envelope<InternodeReply>)?.length).toBe(0);
+      expect(stored(deleted as Envelope<InternodeReply>)).toBeNull();
     });
 
     it('passes a handler\'s RingcacheError back with its code and message', async () => {
