@@ -32,8 +32,9 @@ export class BroadcastQueue {
   }
 
   /**
-   * Up to `countMax` updates in at most `bytesMax` bytes, least-sent first, leaving out members
-   * in `skip` (already in the message); each taken update counts one transmission.
+   * Up to `countMax` updates in at most `bytesMax` bytes, least-sent first; each taken update
+   * counts one transmission. Members in `skip` are already in the message (this node's own
+   * claim, the receiver's): their news counts as sent too.
    */
   take(countMax: number, bytesMax: number, limit: number, skip: ReadonlySet<ServerId>): MemberUpdate[] {
     if (this.queued.size === 0 || countMax <= 0) return [];
@@ -42,11 +43,11 @@ export class BroadcastQueue {
     let bytes = 0;
     for (const entry of order) {
       if (taken.length >= countMax) break;
-      if (skip.has(entry.update.member)) continue;
-      const size = updateBytes(entry.update);
+      const skipped = skip.has(entry.update.member);
+      const size = skipped ? 0 : updateBytes(entry.update);
       if (bytes + size > bytesMax) continue;
       bytes += size;
-      taken.push(entry.update);
+      if (!skipped) taken.push(entry.update);
       entry.transmits++;
       if (entry.transmits >= limit) this.queued.delete(entry.update.member);
     }

@@ -20,7 +20,7 @@ export interface GossiperDeps {
  * Epidemic dissemination (SWIM section 4.1): every gossipIntervalMs, push piggybacked updates to
  * `fanout` random members that are not down, and apply what each answers (push-pull), so news
  * reaches all n members in about log_fanout(n) intervals. Probes and their acks carry updates
- * too; gossip is what keeps dissemination fast when probing is spread thin.
+ * too; gossip is what makes dissemination fast, probing alone reaches one member per interval.
  */
 export class Gossiper {
   private timer: Timer | undefined;
@@ -44,8 +44,13 @@ export class Gossiper {
     this.timer = undefined;
   }
 
+  /**
+   * One round, when there is news to spread (as memberlist gossips only its broadcasts): in calm
+   * times probes and acks alone carry the slices of the view that keep views converged.
+   */
   round(): void {
     const { view, options, exchange, serverId, stats } = this.deps;
+    if (!view.hasNews()) return;
     // A slow peer's unanswered gossip is given up after a few intervals, so at most a few per peer wait.
     const timeoutMs = Math.max(options.probeIntervalMs, 5 * options.gossipIntervalMs);
     for (const peer of view.pick(options.fanout, ['up', 'suspect'], new Set())) {

@@ -118,7 +118,12 @@ export class MemberView {
     this.applyOne({ ...current, status: 'suspect', accuser: this.deps.serverId });
   }
 
-  /** Something this node says of itself changed (recovering): a new incarnation carries it. */
+  /** Whether updates are waiting to be gossiped. */
+  hasNews(): boolean {
+    return this.broadcasts.size > 0;
+  }
+
+  /** Something this node says of itself changed (recovering), or it just started: a new incarnation carries it. */
   announceSelf(): void {
     this.incarnation++;
     this.broadcasts.enqueue(this.self());

@@ -95,6 +95,8 @@ export class MembershipService implements PeerService {
     if (onChange !== undefined) this.unsubscribe.push(onChange);
     this.unsubscribe.push(recovery.onChange(() => { this.view.announceSelf(); }));
     this.tableCheck = every(this.context.clock, TABLE_CHECK_INTERVAL_MS, () => { this.syncMembers(); });
+    // "I am here, under a new incarnation": a restarted member's news, gossiped at once.
+    this.view.announceSelf();
     this.prober.start();
     this.gossiper.start();
   }

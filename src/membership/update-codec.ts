@@ -113,8 +113,20 @@ function readName(reader: ByteReader, field: string): string {
   const length = reader.byte(`${field} length`);
   if (length === 0) reader.fail(`empty ${field} name`);
   const start = reader.skip(length, field);
+  const bytes = reader.bytes;
+  // Server ids are short ASCII ("n3"): every message carries dozens, so skip the UTF-8 decoder.
+  let ascii = '';
+  for (let at = start; at < start + length; at++) {
+    const byte = bytes[at] as number;
+    if (byte >= 0x80) return utf8Name(bytes, start, length, field);
+    ascii += String.fromCharCode(byte);
+  }
+  return ascii;
+}
+
+function utf8Name(bytes: Uint8Array, start: number, length: number, field: string): string {
   try {
-    return utf8Strict.decode(reader.bytes.subarray(start, start + length));
+    return utf8Strict.decode(bytes.subarray(start, start + length));
   } catch {
     throw new RingcacheError('RC_ERR_PROTOCOL', `membership updates: ${field} name is not valid UTF-8`, { offset: start });
   }

@@ -67,21 +67,21 @@ describe('ViewPuller', () => {
   it('pulls again soon while a member is suspect, and forgets a view gone stale', async () => {
     const sim = new MembershipSim({ servers: 5, seed: 13 });
     await sim.runFor(2000);
-    let pulls = 0;
+    const pulledAtMs: number[] = [];
     const network = sim.network.transport('proxy');
-    const counting: Transport = { send: (to, request, timeoutMs) => { pulls++; return network.send(to, request, timeoutMs); }, close: () => network.close() };
+    const counting: Transport = { send: (to, request, timeoutMs) => { pulledAtMs.push(sim.clock.nowMs()); return network.send(to, request, timeoutMs); }, close: () => network.close() };
     const puller = pullerOf(sim, counting);
     puller.start();
     await sim.runFor(5000);
+    const gaps = (times: readonly number[]): number[] => times.slice(1).map((at, i) => at - times[i]!);
     // Every 500 ms while nothing is suspect.
-    expect(pulls).toBeGreaterThanOrEqual(10);
-    expect(pulls).toBeLessThanOrEqual(11);
+    expect(gaps(pulledAtMs).every((gap) => gap >= 495 && gap <= 505)).toBe(true);
     sim.crash('n5');
-    pulls = 0;
+    const fromMs = pulledAtMs.length;
     await sim.runFor(2000);
     expect(puller.liveness('n5')).toBe('down');
-    // The suspect phase (about 600 ms) is followed every 100 ms.
-    expect(pulls).toBeGreaterThan(5);
+    // While n5 was suspect (about 600 ms) the view was pulled every 100 ms.
+    expect(gaps(pulledAtMs.slice(fromMs - 1)).some((gap) => gap <= 105)).toBe(true);
     for (const id of sim.ids) sim.crash(id);
     await sim.runFor(2500);
     expect(puller.current()).toBeUndefined();
