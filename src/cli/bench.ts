@@ -12,8 +12,8 @@ import { importWithOptional } from './optional-import.js';
 export const BENCH_TARGETS = ['ringcache-n1', 'ringcache-n3', 'redis', 'twemproxy', 'fastify'] as const;
 
 export const benchCommand: CommandSpec = {
-  summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify, measured in one run',
-  synopsis: '[proxy] [--rounds K] [--seconds S]',
+  summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify, measured in one run; or failure detection',
+  synopsis: '[proxy] [--rounds K] [--seconds S] | detection [--samples K] [--window-seconds S]',
   positionalsMax: 1,
   options: [
     { name: 'rounds', value: 'K', doc: 'rounds, alternating the targets (default 5); figures are medians over rounds' },
@@ -27,10 +27,15 @@ export const benchCommand: CommandSpec = {
     { name: 'targets', value: 'LIST', doc: `comma-separated subset of ${BENCH_TARGETS.join(',')} (default all)` },
     { name: 'out', value: 'DIR', doc: 'where bench-<timestamp>.json, .md and .log go (default reports/)' },
     { name: 'no-pin', doc: 'do not pin servers to cpu 0 and the driver to cpu 1 with taskset' },
+    { name: 'samples', value: 'K', doc: 'detection: kill -9 this many nodes idle, and as many under load (default 5)' },
+    { name: 'window-seconds', value: 'S', doc: 'detection: the false-positive window under load, no kill (default 60; 600 for 10 minutes)' },
+    { name: 'pipeline', value: 'P', doc: 'detection: pipeline depth of the load (default 4)' },
   ],
   details: [
     'Workloads: 90/10 GET/SET over RESP at pipeline depth 1 and 16, and HTTP GET with autocannon.',
     'Peers missing from this machine (redis-server, nutcracker) are skipped and named in the report.',
+    'detection: a local cluster with the config\'s membership settings; how long until every other node and the proxy hold a',
+    'killed node down, and how many downs any node declares in a window under load with no kill (all false).',
   ],
   run: runBenchCommand,
 };
@@ -47,7 +52,8 @@ function parseTargets(text: string | undefined): string[] | undefined {
 async function runBenchCommand(context: CommandContext): Promise<number> {
   const { args } = context;
   const subject = args.positionals[0] ?? 'proxy';
-  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy)`);
+  if (subject === 'detection') return runDetection(context);
+  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy, detection)`);
   const targetsText = args.options.get('targets');
   const targets = parseTargets(typeof targetsText === 'string' ? targetsText : undefined);
   const options = {
@@ -67,5 +73,21 @@ async function runBenchCommand(context: CommandContext): Promise<number> {
   };
   const { runBench } = await importWithOptional('bench', () => import('../../load/bench.js'));
   await runBench(options);
+  return EXIT.ok;
+}
+
+async function runDetection(context: CommandContext): Promise<number> {
+  const { args } = context;
+  const { runDetectionBench } = await import('../../load/detection-bench.js');
+  await runDetectionBench({
+    samples: optionInteger(args, 'samples', 5, 1, 100),
+    loadSeconds: optionInteger(args, 'window-seconds', 60, 1, 86_400),
+    connections: optionInteger(args, 'connections', 16, 1, 10_000),
+    pipeline: optionInteger(args, 'pipeline', 4, 1, 1024),
+    outDir: resolve(context.cwd, optionText(args, 'out', 'reports')),
+    pin: !optionFlag(args, 'no-pin'),
+    config: context.config,
+    io: context.io,
+  });
   return EXIT.ok;
 }
