@@ -33,6 +33,8 @@ export interface MembershipCounters {
   readonly suspicions: number;
   readonly refutations: number;
   readonly probes: number;
+  /** Lifeguard's local health score now (0: healthy). */
+  readonly healthScore: number;
 }
 
 const REQUEST_TIMEOUT_MS = 500;
@@ -89,7 +91,10 @@ export class ClusterWatch {
       const match = new RegExp(`^ringcache_node_membership_${name} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
       return match === null ? 0 : Number(match[1]);
     };
-    return { downs: read('downs_total'), suspicions: read('suspicions_total'), refutations: read('refutations_total'), probes: read('probes_total') };
+    return {
+      downs: read('downs_total'), suspicions: read('suspicions_total'), refutations: read('refutations_total'), probes: read('probes_total'),
+      healthScore: read('health_score'),
+    };
   }
 
   close(): Promise<void> {

@@ -48,6 +48,8 @@ const SETTLE_MS = 2_000;
 const PRELOAD_KEYS = 10_000;
 /** Views are sampled this often during the false-positive window (counters catch what sampling misses). */
 const SAMPLE_EVERY_MS = 250;
+/** The nodes' local health scores are read every this many view samples. */
+const HEALTH_EVERY_SAMPLES = 8;
 
 interface Running {
   readonly config: RingcacheConfig;
@@ -193,9 +195,12 @@ async function killSample(running: Running, index: number, phase: DetectionSampl
 async function falsePositiveWindow(running: Running, durationMs: number, io: CliIo): Promise<FalsePositiveWindow> {
   const { watch, nodes } = running;
   const before = await Promise.all(nodes.map((node) => watch.counters(node)));
-  const seen = { suspect: 0, down: 0, proxyDown: 0, samples: 0 };
+  const seen = { suspect: 0, down: 0, proxyDown: 0, samples: 0, healthScoreMax: 0 };
   const end = performance.now() + durationMs;
   while (performance.now() < end) {
+    if (seen.samples % HEALTH_EVERY_SAMPLES === 0) {
+      for (const counters of await Promise.all(nodes.map((node) => watch.counters(node)))) seen.healthScoreMax = Math.max(seen.healthScoreMax, counters?.healthScore ?? 0);
+    }
     const views = await Promise.all(nodes.map((node) => watch.viewAt(node.id)));
     for (const view of views) {
       for (const liveness of view?.values() ?? []) {
@@ -227,6 +232,7 @@ async function falsePositiveWindow(running: Running, durationMs: number, io: Cli
     suspectSeen: seen.suspect,
     downSeen: seen.down,
     proxyDownSeen: seen.proxyDown,
+    healthScoreMax: seen.healthScoreMax,
   };
   io.out(`false-positive window ${window.seconds} s under load: downs declared ${String(window.downsDeclared)}, suspicions ${String(window.suspicionsRaised)}, refutations ${String(window.refutations)}`);
   return window;

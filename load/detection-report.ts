@@ -28,6 +28,8 @@ export interface FalsePositiveWindow {
   readonly downSeen: number;
   /** Nodes the proxy's route held down in its samples (its gossip view or its own failures). */
   readonly proxyDownSeen: number;
+  /** The highest Lifeguard health score any node showed (0: none thought itself slow). */
+  readonly healthScoreMax: number;
 }
 
 export interface DetectionReport {
@@ -69,7 +71,7 @@ export function renderDetectionMarkdown(report: DetectionReport): string {
   if (window !== undefined) {
     lines.push(`- false positives in ${window.seconds} s under load: ${String(window.downsDeclared)} downs declared by any node ` +
       `(${String(window.suspicionsRaised)} suspicions, ${String(window.refutations)} refutations); views sampled ${window.viewSamples} times: ` +
-      `${window.suspectSeen} suspect, ${window.downSeen} down; proxy held ${window.proxyDownSeen} node-samples down`);
+      `${window.suspectSeen} suspect, ${window.downSeen} down; proxy held ${window.proxyDownSeen} node-samples down; highest local health score ${window.healthScoreMax}`);
   }
   if (report.load !== null) {
     lines.push(`- load: ${Math.round(report.load.opsPerSec)} ops/s over RESP (${report.load.connections} connections, pipeline ${report.load.pipeline}), ` +

@@ -46,6 +46,7 @@ export class MemberView {
   /** Where the next full-view slice starts (the filler of messages with room left). */
   private fillOrder: ServerId[] = [];
   private fillCursor = 0;
+  private stopped = false;
 
   constructor(private readonly deps: MemberViewDeps) {
     this.incarnation = Math.max(1, Math.floor(deps.clock.nowMs()));
@@ -98,8 +99,9 @@ export class MemberView {
     for (const member of wanted) if (!this.members.has(member)) this.members.set(member, unheardOf(member));
   }
 
-  /** Applies a message's updates in order; returns how many changed the view. */
+  /** Applies a message's updates in order; returns how many changed the view. Nothing once stopped. */
   apply(updates: readonly MemberUpdate[]): number {
+    if (this.stopped) return 0;
     let changed = 0;
     let epochMax = 0;
     for (const update of updates) {
@@ -113,7 +115,7 @@ export class MemberView {
   /** A probe of `member` failed directly and indirectly: suspect it (or confirm a running suspicion). */
   suspect(member: ServerId): void {
     const current = this.members.get(member);
-    if (current === undefined || current.status === 'down') return;
+    if (this.stopped || current === undefined || current.status === 'down') return;
     this.deps.stats.suspicionsRaised++;
     this.applyOne({ ...current, status: 'suspect', accuser: this.deps.serverId });
   }
@@ -150,7 +152,7 @@ export class MemberView {
     };
     add(this.self());
     const about = to === undefined ? undefined : this.members.get(to);
-    if (about !== undefined && about.incarnation > 0) add(about);
+    if (about !== undefined && !isUnheard(about)) add(about);
     const news = this.broadcasts.take(budget.count, budget.bytes, retransmitLimit(this.deps.options, this.size), included);
     for (const update of news) add(update);
     this.fill(budget.count, included, add);
@@ -163,7 +165,9 @@ export class MemberView {
     return shuffled(this.deps.random, candidates).slice(0, count);
   }
 
+  /** Replies still in flight when the service stops must not start suspicions (and their timers). */
   stop(): void {
+    this.stopped = true;
     for (const suspicion of this.suspicions.values()) suspicion.cancel();
     this.suspicions.clear();
   }
@@ -176,8 +180,7 @@ export class MemberView {
         this.fillCursor = 0;
       }
       const claim = this.members.get(this.fillOrder[this.fillCursor++] ?? '');
-      // A member nobody has heard from has nothing to say yet.
-      if (claim === undefined || included.has(claim.member) || claim.incarnation === 0 && claim.status === 'up') continue;
+      if (claim === undefined || included.has(claim.member) || isUnheard(claim)) continue;
       add(claim);
       left--;
     }
@@ -255,4 +258,9 @@ export class MemberView {
     this.broadcasts.enqueue(this.self());
     return true;
   }
+}
+
+/** A member nobody has heard from and nobody accused: nothing to say about it yet. */
+function isUnheard(claim: MemberUpdate): boolean {
+  return claim.incarnation === 0 && claim.status === 'up';
 }

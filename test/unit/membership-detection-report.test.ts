@@ -15,7 +15,7 @@ describe('the detection benchmark report', () => {
       machine: { cpus: 2, node: 'v20.19.0' },
       membership: MEMBERSHIP_DEFAULTS,
       samples: [sample('idle', 700, 800), sample('idle', 900, 950), sample('idle', null, 1000), sample('loaded', 800, 40)],
-      falsePositives: { seconds: 60, downsDeclared: 0, suspicionsRaised: 2, refutations: 2, viewSamples: 200, suspectSeen: 1, downSeen: 0, proxyDownSeen: 0 },
+      falsePositives: { seconds: 60, downsDeclared: 0, suspicionsRaised: 2, refutations: 2, viewSamples: 200, suspectSeen: 1, downSeen: 0, proxyDownSeen: 0, healthScoreMax: 1 },
       load: { opsPerSec: 14_000, requests: 840_000, errors: 0, connections: 16, pipeline: 4 },
       notes: ['servers pinned'],
     };
