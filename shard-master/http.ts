@@ -23,6 +23,7 @@ import type { Table } from '../src/ring/index.js';
 import { RingcacheError, SystemClock, asRingcacheError } from '../src/runtime/index.js';
 import type { Clock, Logger } from '../src/runtime/index.js';
 import { clusterSummary } from './cluster-summary.js';
+import type { GossipLiveness } from './cluster-summary.js';
 import { registerDashboard } from './dashboard/index.js';
 import type { Dashboard, DashboardDeps } from './dashboard/index.js';
 import type { ShardMaster } from './master.js';
@@ -36,6 +37,8 @@ export interface MasterHttpDeps {
   readonly clock?: Clock;
   /** Dashboard overrides for tests: a fetcher answering from memory, shorter cadences. */
   readonly dashboard?: Pick<DashboardDeps, 'fetch' | 'options' | 'folder'>;
+  /** The gossip view pulled from the nodes (gossip-view.ts), for each server's liveness in /v1/cluster. */
+  readonly gossip?: () => GossipLiveness | undefined;
 }
 
 /** The epoch of the table in a 200 answer, readable without parsing the body (curl -i). */
@@ -54,7 +57,7 @@ export function buildMasterHttpWithDashboard(master: ShardMaster, deps: MasterHt
   const guard = tokenCheck(deps.config.cluster.token);
   const guarded = { onRequest: guard };
   const sendTable = tableSender();
-  const summary = (): ReturnType<typeof clusterSummary> => clusterSummary(master.table());
+  const summary = (): ReturnType<typeof clusterSummary> => clusterSummary(master.table(), deps.gossip?.());
 
   app.get('/v1/table', guarded, async (request, reply) => {
     const query = request.query as Record<string, unknown>;

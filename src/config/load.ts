@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { RingcacheError } from '../runtime/errors.js';
 import { checkVnodeCount, validateQuorum } from '../ring/index.js';
 import { antiEntropyCycleMs } from '../anti-entropy/options.js';
+import { validateMembershipOptions } from '../membership/options.js';
 import { NODE_ENTRY_SCHEMA, SCHEMA, type Leaf, type NodeEntry, type RingcacheConfig } from './schema.js';
 
 /**
@@ -170,6 +171,7 @@ function checkConsistency(config: RingcacheConfig): void {
   }
   checkTombstoneGrace(config);
   checkAntiEntropyMessages(config);
+  validateMembershipOptions(config.membership);
   const ids = new Set<string>();
   const endpoints = new Set<string>();
   for (const node of config.nodes) {

@@ -5,6 +5,7 @@ import { RESP_DEFAULTS } from '../resp/options.js';
 import { VERSION_DEFAULTS } from '../version/options.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../runtime/logger.js';
 import { ANTI_ENTROPY_DEFAULTS } from '../anti-entropy/options.js';
+import { MEMBERSHIP_DEFAULTS } from '../membership/options.js';
 
 /**
  * Every configuration key, its type, range, default and why, in one place: loading validates
@@ -87,6 +88,21 @@ export const SCHEMA = {
   },
   node: {
     dedupeEntriesMax: { type: 'integer', default: NODE_SERVICE_DEFAULTS.dedupeEntriesMax, min: 1, max: INT_MAX, doc: 'Recent write request ids a node remembers so a resent write is applied once.' },
+  },
+  membership: {
+    probeIntervalMs: { type: 'integer', default: MEMBERSHIP_DEFAULTS.probeIntervalMs, min: 10, max: 60_000, doc: 'Each node probes one member per interval (SWIM), round-robin: about one probe per member per interval cluster-wide.' },
+    probeTimeoutMs: { type: 'integer', default: MEMBERSHIP_DEFAULTS.probeTimeoutMs, min: 1, max: 59_999, doc: 'A direct probe without an ack this long asks indirectProbes relays; below probeIntervalMs (the rest of the interval is theirs).' },
+    indirectProbes: { type: 'integer', default: MEMBERSHIP_DEFAULTS.indirectProbes, min: 1, max: 16, doc: "k relays that probe a member that missed its direct ack (SWIM ping-req); all must fail, and a second direct try, before it is suspect." },
+    suspicionMult: { type: 'integer', default: MEMBERSHIP_DEFAULTS.suspicionMult, min: 1, max: 100, doc: 'Suspicion timeout min = suspicionMult * max(1, log10(n)) * probeIntervalMs; suspicionMult - 2 independent confirmations bring it down to min (Lifeguard).' },
+    suspicionMaxTimeoutMult: { type: 'integer', default: MEMBERSHIP_DEFAULTS.suspicionMaxTimeoutMult, min: 1, max: 100, doc: 'Suspicion timeout max = this * min: how long a suspicion nobody else confirms waits for a refutation.' },
+    gossipIntervalMs: { type: 'integer', default: MEMBERSHIP_DEFAULTS.gossipIntervalMs, min: 10, max: 60_000, doc: 'How often a node with news (suspicion, refutation, down, its own change) pushes and pulls member updates with fanout random members; without news it sends nothing.' },
+    fanout: { type: 'integer', default: MEMBERSHIP_DEFAULTS.fanout, min: 1, max: 64, doc: 'Members gossiped to per interval; news reaches n members in about log_fanout(n) intervals.' },
+    retransmitMult: { type: 'integer', default: MEMBERSHIP_DEFAULTS.retransmitMult, min: 1, max: 64, doc: 'Each update rides in retransmitMult * ceil(log10(n + 1)) messages before leaving the broadcast queue (SWIM lambda log n).' },
+    updatesPerMessageMax: { type: 'integer', default: MEMBERSHIP_DEFAULTS.updatesPerMessageMax, min: 2, max: 1024, doc: 'Member updates in one gossip or probe message, sent and accepted; a received message with more is dropped and counted.' },
+    messageBytesMax: { type: 'integer', default: MEMBERSHIP_DEFAULTS.messageBytesMax, min: 1024, max: 1024 * 1024, doc: 'Bytes of one message\'s member updates, sent and accepted; a larger received one is dropped and counted.' },
+    awarenessMax: { type: 'integer', default: MEMBERSHIP_DEFAULTS.awarenessMax, min: 1, max: 64, doc: 'Lifeguard local health: a node that sees itself slow multiplies its probe interval and timeout by up to this; 1 turns it off.' },
+    viewPullIntervalMs: { type: 'integer', default: MEMBERSHIP_DEFAULTS.viewPullIntervalMs, min: 50, max: 600_000, doc: 'How often proxies, client libraries and the shard-master pull a node\'s whole gossip view (RC.VIEW), rotating over nodes; a fifth of it while a member is suspect. Below the suspicion timeout, so a kill -9 reaches the proxy soon after the nodes.' },
+    viewStaleMs: { type: 'integer', default: MEMBERSHIP_DEFAULTS.viewStaleMs, min: 100, max: 3_600_000, doc: 'A pulled view older than this is not believed: every server counts as up again and local failure detection alone decides.' },
   },
 } as const satisfies Record<string, Record<string, Leaf>>;
 

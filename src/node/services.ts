@@ -1,6 +1,7 @@
 import { AntiEntropyService } from '../anti-entropy/index.js';
 import type { NodeServiceFactory } from './peer-service.js';
 import { Sweeper } from './sweeper.js';
+import { membershipService } from '../membership/index.js';
 
 /**
  * The services of a storage node, in start order: the one list the process (storage-node.ts)
@@ -9,6 +10,7 @@ import { Sweeper } from './sweeper.js';
 export function nodeServices(): readonly NodeServiceFactory[] {
   return [
     (context) => new Sweeper(context),
+    membershipService(),
     (context) => new AntiEntropyService(context),
   ];
 }
