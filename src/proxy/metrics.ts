@@ -191,6 +191,15 @@ export class ProxyMetrics {
         this.inc(source().respStats?.().protocolErrors ?? 0);
       },
     });
+    new Counter({
+      name: 'ringcache_proxy_resp_cross_protocol_refusals_total',
+      help: 'RESP connections closed because they spoke HTTP (POST, Host:, an HTTP request line), before any command ran.',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(source().respStats?.().crossProtocolRefusals ?? 0);
+      },
+    });
   }
 }
 

@@ -8,6 +8,8 @@ import { errorReply, RESP_OK } from './reply.js';
 import type { Reply, ReplyValue } from './reply.js';
 import { RequestParser } from './request-parser.js';
 import { PendingReply } from './pending-reply.js';
+import { httpLookalike } from './cross-protocol.js';
+import type { CrossProtocolPolicy } from './cross-protocol.js';
 import type { PendingReplyWaiter } from './pending-reply.js';
 
 /** What a connection needs from its server. */
@@ -20,6 +22,7 @@ export interface ConnectionHost {
   readonly clock: Clock;
   /** How long a closing connection may take to answer and see the peer hang up. */
   readonly closeTimeoutMs: number;
+  readonly crossProtocol: CrossProtocolPolicy;
   replyForError(error: unknown, connection: RespConnection): ReplyValue;
   reportInternalError(error: unknown, connection: RespConnection): void;
   /** Calls connection.pump() at the start of the next turn of the event loop. */
@@ -63,6 +66,7 @@ export class Connection implements RespConnection, PendingReplyWaiter {
   private paused = false;
   private ended = false;
   private closeTimer: Timer | null = null;
+  private firstCommand = true;
 
   constructor(readonly id: number, private readonly socket: Socket, private readonly host: ConnectionHost) {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
@@ -149,6 +153,8 @@ export class Connection implements RespConnection, PendingReplyWaiter {
 
   private readonly onCommand = (args: Buffer[]): void => {
     const host = this.host;
+    if (host.crossProtocol === 'close' && this.refuseHttp(args)) return;
+    this.firstCommand = false;
     host.stats.commands++;
     let result: Reply | Promise<Reply> | PendingReply;
     try {
@@ -163,6 +169,19 @@ export class Connection implements RespConnection, PendingReplyWaiter {
       this.parser.pause();
     }
   };
+
+  /**
+   * Destroys the connection before an HTTP lookalike runs: no reply (an HTTP client could not
+   * read one), and nothing after it in the chunk is parsed (Redis's securityWarningCommand).
+   */
+  private refuseHttp(args: Buffer[]): boolean {
+    if (httpLookalike(args, this.firstCommand, this.parser.inline) === undefined) return false;
+    this.host.stats.crossProtocolRefusals++;
+    this.parser.pause();
+    this.phase = 'closing';
+    this.socket.destroy();
+    return true;
+  }
 
   private awaitReply(promise: Promise<Reply>, args: Buffer[]): void {
     const seq = this.seqBase + this.queue.length;

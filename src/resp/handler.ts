@@ -32,6 +32,8 @@ export interface RespServerStats {
   connectionsOpen: number;
   commands: number;
   protocolErrors: number;
+  /** Connections closed because they spoke HTTP (see cross-protocol.ts). */
+  crossProtocolRefusals: number;
   /** Handler failures other than RingcacheErrors, and replies that could not be encoded. */
   internalErrors: number;
   socketErrors: number;

@@ -9,6 +9,7 @@ import { ReplyWriter } from './encoder.js';
 import { resolveRespLimits } from './options.js';
 import type { RespLimits } from './options.js';
 import { errorReply } from './reply.js';
+import type { CrossProtocolPolicy } from './cross-protocol.js';
 import type { ReplyValue } from './reply.js';
 
 export interface RespServerComponents {
@@ -33,9 +34,19 @@ export interface RespServerOptions {
    * @default 5000
    */
   readonly closeTimeoutMs?: number;
+  /**
+   * 'close': a connection that sends an HTTP request line, or a `POST` or `Host:` command, is
+   * destroyed before that command runs, and counted (stats.crossProtocolRefusals); see
+   * cross-protocol.ts. 'allow' only for a test that needs the old behaviour.
+   * @default 'close'
+   */
+  readonly crossProtocol?: CrossProtocolPolicy;
 }
 
-export const RESP_SERVER_DEFAULTS = Object.freeze({ closeTimeoutMs: 5000 });
+export const RESP_SERVER_DEFAULTS: Readonly<{ closeTimeoutMs: number; crossProtocol: CrossProtocolPolicy }> = Object.freeze({
+  closeTimeoutMs: 5000,
+  crossProtocol: 'close',
+});
 
 const INTERNAL_ERROR: ReplyValue = Object.freeze(errorReply('ERR internal error'));
 
@@ -53,7 +64,8 @@ const INTERNAL_ERROR: ReplyValue = Object.freeze(errorReply('ERR internal error'
  * Errors: a handler's RingcacheError answers `-ERR <message>` (its messages are written for
  * users: numbers and the option to tune; redis clients show only the text); any other throw
  * answers `-ERR internal error` and goes to onError. A protocol error answers
- * `-ERR Protocol error: ...` and closes that connection only.
+ * `-ERR Protocol error: ...` and closes that connection only. A connection that speaks HTTP is
+ * destroyed without a reply (options.crossProtocol).
  */
 export class RespServer implements Startable {
   readonly stats: RespServerStats = {
@@ -61,6 +73,7 @@ export class RespServer implements Startable {
     connectionsOpen: 0,
     commands: 0,
     protocolErrors: 0,
+    crossProtocolRefusals: 0,
     internalErrors: 0,
     socketErrors: 0,
     readPauses: 0,
@@ -90,6 +103,7 @@ export class RespServer implements Startable {
       stats: this.stats,
       clock: components.clock,
       closeTimeoutMs,
+      crossProtocol: options.crossProtocol ?? RESP_SERVER_DEFAULTS.crossProtocol,
       replyForError: (error, connection) => this.replyForError(error, connection),
       reportInternalError: (error, connection) => { this.reportInternalError(error, connection); },
       scheduleFlush: (connection) => { this.scheduleFlush(connection); },

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RingcacheError, SeededRandom, SystemClock } from '../../src/runtime/index.js';
 import { bulkReply, encodeCommand, errorReply, REPLIES, RespServer, simpleReply } from '../../src/resp/index.js';
-import type { Reply, RespHandler, RespLimits } from '../../src/resp/index.js';
+import type { Reply, RespHandler, RespLimits, RespServerOptions } from '../../src/resp/index.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -90,12 +90,12 @@ const servers: RespServer[] = [];
 const clients: Redis[] = [];
 const raws: RawClient[] = [];
 
-async function startServer(limits: Partial<RespLimits> = {}, closeTimeoutMs = 2000): Promise<{ server: RespServer; handler: ToyHandler; errors: unknown[] }> {
+async function startServer(limits: Partial<RespLimits> = {}, closeTimeoutMs = 2000, extra: Partial<RespServerOptions> = {}): Promise<{ server: RespServer; handler: ToyHandler; errors: unknown[] }> {
   const handler = new ToyHandler();
   const errors: unknown[] = [];
   const server = new RespServer(
     { handler, clock: new SystemClock(), onError: (error) => errors.push(error) },
-    { host: '127.0.0.1', port: 0, limits, closeTimeoutMs },
+    { host: '127.0.0.1', port: 0, limits, closeTimeoutMs, ...extra },
   );
   await server.start();
   servers.push(server);
@@ -286,6 +286,55 @@ describe('RespServer under bad clients', () => {
     expect(handler.gated).toBe(4);
     handler.gateOpen();
     await waitFor(() => raw.bytes === 20 * '+DONE\r\n'.length, 'every reply');
+  });
+});
+
+describe('RespServer against HTTP sent to a RESP port', () => {
+  const POST = 'POST / HTTP/1.1\r\nHost: 127.0.0.1:6380\r\nContent-Length: 18\r\n\r\nSET xproto pwned\r\n';
+  const GET10 = 'GET /x HTTP/1.0\r\n\r\nSET xproto pwned\r\n';
+
+  it.each([['POST with a body', POST], ['HTTP/1.0 GET without Host', GET10]])('%s: closed before anything runs, counted, no reply', async (_name, request) => {
+    const { server, handler } = await startServer();
+    const raw = await rawClient(server.port);
+    raw.socket.write(request);
+    await raw.closed;
+    expect(raw.text()).toBe('');
+    expect(handler.seen).toEqual([]);
+    expect(handler.store.has('xproto')).toBe(false);
+    expect(server.stats).toMatchObject({ crossProtocolRefusals: 1, commands: 0 });
+  });
+
+  it('does the same when the request arrives a byte at a time', async () => {
+    const { server, handler } = await startServer();
+    const raw = await rawClient(server.port);
+    for (const byte of Buffer.from(POST)) {
+      if (raw.socket.destroyed) break;
+      raw.socket.write(Buffer.of(byte));
+      await sleep(0);
+    }
+    await raw.closed;
+    expect(handler.seen).toEqual([]);
+    expect(server.stats.crossProtocolRefusals).toBe(1);
+  });
+
+  it('closes a session that sends POST or Host: later, as Redis does; an array GET of "/" is a GET', async () => {
+    const { server, handler } = await startServer();
+    const redis = await redisClient(server.port);
+    expect(await redis.get('/')).toBeNull();
+    const raw = await rawClient(server.port);
+    raw.socket.write('PING\r\nhost: x\r\nSET xproto pwned\r\n');
+    await raw.closed;
+    expect(handler.store.has('xproto')).toBe(false);
+    expect(server.stats.crossProtocolRefusals).toBe(1);
+    expect(await redis.ping()).toBe('PONG');
+  });
+
+  it("runs the request's lines as commands with crossProtocol 'allow' (the hole this closes)", async () => {
+    const { server, handler } = await startServer({}, 2000, { crossProtocol: 'allow' });
+    const raw = await rawClient(server.port);
+    raw.socket.write(POST);
+    await waitFor(() => handler.store.has('xproto'), 'the body to run');
+    expect(server.stats.crossProtocolRefusals).toBe(0);
   });
 });
 
