@@ -15,6 +15,7 @@
  * `{ code, message, details }` with the catalogue's HTTP status (DESIGN.md section 8).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { fastifyLimitOptions } from '../src/http/index.js';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -50,7 +51,7 @@ export function buildMasterHttp(master: ShardMaster, deps: MasterHttpDeps): Fast
 
 /** buildMasterHttp, also handing back the dashboard's prober and sampler (tests drive them). */
 export function buildMasterHttpWithDashboard(master: ShardMaster, deps: MasterHttpDeps): { app: FastifyInstance; dashboard: Dashboard } {
-  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX, forceCloseConnections: 'idle', return503OnClosing: false });
+  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX, forceCloseConnections: 'idle', return503OnClosing: false, ...fastifyLimitOptions() });
   const guard = tokenCheck(deps.config.cluster.token);
   const guarded = { onRequest: guard };
   const sendTable = tableSender();

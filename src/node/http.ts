@@ -1,5 +1,6 @@
 import type { EngineStats } from '../storage/engine.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { fastifyLimitOptions } from '../http/index.js';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -48,7 +49,7 @@ const BODY_BYTES_MAX = 1024;
 
 export function buildNodeHttp(deps: NodeHttpDeps): FastifyInstance {
   // forceCloseConnections stays 'idle' (the default): close() lets in-flight requests finish.
-  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX });
+  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX, ...fastifyLimitOptions() });
   const tokenDigest = deps.token === undefined || deps.token === '' ? undefined : digest(deps.token);
 
   app.setErrorHandler((error: unknown, _request, reply) => sendError(reply, codedError(error, deps.logger)));

@@ -18,6 +18,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { fastifyLimitOptions } from '../http/index.js';
 import { RingcacheError } from '../runtime/index.js';
 import type { Clock, Logger } from '../runtime/index.js';
 import { KV_PREFIX, KvRoutes, outcomeOf } from './http-kv.js';
@@ -43,9 +44,11 @@ export function buildProxyHttp(deps: ProxyHttpDeps): FastifyInstance {
   const { clock, config } = deps;
   const metrics = deps.metrics ?? new ProxyMetrics(deps.registry, { coordinator: deps.coordinator, table: deps.table });
   const kv = new KvStore(deps.coordinator, deps.table, clock, config);
+  const { httpHeaderBytesMax, httpRequestTimeoutMs, httpConnectionsMax } = config.proxy;
   const app = Fastify({
     logger: false,
     bodyLimit: config.limits.valueBytesMax,
+    ...fastifyLimitOptions({ headerBytesMax: httpHeaderBytesMax, requestTimeoutMs: httpRequestTimeoutMs, connectionsMax: httpConnectionsMax }),
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     rewriteUrl: (request) => rewrite(request.url ?? '/'),

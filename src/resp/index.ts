@@ -32,3 +32,4 @@ export type { PendingReplyWaiter } from './pending-reply.js';
 export type { RespServerComponents, RespServerOptions } from './server.js';
 export type { CrossProtocolPolicy } from './cross-protocol.js';
 export type { RespConnection, RespHandler, RespServerStats, RespConnectionInfo, ConnectionPhase } from './handler.js';
+export { limitCloses } from './handler.js';

@@ -13,6 +13,7 @@ export const ERROR_CATALOGUE = {
   RC_ERR_BAD_QUORUM: { httpStatus: 400, summary: 'A per-request or configured N, R or W is outside 1..N, or N exceeds the number of servers.' },
   RC_ERR_KEY_TOO_LARGE: { httpStatus: 400, summary: 'A key is empty or longer than limits.keyBytesMax.' },
   RC_ERR_VALUE_TOO_LARGE: { httpStatus: 413, summary: 'A value or request body is longer than limits.valueBytesMax.' },
+  RC_ERR_REPLY_TOO_LARGE: { httpStatus: 400, summary: 'A reply would be larger than its limit (one MGET past proxy.mgetReplyBytesMax).' },
   RC_ERR_BAD_CONTEXT: { httpStatus: 400, summary: 'A causal context token is not one this cluster issued (bad base64url, version, length, limits or signature).' },
   RC_ERR_BAD_TTL: { httpStatus: 400, summary: 'A TTL or expiry is not a positive integer within range.' },
   RC_ERR_QUORUM_WRITE: { httpStatus: 503, summary: 'Fewer than W replicas acknowledged a write; the write may still reach some replicas.' },
