@@ -14,14 +14,17 @@ export interface HttpServerLimits {
    * body crosses even a slow link well within 30 s. Replies may take longer (long polls).
    */
   readonly requestTimeoutMs: number;
-  /** Connections open at once; more are dropped at accept (node's server.maxConnections). */
+  /**
+   * Connections open at once; more are dropped at accept (node's server.maxConnections). Why
+   * 8192: with the RESP port's 10,000 and a reserve it stays under a 20,000 descriptor limit.
+   */
   readonly connectionsMax: number;
 }
 
 export const HTTP_SERVER_DEFAULTS: Readonly<HttpServerLimits> = Object.freeze({
   headerBytesMax: 16 * 1024,
   requestTimeoutMs: 30_000,
-  connectionsMax: 10_000,
+  connectionsMax: 8192,
 });
 
 /** The Fastify() options that carry the limits; spread them into the role's own options. */
