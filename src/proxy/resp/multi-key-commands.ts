@@ -35,6 +35,8 @@ function mget(args: Buffer[], _connection: unknown, context: CommandContext): Pr
       if (reply.kind !== 'close') items[index] = reply;
     });
   }).then((outcome) => {
+    // The cap is the command's failure, not its keys': say so, not "936 of 1000 keys failed".
+    if (bytes > bytesMax) throw replyTooLarge(bytes, bytesMax);
     if (outcome.failures > 0) throw batchError('MGET', outcome, count);
     return arrayReply(items);
   });
