@@ -1,3 +1,5 @@
+import { clientErrorHandler } from './error-reply.js';
+
 /**
  * Limits of an HTTP server, the HTTP side of the RESP server's (resp.*, proxy.maxClients). The
  * body limit is per route family and stays with each role (fastify's bodyLimit).
@@ -28,6 +30,9 @@ export const HTTP_SERVER_DEFAULTS: Readonly<HttpServerLimits> = Object.freeze({
 });
 
 /** The Fastify() options that carry the limits; spread them into the role's own options. */
-export function fastifyLimitOptions(limits: HttpServerLimits = HTTP_SERVER_DEFAULTS): { http: { maxHeaderSize: number }; requestTimeout: number } {
-  return { http: { maxHeaderSize: limits.headerBytesMax }, requestTimeout: limits.requestTimeoutMs };
+export function fastifyLimitOptions(limits: HttpServerLimits = HTTP_SERVER_DEFAULTS): {
+  http: { maxHeaderSize: number }; requestTimeout: number; clientErrorHandler: typeof clientErrorHandler;
+} {
+  // The parser's refusals (431 over the header limit, 408 past the timeout) answer in our shape.
+  return { http: { maxHeaderSize: limits.headerBytesMax }, requestTimeout: limits.requestTimeoutMs, clientErrorHandler };
 }

@@ -14,6 +14,8 @@ export const ERROR_CATALOGUE = {
   RC_ERR_KEY_TOO_LARGE: { httpStatus: 400, summary: 'A key is empty or longer than limits.keyBytesMax.' },
   RC_ERR_VALUE_TOO_LARGE: { httpStatus: 413, summary: 'A value or request body is longer than limits.valueBytesMax.' },
   RC_ERR_REPLY_TOO_LARGE: { httpStatus: 400, summary: 'A reply would be larger than its limit (one MGET past proxy.mgetReplyBytesMax).' },
+  RC_ERR_HEADERS_TOO_LARGE: { httpStatus: 431, summary: 'An HTTP request line plus headers is longer than the header limit (proxy.httpHeaderBytesMax).' },
+  RC_ERR_REQUEST_TIMEOUT: { httpStatus: 408, summary: 'An HTTP request was not received whole within the request timeout (proxy.httpRequestTimeoutMs).' },
   RC_ERR_BAD_CONTEXT: { httpStatus: 400, summary: 'A causal context token is not one this cluster issued (bad base64url, version, length, limits or signature).' },
   RC_ERR_BAD_TTL: { httpStatus: 400, summary: 'A TTL or expiry is not a positive integer within range.' },
   RC_ERR_QUORUM_WRITE: { httpStatus: 503, summary: 'Fewer than W replicas acknowledged a write; the write may still reach some replicas.' },

@@ -124,7 +124,7 @@ describe('node HTTP', () => {
     const { app } = node('secret');
     const missing = await app.inject({ method: 'GET', url: '/v1/stats' });
     expect(missing.statusCode).toBe(401);
-    expect(missing.json()).toEqual({ code: 'RC_ERR_UNAUTHORIZED', message: expect.stringContaining('Authorization: Bearer') as unknown });
+    expect(missing.json()).toEqual({ code: 'RC_ERR_UNAUTHORIZED', message: expect.stringContaining('Authorization: Bearer') as unknown, details: {} });
     expect(missing.headers['www-authenticate']).toMatch(/^Bearer/);
     expect((await app.inject({ method: 'GET', url: '/v1/stats', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/v1/stats', headers: { authorization: 'Bearer secret' } })).statusCode).toBe(200);
@@ -136,7 +136,7 @@ describe('node HTTP', () => {
     const { app } = node();
     const missing = await app.inject({ method: 'GET', url: '/v1/nope' });
     expect(missing.statusCode).toBe(404);
-    expect(missing.json()).toEqual({ code: 'RC_ERR_NOT_FOUND', message: 'no route GET /v1/nope' });
+    expect(missing.json()).toEqual({ code: 'RC_ERR_NOT_FOUND', message: 'no route GET /v1/nope', details: {} });
     const posted = await app.inject({ method: 'POST', url: '/health', payload: 'x' });
     expect(posted.statusCode).toBe(404);
     expect(posted.json<{ code: string }>().code).toBe('RC_ERR_NOT_FOUND');
