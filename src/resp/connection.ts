@@ -4,7 +4,7 @@ import type { Clock, Timer } from '../runtime/index.js';
 import type { ReplyWriter } from './encoder.js';
 import type { ConnectionPhase, RespConnection, RespConnectionInfo, RespHandler, RespServerStats } from './handler.js';
 import type { RespLimits } from './options.js';
-import { errorReply, RESP_OK } from './reply.js';
+import { errorReply, replyBytes, RESP_OK } from './reply.js';
 import type { Reply, ReplyValue } from './reply.js';
 import { RequestParser } from './request-parser.js';
 import { PendingReply } from './pending-reply.js';
@@ -384,23 +384,5 @@ export class Connection implements RespConnection, PendingReplyWaiter {
     this.readyBytes = 0;
     this.closeTimer?.cancel();
     this.host.onClosed(this);
-  }
-}
-
-/**
- * Payload bytes of a reply (bulk and raw bytes, nested arrays), the part that can be large;
- * framing (a few bytes per item) is left out. Called once when a reply is queued, once when
- * written: the same number both times.
- */
-function replyBytes(reply: ReplyValue): number {
-  switch (reply.kind) {
-    case 'bulk': return reply.value === null ? 0 : reply.value.length;
-    case 'raw': return reply.bytes.length;
-    case 'array': {
-      let bytes = 0;
-      for (const item of reply.items ?? []) bytes += replyBytes(item);
-      return bytes;
-    }
-    default: return 0;
   }
 }
