@@ -2,6 +2,8 @@ import { REPLICATION_DEFAULTS } from '../replication/options.js';
 import { NODE_SERVICE_DEFAULTS } from '../node/options.js';
 import { MEMORY_ENGINE_DEFAULTS } from '../storage/memory-engine-options.js';
 import { RESP_DEFAULTS } from '../resp/options.js';
+import { RESP_SERVER_DEFAULTS } from '../resp/server.js';
+import { HTTP_SERVER_DEFAULTS } from '../http/server-limits.js';
 import { VERSION_DEFAULTS } from '../version/options.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../runtime/logger.js';
 import { ANTI_ENTROPY_DEFAULTS } from '../anti-entropy/options.js';
@@ -58,6 +60,9 @@ export const SCHEMA = {
     inflightMax: { type: 'integer', default: RESP_DEFAULTS.inflightMax, min: 1, max: INT_MAX, doc: 'Commands of one connection awaiting replies before the server stops reading it.' },
     inflightBytesMax: { type: 'integer', default: RESP_DEFAULTS.inflightBytesMax, min: 1, max: INT_MAX, doc: 'Argument bytes of one connection awaiting replies before the server stops reading it.' },
     outputBytesHighWater: { type: 'integer', default: RESP_DEFAULTS.outputBytesHighWater, min: 1, max: INT_MAX, doc: 'Unsent reply bytes of one connection before the server stops reading it.' },
+    outputBufferBytesMax: { type: 'integer', default: RESP_DEFAULTS.outputBufferBytesMax, min: 1, max: INT_MAX, doc: "Reply bytes one connection may hold (ready and unsent) before it is closed and counted, as Redis's client-output-buffer-limit; at least the largest reply (proxy.mgetReplyBytesMax)." },
+    frameTimeoutMs: { type: 'integer', default: RESP_DEFAULTS.frameTimeoutMs, min: 1, max: INT_MAX, doc: 'A command begun but not completed within this long closes the connection (half-sent frames).' },
+    idleTimeoutMs: { type: 'integer', default: RESP_DEFAULTS.idleTimeoutMs, min: 0, max: INT_MAX, doc: "A connection with nothing in flight that sends nothing this long is closed (Redis 'timeout'); 0: never, since pooled clients keep idle connections." },
   },
   log: {
     level: { type: 'enum', default: 'info', values: LOG_LEVELS, doc: "Lowest level a process logs (pino levels). Under `ringcache start` the children log at it and the launcher shows only warn and above unless --verbose." },
@@ -74,6 +79,11 @@ export const SCHEMA = {
     respPort: { type: 'integer', default: 6380, ...PORT, doc: 'Redis-protocol port of the proxy.' },
     httpPort: { type: 'integer', default: 8080, ...PORT, doc: 'HTTP port of the proxy.' },
     tableCacheFile: { type: 'string', default: 'var/proxy-table.json', doc: 'Last table seen, so a proxy restarted while the master is down still routes.' },
+    maxClients: { type: 'integer', default: RESP_SERVER_DEFAULTS.clientsMax, min: 1, max: 1_000_000, doc: "RESP client connections open at once; one more is answered '-ERR max number of clients reached' and closed (Redis maxclients). Keep it, plus proxy.httpConnectionsMax, below the open-file limit (ulimit -n)." },
+    httpConnectionsMax: { type: 'integer', default: HTTP_SERVER_DEFAULTS.connectionsMax, min: 1, max: 1_000_000, doc: 'HTTP connections open at once; more are closed at accept (node:http server.maxConnections).' },
+    httpHeaderBytesMax: { type: 'integer', default: HTTP_SERVER_DEFAULTS.headerBytesMax, min: 1024, max: 1024 * 1024, doc: 'Longest HTTP request line plus headers; longer is answered 431 before any route runs.' },
+    httpRequestTimeoutMs: { type: 'integer', default: HTTP_SERVER_DEFAULTS.requestTimeoutMs, min: 1, max: 3_600_000, doc: 'Time a client has to send a whole HTTP request (headers and body); slower ones are closed (slowloris).' },
+    mgetReplyBytesMax: { type: 'integer', default: 64 * MiB, min: 1, max: INT_MAX, doc: 'Value bytes one MGET may gather; past it the command fails with RC_ERR_REPLY_TOO_LARGE instead of holding the reply (one 1 MiB key named 1,000 times is 1 GiB).' },
     password: { type: 'string', default: '', doc: "Password clients must AUTH with on the RESP port and send as 'Authorization: Bearer' on HTTP /v1/kv (Redis requirepass); empty: no authentication." },
   },
   antiEntropy: {

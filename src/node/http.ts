@@ -1,10 +1,11 @@
 import type { EngineStats } from '../storage/engine.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { fastifyLimitOptions, frameworkErrorHandler, installErrorShape } from '../http/index.js';
 import Fastify from 'fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import { ERROR_CATALOGUE, RingcacheError } from '../runtime/index.js';
-import type { ErrorCode, Logger } from '../runtime/index.js';
+import { RingcacheError } from '../runtime/index.js';
+import type { Logger } from '../runtime/index.js';
 import type { ServerId } from '../ring/index.js';
 import type { StorageEngine } from '../storage/index.js';
 import type { SyncProgress } from '../anti-entropy/index.js';
@@ -59,12 +60,11 @@ const BODY_BYTES_MAX = 1024;
 
 export function buildNodeHttp(deps: NodeHttpDeps): FastifyInstance {
   // forceCloseConnections stays 'idle' (the default): close() lets in-flight requests finish.
-  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX });
+  const shape = { where: `node ${deps.serverId}`, logger: deps.logger, bodyBytesMax: BODY_BYTES_MAX, bodyLimitName: 'the node HTTP body limit' };
+  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX, ...fastifyLimitOptions(), frameworkErrors: frameworkErrorHandler(shape) });
   const tokenDigest = deps.token === undefined || deps.token === '' ? undefined : digest(deps.token);
 
-  app.setErrorHandler((error: unknown, _request, reply) => sendError(reply, codedError(error, deps.logger)));
-  app.setNotFoundHandler((request, reply) => sendError(reply,
-    new RingcacheError('RC_ERR_NOT_FOUND', `no route ${request.method} ${request.url.slice(0, 200)}`)));
+  installErrorShape(app, shape);
 
   app.get('/health', () => {
     const health = { status: 'ok', serverId: deps.serverId, epoch: deps.epoch(), actor: deps.actor() };
@@ -112,20 +112,3 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-/** fastify's own errors (bad headers, a body over the limit) keep their 4xx as RC_ERR_BAD_REQUEST. */
-function codedError(error: unknown, logger: Logger | undefined): RingcacheError {
-  if (error instanceof RingcacheError) return error;
-  const status = typeof error === 'object' && error !== null && 'statusCode' in error ? Number(error.statusCode) : 500;
-  const message = error instanceof Error ? error.message : String(error);
-  if (status >= 400 && status < 500) {
-    return new RingcacheError(status === 413 ? 'RC_ERR_VALUE_TOO_LARGE' : 'RC_ERR_BAD_REQUEST', message);
-  }
-  logger?.error({ err: error }, 'node http handler failed');
-  return new RingcacheError('RC_ERR_INTERNAL', `node http: ${message}`);
-}
-
-function sendError(reply: FastifyReply, error: RingcacheError): FastifyReply {
-  const code: ErrorCode = error.code;
-  if (code === 'RC_ERR_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer realm="ringcache"');
-  return reply.status(ERROR_CATALOGUE[code].httpStatus).send({ code, message: error.message });
-}
