@@ -25,7 +25,7 @@ describe('a cluster of real processes', () => {
     for (let i = 0; i < 500; i++) pipeline.get(`p:${String(i)}`);
     const results = await pipeline.exec();
     expect(results).toHaveLength(1000);
-    expect(results?.slice(0, 500).every(([error, reply]) => error === null && reply === 'OK')).toBe(true);
+    expect(results?.slice(0, 500).filter(([error, reply]) => error !== null || reply !== 'OK').map(([error]) => String(error)).slice(0, 3)).toEqual([]);
     expect(results?.slice(500).map(([, reply]) => reply)).toEqual(Array.from({ length: 500 }, (_, i) => `value-${String(i)}`));
     const binaryKey = Buffer.from([0, 1, 2, 255, 13, 10, 36]);
     const binaryValue = Buffer.from(Array.from({ length: 256 }, (_, i) => i));

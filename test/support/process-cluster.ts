@@ -58,7 +58,9 @@ export class ProcessCluster {
     this.config = {
       ...overrides,
       cluster: { vnodeCount: 64, replicaCount: 3, ...overrides.cluster },
-      replication: { r: 2, w: 2, requestTimeoutMs: 500, failureBackoffMs: 300, ...overrides.replication },
+      // 2 s, not 500 ms: CI runs test files side by side on 2 cores, and a burst of 500 pipelined
+      // writes right after start-up (every node still syncing) must not time out there.
+      replication: { r: 2, w: 2, requestTimeoutMs: 2000, failureBackoffMs: 300, ...overrides.replication },
       master: { host: network?.bridgeAddress ?? '127.0.0.1', port: this.masterPort, stateFile: join(this.folder, 'master-state.json'), longPollMs: 1000, ...overrides.master },
       proxy: { host: '127.0.0.1', respPort: this.respPort, httpPort: this.httpPort, tableCacheFile: join(this.folder, 'proxy-table.json') },
       nodes,
