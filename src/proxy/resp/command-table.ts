@@ -11,18 +11,24 @@ import { INFO_COMMAND } from './info-command.js';
 import { KEY_COMMANDS } from './key-commands.js';
 import { MULTI_KEY_COMMANDS } from './multi-key-commands.js';
 import { RINGCACHE_COMMANDS } from './ringcache-commands.js';
+import { KEYSPACE_COMMANDS } from './keyspace-commands.js';
+import { SERVER_COMMANDS } from './server-commands.js';
 import { STRING_COMMANDS } from './string-commands.js';
+import { STRING_FAMILY_COMMANDS } from './string-family-commands.js';
 
 /** Every command the proxy answers (DESIGN.md section 7); anything else is "unknown command". */
 export const PROXY_COMMANDS: readonly CommandDefinition[] = Object.freeze([
   ...STRING_COMMANDS,
+  ...STRING_FAMILY_COMMANDS,
   ...MULTI_KEY_COMMANDS,
   ...KEY_COMMANDS,
+  ...KEYSPACE_COMMANDS,
   ...CONNECTION_COMMANDS,
   CLIENT_COMMAND,
   INFO_COMMAND,
   COMMAND_COMMAND,
   ...RINGCACHE_COMMANDS,
+  ...SERVER_COMMANDS,
 ]);
 
 /** A command ready to dispatch: its definition plus what the handler needs per call. */
