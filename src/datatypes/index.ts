@@ -1,0 +1,9 @@
+/**
+ * Typed values (docs/ARCHITECTURE.md, "Typed values"): the convergent replicated data types a key
+ * can hold beside plain strings. Pure functions over plain data, like src/version.
+ */
+export type { CounterLane, CounterState, IncrementOutcome } from './pn-counter.js';
+export {
+  EMPTY_COUNTER, INT64_MAX, INT64_MIN, LANE_SUM_MAX, counterDelta, counterProblem, increment, joinCounters, resetCounter,
+} from './pn-counter.js';
+export { COUNTER_FORMAT_VERSION, counterBytes, decodeCounter, encodeCounter } from './counter-codec.js';
