@@ -13,8 +13,11 @@
  * integer, at most 10 bytes. Decoding checks every limit and the invariant offset <= lane.
  */
 import { assert } from '../runtime/index.js';
-import { ByteReader, VERSION_DEFAULTS, readVectorBody, varintBytes, vectorBodyBytes, writeVarint, writeVectorBody } from '../version/index.js';
-import type { VersionLimits } from '../version/index.js';
+// The version modules themselves, not version/index.js: version/codec.ts embeds this codec.
+import { ByteReader, varintBytes, writeVarint } from '../version/byte-reader.js';
+import { readVectorBody, vectorBodyBytes, writeVectorBody } from '../version/context-token.js';
+import type { VersionLimits } from '../version/options.js';
+import { VERSION_DEFAULTS } from '../version/options.js';
 import type { CounterLane, CounterState } from './pn-counter.js';
 import { LANE_SUM_MAX, counterProblem } from './pn-counter.js';
 

@@ -4,6 +4,9 @@
  */
 export type { CounterLane, CounterState, IncrementOutcome } from './pn-counter.js';
 export {
-  EMPTY_COUNTER, INT64_MAX, INT64_MIN, LANE_SUM_MAX, counterDelta, counterProblem, increment, joinCounters, resetCounter,
+  EMPTY_COUNTER, INT64_MAX, INT64_MIN, LANE_SUM_MAX, counterDelta, counterProblem, countersEqual, increment, isFullyReset, joinCounters,
+  resetCounter,
 } from './pn-counter.js';
 export { COUNTER_FORMAT_VERSION, counterBytes, decodeCounter, encodeCounter } from './counter-codec.js';
+export type { CounterView, IncrementRefusal, IncrementResult } from './counter-op.js';
+export { coordinatedIncrement, counterView, parseInt64 } from './counter-op.js';

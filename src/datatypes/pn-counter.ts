@@ -20,8 +20,9 @@
  * offset <= lane holds pointwise, before and after every join.
  */
 import { assert } from '../runtime/index.js';
-import type { Actor, VersionVector } from '../version/index.js';
-import { compareActors, vectorCounter } from '../version/index.js';
+// The vector module itself, not version/index.js: version/dvv.ts joins counters inside merge.
+import type { Actor, VersionVector } from '../version/types.js';
+import { compareActors, vectorCounter } from '../version/vector.js';
 
 /** One actor's increments at this key. */
 export interface CounterLane {
@@ -94,6 +95,25 @@ export function joinCounters(a: CounterState, b: CounterState): CounterState {
   const offsets = joinLanes(a.offsets, b.offsets);
   if (lanes === a.lanes && offsets === a.offsets) return a;
   return { lanes, offsets };
+}
+
+function lanesEqual(a: readonly CounterLane[], b: readonly CounterLane[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as CounterLane;
+    const y = b[i] as CounterLane;
+    if (x.actor !== y.actor || x.counter !== y.counter || x.added !== y.added || x.removed !== y.removed) return false;
+  }
+  return true;
+}
+
+export function countersEqual(a: CounterState, b: CounterState): boolean {
+  return a === b || (lanesEqual(a.lanes, b.lanes) && lanesEqual(a.offsets, b.offsets));
+}
+
+/** True when every lane is its own offset: the counter adds nothing, so the key may be collected. */
+export function isFullyReset(state: CounterState): boolean {
+  return lanesEqual(state.lanes, state.offsets);
 }
 
 /** What the lanes add beyond what resets subtracted. */

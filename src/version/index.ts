@@ -20,6 +20,3 @@ export {
   CONTEXT_FORMAT_VERSION, ContextTokens, TOKEN_FORMAT_VERSION, TOKEN_MAC_BYTES, contextBytesMax, decodeContext, encodeContext,
 } from './context-token.js';
 export { VERSIONED_FORMAT_VERSION, copyVersioned, decodeVersioned, encodeVersioned } from './codec.js';
-// For the typed values' codecs (src/datatypes), which reuse the vector body and the bounded reader.
-export { ByteReader, varintBytes, writeVarint } from './byte-reader.js';
-export { readVectorBody, vectorBodyBytes, writeVectorBody } from './context-token.js';
