@@ -1,7 +1,8 @@
 import type { RingcacheConfig } from '../config/index.js';
 import type { Clock, Logger, Random } from '../runtime/index.js';
 import { Coordinator, type ReplicationOptions, type SendObserver } from '../replication/index.js';
-import { TcpTransport, internodeLimitsOf, type TcpTransportOptions } from '../transport/index.js';
+import { DATA_MESSAGES, MessageCatalogue, TcpTransport, internodeLimitsOf, type TcpTransportOptions } from '../transport/index.js';
+import { DATATYPE_MESSAGES } from '../datatypes/index.js';
 import { TableFollower, type TableFollowerOptions } from './table-follower.js';
 
 /**
@@ -52,6 +53,8 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
       return info === undefined ? undefined : { host: info.host, port: info.port };
     },
     clock, logger, ...token,
+    // The data kinds and the typed operations (INCRBY) this client sends.
+    catalogue: MessageCatalogue.of(DATA_MESSAGES, DATATYPE_MESSAGES),
     ...(deps.transport === undefined ? {} : { options: deps.transport }),
   });
   const coordinator = new Coordinator({

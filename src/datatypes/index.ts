@@ -10,3 +10,9 @@ export {
 export { COUNTER_FORMAT_VERSION, counterBytes, decodeCounter, encodeCounter } from './counter-codec.js';
 export type { CounterView, IncrementRefusal, IncrementResult } from './counter-op.js';
 export { coordinatedIncrement, counterView, parseInt64 } from './counter-op.js';
+export type { CounterAddReply, CounterAddRequest } from './counter-messages.js';
+export { COUNTER_ADD_CODEC, DATATYPE_MESSAGES } from './counter-messages.js';
+export type { CounterServiceDeps } from './counter-service.js';
+export { CounterService } from './counter-service.js';
+export type { CounterListener, CounterOutcome } from './counter-round.js';
+export { incrementCounter, incrementCounterAsync } from './counter-round.js';

@@ -1,3 +1,4 @@
+import { DATATYPE_MESSAGES } from '../datatypes/index.js';
 import { DATA_MESSAGES, MessageCatalogue } from '../transport/index.js';
 
 /**
@@ -5,5 +6,5 @@ import { DATA_MESSAGES, MessageCatalogue } from '../transport/index.js';
  * folder's kinds are one more list here and one more factory in services.ts.
  */
 export function nodeCatalogue(): MessageCatalogue {
-  return MessageCatalogue.of(DATA_MESSAGES);
+  return MessageCatalogue.of(DATA_MESSAGES, DATATYPE_MESSAGES);
 }

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rejection } from '../support/expect-error.js';
 import { RingcacheError, isRingcacheError } from '../../src/runtime/index.js';
 import type { ServerId } from '../../src/ring/index.js';
-import type { Envelope, InternodeHandler, InternodeReply, InternodeRequest, Transport } from '../../src/transport/index.js';
+import type { Envelope, InternodeHandler, InternodeReply, InternodeRequest, PeerReply, Transport } from '../../src/transport/index.js';
 import { coordinatedPut } from '../../src/version/index.js';
 import type { Versioned, VersionVector } from '../../src/version/index.js';
 
@@ -145,7 +145,7 @@ export function transportContract(name: string, setup: () => Promise<TransportHa
       const deleted = await transport.send('n1', { epoch: 1, body: put(key, null, { context: [] }) }, TIMEOUT_MS);
       expect(node.received.map((request) => request.body.kind === 'coord-put' && [request.body.value?.length ?? null, request.body.context]))
         .toEqual([[0, null], [null, []]]);
-      const stored = (reply: Envelope<InternodeReply>): Uint8Array | null | undefined => (reply.body.kind === 'put-result' ? reply.body.versioned.siblings[0]?.value : undefined);
+      const stored = (reply: Envelope<PeerReply>): Uint8Array | null | undefined => (reply.body.kind === 'put-result' ? reply.body.versioned.siblings[0]?.value : undefined);
       expect(stored(empty)?.length).toBe(0);
       expect(stored(deleted)).toBeNull();
     });

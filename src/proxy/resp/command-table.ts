@@ -4,6 +4,7 @@ import type { ProxyMetrics } from '../metrics.js';
 import { lowerName } from './arguments.js';
 import { CLIENT_COMMAND } from './client-command.js';
 import { COMMAND_COMMAND } from './command-command.js';
+import { COUNTER_COMMANDS } from './counter-commands.js';
 import type { CommandDefinition } from './command.js';
 import { CONNECTION_COMMANDS } from './connection-commands.js';
 import { arityError } from './error-replies.js';
@@ -20,6 +21,7 @@ import { STRING_FAMILY_COMMANDS } from './string-family-commands.js';
 export const PROXY_COMMANDS: readonly CommandDefinition[] = Object.freeze([
   ...STRING_COMMANDS,
   ...STRING_FAMILY_COMMANDS,
+  ...COUNTER_COMMANDS,
   ...MULTI_KEY_COMMANDS,
   ...KEY_COMMANDS,
   ...KEYSPACE_COMMANDS,
