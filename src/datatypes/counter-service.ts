@@ -39,8 +39,8 @@ export class CounterService implements PeerService {
 
   metrics(): readonly { name: string; help: string; type: 'counter'; read(): number }[] {
     return [
-      { name: 'counter_increments_total', help: 'INCRBY operations this node applied as coordinating replica.', type: 'counter', read: () => this.applied },
-      { name: 'counter_duplicates_total', help: 'Resent INCRBY operations answered from memory, not applied again.', type: 'counter', read: () => this.duplicates },
+      { name: 'incr_operations_total', help: 'INCRBY operations this node applied as coordinating replica.', type: 'counter', read: () => this.applied },
+      { name: 'incr_duplicates_total', help: 'Resent INCRBY operations answered from memory, not applied again.', type: 'counter', read: () => this.duplicates },
     ];
   }
 
