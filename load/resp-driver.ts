@@ -39,6 +39,8 @@ export interface RespLoadOptions {
   readonly onTick?: (tick: LoadTick) => void;
   /** @default 1000 */
   readonly tickMs?: number;
+  /** Stops issuing early (then drains as at durationMs): a load that runs while something else happens. */
+  readonly signal?: AbortSignal;
 }
 
 export interface LoadTick {
@@ -259,7 +261,13 @@ export async function runRespLoad(options: RespLoadOptions): Promise<RespLoadRes
     };
     const connections = sockets.map((socket) => new DriverConnection(socket, options, shared, checkDone));
     const stopTimer = setTimeout(() => { shared.stopIssuing = true; checkDone(); }, options.durationMs);
-    const drainTimer = setTimeout(finish, options.durationMs + (options.drainMs ?? 5000));
+    let drainTimer = setTimeout(finish, options.durationMs + (options.drainMs ?? 5000));
+    options.signal?.addEventListener('abort', () => {
+      shared.stopIssuing = true;
+      clearTimeout(drainTimer);
+      drainTimer = setTimeout(finish, options.drainMs ?? 5000);
+      checkDone();
+    }, { once: true });
     const tickTimer = setInterval(() => {
       const now = performance.now();
       options.onTick?.({

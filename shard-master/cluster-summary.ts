@@ -7,15 +7,24 @@
  * 0 means every server holds exactly its share; 0.25 means the fullest holds 25% more than its
  * share (DESIGN.md section 6: the rebalancer acts above `imbalanceTolerance`). Draining servers
  * have target 0 and are left out of the maximum: what they still hold is shown as `replicas`.
- * Pure: a function of the table alone.
+ * Pure: a function of the table and, for each server's `liveness`, the gossip view the master
+ * last pulled from a node (membership/view-puller.ts).
  */
 import type { ServerId, Table } from '../src/ring/index.js';
 import type { ClusterSummary, ServerSummary, ZoneSummary } from '../src/client/admin-api.js';
+import type { MemberLiveness } from '../src/membership/index.js';
 
 export type { ClusterSummary, ServerSummary, ZoneSummary };
 import { compareIds, replicaCounts, targetCounts } from './shares.js';
 
-export function clusterSummary(table: Table): ClusterSummary {
+/** The gossip view as the summary needs it: whose it is, how old, and each server's liveness. */
+export interface GossipLiveness {
+  readonly from: ServerId;
+  readonly ageMs: number;
+  of(server: ServerId): MemberLiveness | undefined;
+}
+
+export function clusterSummary(table: Table, gossip?: GossipLiveness): ClusterSummary {
   const total = table.vnodeCount * table.replicaCount;
   const held = replicaCounts(table);
   const targets = targetCounts(table.servers, table.vnodeCount, table.replicaCount);
@@ -28,7 +37,11 @@ export function clusterSummary(table: Table): ClusterSummary {
     .sort((a, b) => compareIds(a.id, b.id))
     .map((server): ServerSummary => {
       const replicas = held.get(server.id) ?? 0;
-      return { ...server, replicas, target: targets.get(server.id) ?? 0, share: replicas / total, leads: leads.get(server.id) ?? 0 };
+      const liveness = gossip?.of(server.id);
+      return {
+        ...server, replicas, target: targets.get(server.id) ?? 0, share: replicas / total, leads: leads.get(server.id) ?? 0,
+        ...(liveness === undefined ? {} : { liveness }),
+      };
     });
   let fullest = 0;
   for (const server of servers) {
@@ -41,6 +54,7 @@ export function clusterSummary(table: Table): ClusterSummary {
     servers,
     imbalance: fullest - 1,
     zones: zoneSummaries(servers),
+    ...(gossip === undefined ? {} : { gossip: { from: gossip.from, ageMs: gossip.ageMs } }),
   };
 }
 

@@ -15,14 +15,16 @@
  * `{ code, message, details }` with the catalogue's HTTP status (DESIGN.md section 8).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { fastifyLimitOptions, frameworkErrorHandler, installErrorShape } from '../src/http/index.js';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { RingcacheConfig } from '../src/config/index.js';
 import type { Table } from '../src/ring/index.js';
-import { RingcacheError, SystemClock, asRingcacheError } from '../src/runtime/index.js';
+import { RingcacheError, SystemClock } from '../src/runtime/index.js';
 import type { Clock, Logger } from '../src/runtime/index.js';
 import { clusterSummary } from './cluster-summary.js';
+import type { GossipLiveness } from './cluster-summary.js';
 import { registerDashboard } from './dashboard/index.js';
 import type { Dashboard, DashboardDeps } from './dashboard/index.js';
 import type { ShardMaster } from './master.js';
@@ -36,6 +38,8 @@ export interface MasterHttpDeps {
   readonly clock?: Clock;
   /** Dashboard overrides for tests: a fetcher answering from memory, shorter cadences. */
   readonly dashboard?: Pick<DashboardDeps, 'fetch' | 'options' | 'folder'>;
+  /** The gossip view pulled from the nodes (gossip-view.ts), for each server's liveness in /v1/cluster. */
+  readonly gossip?: () => GossipLiveness | undefined;
 }
 
 /** The epoch of the table in a 200 answer, readable without parsing the body (curl -i). */
@@ -50,11 +54,16 @@ export function buildMasterHttp(master: ShardMaster, deps: MasterHttpDeps): Fast
 
 /** buildMasterHttp, also handing back the dashboard's prober and sampler (tests drive them). */
 export function buildMasterHttpWithDashboard(master: ShardMaster, deps: MasterHttpDeps): { app: FastifyInstance; dashboard: Dashboard } {
-  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX, forceCloseConnections: 'idle', return503OnClosing: false });
+  const shape = {
+    where: 'shard-master', logger: deps.logger, bodyBytesMax: BODY_BYTES_MAX, bodyLimitName: 'the admin API body limit', notFoundHint: 'GET / lists the endpoints',
+  };
+  const app = Fastify({
+    logger: false, bodyLimit: BODY_BYTES_MAX, forceCloseConnections: 'idle', return503OnClosing: false, ...fastifyLimitOptions(), frameworkErrors: frameworkErrorHandler(shape),
+  });
   const guard = tokenCheck(deps.config.cluster.token);
   const guarded = { onRequest: guard };
   const sendTable = tableSender();
-  const summary = (): ReturnType<typeof clusterSummary> => clusterSummary(master.table());
+  const summary = (): ReturnType<typeof clusterSummary> => clusterSummary(master.table(), deps.gossip?.());
 
   app.get('/v1/table', guarded, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
@@ -99,19 +108,7 @@ export function buildMasterHttpWithDashboard(master: ShardMaster, deps: MasterHt
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0] ?? request.url;
-    const message = `no route ${request.method} ${path.slice(0, 200)}; GET / lists the endpoints`;
-    return reply.code(404).send({ code: 'RC_ERR_NOT_FOUND', message, details: {} });
-  });
-  app.setErrorHandler((error: unknown, request, reply) => {
-    const failure = asHttpError(error);
-    if (failure.httpStatus >= 500 && failure.code !== 'RC_ERR_SHUTTING_DOWN') {
-      deps.logger.error({ err: error, method: request.method, url: request.url }, 'shard-master request failed');
-    }
-    if (failure.code === 'RC_ERR_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer realm="ringcache"');
-    return reply.code(failure.httpStatus).send(failure.toJSON());
-  });
+  installErrorShape(app, shape);
   return { app, dashboard };
 }
 
@@ -161,12 +158,3 @@ function tokenCheck(token: string): (request: FastifyRequest) => Promise<void> {
   };
 }
 
-/** Fastify's own 4xx (bad content type, body too large) keep their status, under our codes. */
-function asHttpError(error: unknown): RingcacheError {
-  if (error instanceof RingcacheError) return error;
-  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
-  const message = error instanceof Error ? error.message : String(error);
-  if (statusCode === 413) return new RingcacheError('RC_ERR_VALUE_TOO_LARGE', message);
-  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) return new RingcacheError('RC_ERR_BAD_REQUEST', message);
-  return asRingcacheError(error, 'shard-master');
-}

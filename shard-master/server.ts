@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import type { RingcacheConfig } from '../src/config/index.js';
 import { RingcacheError, assert } from '../src/runtime/index.js';
 import type { Clock, Logger } from '../src/runtime/index.js';
+import { MasterGossipView } from './gossip-view.js';
 import { buildMasterHttp } from './http.js';
 import { ShardMaster } from './master.js';
 import type { ShardMasterOptions } from './master.js';
@@ -39,7 +40,8 @@ export async function startMaster(deps: MasterProcessDeps): Promise<RunningMaste
   const registry = deps.registry ?? new Registry();
   const master = new ShardMaster({ config, clock: deps.clock, logger, registry, ...(deps.options === undefined ? {} : { options: deps.options }) });
   await master.start();
-  const app = buildMasterHttp(master, { config, logger, registry, clock: deps.clock });
+  const gossip = new MasterGossipView({ config, clock: deps.clock, logger, table: () => master.table() });
+  const app = buildMasterHttp(master, { config, logger, registry, clock: deps.clock, gossip: () => gossip.liveness() });
   const { host, port } = config.master;
   try {
     await app.listen({ host, port });
@@ -52,6 +54,7 @@ export async function startMaster(deps: MasterProcessDeps): Promise<RunningMaste
       { host, port },
     );
   }
+  gossip.start();
   const url = urlOf(app.server.address());
   logger.info({ url, epoch: master.table().epoch, stateFile: config.master.stateFile }, 'shard-master listening');
   let stopping: Promise<void> | undefined;
@@ -64,6 +67,7 @@ export async function startMaster(deps: MasterProcessDeps): Promise<RunningMaste
       const cut = deps.clock.schedule(STOP_GRACE_MS, () => { app.server.closeAllConnections(); });
       await app.close();
       cut.cancel();
+      await gossip.stop();
       master.stop();
       logger.info({ url }, 'shard-master stopped');
     })();

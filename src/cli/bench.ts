@@ -5,15 +5,16 @@ import type { CommandContext, CommandSpec } from './command.js';
 import { importWithOptional } from './optional-import.js';
 
 /**
- * `ringcache bench [proxy]`: the benchmark of load/bench.ts (imported on demand). It starts its
- * own targets on free ports, so it needs no running cluster; the config given is the base of
- * the two ringcache clusters it starts (nodes, zones, limits), with N/R/W and ports replaced.
+ * `ringcache bench [proxy|anti-entropy|detection]`: the benchmarks of load/bench.ts,
+ * load/anti-entropy-bench.ts and load/detection-bench.ts (imported on demand). They start their own targets on free ports,
+ * so they need no running cluster; the config given is the base of the clusters they start
+ * (nodes, zones, limits), with N/R/W and ports replaced.
  */
 export const BENCH_TARGETS = ['ringcache-n1', 'ringcache-n3', 'redis', 'twemproxy', 'fastify'] as const;
 
 export const benchCommand: CommandSpec = {
-  summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify, measured in one run',
-  synopsis: '[proxy] [--rounds K] [--seconds S]',
+  summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify; Merkle anti-entropy between two nodes; or failure detection',
+  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] | detection [--samples K] [--window-seconds S]',
   positionalsMax: 1,
   options: [
     { name: 'rounds', value: 'K', doc: 'rounds, alternating the targets (default 5); figures are medians over rounds' },
@@ -27,10 +28,21 @@ export const benchCommand: CommandSpec = {
     { name: 'targets', value: 'LIST', doc: `comma-separated subset of ${BENCH_TARGETS.join(',')} (default all)` },
     { name: 'out', value: 'DIR', doc: 'where bench-<timestamp>.json, .md and .log go (default reports/)' },
     { name: 'no-pin', doc: 'do not pin servers to cpu 0 and the driver to cpu 1 with taskset' },
+    { name: 'divergence', value: 'F', doc: 'anti-entropy: fraction of keys that differ between the two replicas (default 0.01)' },
+    { name: 'vnodes', value: 'V', doc: 'anti-entropy: cluster.vnodeCount of the two nodes (default: the config\'s)' },
+    { name: 'exchanges', value: 'N', doc: 'anti-entropy: visits led at once (default 4)' },
+    { name: 'vnodes-per-exchange', value: 'N', doc: 'anti-entropy: vnodes one exchange covers (default: the config\'s antiEntropy.vnodesPerExchangeMax)' },
+    { name: 'samples', value: 'K', doc: 'detection: kill -9 this many nodes idle, and as many under load (default 5)' },
+    { name: 'window-seconds', value: 'S', doc: 'detection: the false-positive window under load, no kill (default 60; 600 for 10 minutes)' },
+    { name: 'pipeline', value: 'P', doc: 'detection: pipeline depth of the load (default 4)' },
   ],
   details: [
     'Workloads: 90/10 GET/SET over RESP at pipeline depth 1 and 16, and HTTP GET with autocannon.',
     'Peers missing from this machine (redis-server, nutcracker) are skipped and named in the report.',
+    'anti-entropy: two StorageNodes over TCP in this process, 1,000,000 keys of 100 bytes by default (--keys, --value-bytes),',
+    '  --divergence of them differing; prints bytes exchanged against the minimum, the repair time and the cost per write.',
+    'detection: a local cluster with the config\'s membership settings; how long until every other node and the proxy hold a',
+    'killed node down, and how many downs any node declares in a window under load with no kill (all false).',
   ],
   run: runBenchCommand,
 };
@@ -47,7 +59,9 @@ function parseTargets(text: string | undefined): string[] | undefined {
 async function runBenchCommand(context: CommandContext): Promise<number> {
   const { args } = context;
   const subject = args.positionals[0] ?? 'proxy';
-  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy)`);
+  if (subject === 'anti-entropy') return runAntiEntropy(context);
+  if (subject === 'detection') return runDetection(context);
+  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy, anti-entropy, detection)`);
   const targetsText = args.options.get('targets');
   const targets = parseTargets(typeof targetsText === 'string' ? targetsText : undefined);
   const options = {
@@ -67,5 +81,40 @@ async function runBenchCommand(context: CommandContext): Promise<number> {
   };
   const { runBench } = await importWithOptional('bench', () => import('../../load/bench.js'));
   await runBench(options);
+  return EXIT.ok;
+}
+
+async function runAntiEntropy(context: CommandContext): Promise<number> {
+  const { args } = context;
+  const options = {
+    keyCount: optionInteger(args, 'keys', 1_000_000, 1, 50_000_000),
+    divergence: optionNumber(args, 'divergence', 0.01, 0.0001, 1),
+    valueBytes: optionInteger(args, 'value-bytes', 100, 0, 1024 * 1024),
+    vnodeCount: optionInteger(args, 'vnodes', context.config.cluster.vnodeCount, 1, 65_536),
+    exchangesMax: optionInteger(args, 'exchanges', 4, 1, 256),
+    vnodesPerExchange: optionInteger(args, 'vnodes-per-exchange', context.config.antiEntropy.vnodesPerExchangeMax, 1, 65_536),
+    budgetSeconds: optionNumber(args, 'seconds', 600, 10, 86_400),
+    outDir: resolve(context.cwd, optionText(args, 'out', 'reports')),
+    config: context.config,
+    io: context.io,
+  };
+  const { runAntiEntropyBench } = await import('../../load/anti-entropy-bench.js');
+  const figures = await runAntiEntropyBench(options);
+  return figures.converged ? EXIT.ok : EXIT.failure;
+}
+
+async function runDetection(context: CommandContext): Promise<number> {
+  const { args } = context;
+  const { runDetectionBench } = await import('../../load/detection-bench.js');
+  await runDetectionBench({
+    samples: optionInteger(args, 'samples', 5, 1, 100),
+    loadSeconds: optionInteger(args, 'window-seconds', 60, 1, 86_400),
+    connections: optionInteger(args, 'connections', 16, 1, 10_000),
+    pipeline: optionInteger(args, 'pipeline', 4, 1, 1024),
+    outDir: resolve(context.cwd, optionText(args, 'out', 'reports')),
+    pin: !optionFlag(args, 'no-pin'),
+    config: context.config,
+    io: context.io,
+  });
   return EXIT.ok;
 }

@@ -1,3 +1,4 @@
+import type { MemberLiveness } from '../membership/index.js';
 import type { ServerId, ServerInfo } from '../ring/index.js';
 
 /**
@@ -14,6 +15,13 @@ export interface ServerSummary extends ServerInfo {
   readonly share: number;
   /** Rows whose first replica it is: it coordinates their writes (about replicas / N). */
   readonly leads: number;
+  /**
+   * How gossip sees it, from the view the master pulled from a node: 'up', 'suspect' (a probe
+   * failed, not yet decided), 'down', or 'recovering' (up, restarted empty, anti-entropy not
+   * done: wait for 'up' before restarting the next node). Absent while the master holds no
+   * fresh view (no node answered for membership.viewStaleMs).
+   */
+  readonly liveness?: MemberLiveness;
 }
 
 export interface ZoneSummary {
@@ -32,4 +40,6 @@ export interface ClusterSummary {
   /** max over servers with a target of (replicas / target) - 1. */
   readonly imbalance: number;
   readonly zones: readonly ZoneSummary[];
+  /** Whose gossip view `liveness` comes from and how old it is; absent without a fresh view. */
+  readonly gossip?: { readonly from: ServerId; readonly ageMs: number };
 }

@@ -1,5 +1,6 @@
 import type { RingcacheConfig } from '../config/index.js';
 import type { Clock, Logger, Random } from '../runtime/index.js';
+import { VIEW_MESSAGES, ViewPuller, type ViewPullerOptions } from '../membership/index.js';
 import { Coordinator, type ReplicationOptions, type SendObserver } from '../replication/index.js';
 import { DATA_MESSAGES, MessageCatalogue, TcpTransport, internodeLimitsOf, type TcpTransportOptions } from '../transport/index.js';
 import { DATATYPE_MESSAGES } from '../datatypes/index.js';
@@ -27,12 +28,16 @@ export interface ClusterStackDeps {
   readonly transport?: Partial<TcpTransportOptions>;
   /** Hears every internode request (the proxy's per-backend metrics). */
   readonly observer?: SendObserver;
+  /** How the gossip view is pulled from the nodes (membership.viewPullIntervalMs, viewStaleMs). */
+  readonly membership?: Partial<ViewPullerOptions>;
 }
 
 export interface ClusterStack {
   readonly follower: TableFollower;
   readonly transport: TcpTransport;
   readonly coordinator: Coordinator;
+  /** The gossip view pulled from the nodes: the coordinator's liveness, with its own failures on top. */
+  readonly view: ViewPuller;
   /** Idempotent: stops following and closes every internode connection. */
   stop(): Promise<void>;
 }
@@ -53,19 +58,28 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
       return info === undefined ? undefined : { host: info.host, port: info.port };
     },
     clock, logger, ...token,
-    // The data kinds and the typed operations (INCRBY) this client sends.
-    catalogue: MessageCatalogue.of(DATA_MESSAGES, DATATYPE_MESSAGES),
+    // The data kinds, the typed operations (INCRBY) and the gossip view pull this client sends.
+    catalogue: MessageCatalogue.of(DATA_MESSAGES, DATATYPE_MESSAGES, VIEW_MESSAGES),
     ...(deps.transport === undefined ? {} : { options: deps.transport }),
   });
+  const view = new ViewPuller({
+    transport, clock, logger,
+    servers: () => follower.current().table.servers.map((server) => server.id),
+    epoch: () => follower.current().epoch,
+    observeEpoch: (epoch) => { follower.observeEpoch(epoch); },
+    ...(deps.membership === undefined ? {} : { options: deps.membership }),
+  });
+  view.start();
   const coordinator = new Coordinator({
-    name: deps.name, transport, clock, random, table: follower,
+    name: deps.name, transport, clock, random, table: follower, gossip: view,
     ...(deps.replication === undefined ? {} : { options: deps.replication }),
     ...(deps.observer === undefined ? {} : { observer: deps.observer }),
   });
   let stopping: Promise<void> | undefined;
   return {
-    follower, transport, coordinator,
+    follower, transport, coordinator, view,
     stop: () => {
+      view.stop();
       stopping ??= Promise.all([follower.stop(), transport.close()]).then(() => undefined);
       return stopping;
     },
@@ -73,7 +87,7 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
 }
 
 /** The coordinator and transport settings a process takes from the configuration. */
-export function clusterSettingsOf(config: RingcacheConfig): Pick<ClusterStackDeps, 'replication' | 'transport'> {
+export function clusterSettingsOf(config: RingcacheConfig): Pick<ClusterStackDeps, 'replication' | 'transport' | 'membership'> {
   const { r, w, requestTimeoutMs, speculativeRetryMs, failureBackoffMs, readRepair } = config.replication;
   return {
     replication: {
@@ -83,5 +97,6 @@ export function clusterSettingsOf(config: RingcacheConfig): Pick<ClusterStackDep
       siblingsMax: config.limits.siblingsMax,
     },
     transport: { limits: internodeLimitsOf(config) },
+    membership: { viewPullIntervalMs: config.membership.viewPullIntervalMs, viewStaleMs: config.membership.viewStaleMs },
   };
 }

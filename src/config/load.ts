@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { RingcacheError } from '../runtime/errors.js';
 import { checkVnodeCount, validateQuorum } from '../ring/index.js';
+import { antiEntropyCycleMs } from '../anti-entropy/options.js';
+import { validateMembershipOptions } from '../membership/options.js';
 import { NODE_ENTRY_SCHEMA, SCHEMA, type Leaf, type NodeEntry, type RingcacheConfig } from './schema.js';
 
 /**
@@ -167,6 +169,9 @@ function checkConsistency(config: RingcacheConfig): void {
   } catch (error) {
     fail((error as Error).message);
   }
+  checkTombstoneGrace(config);
+  checkAntiEntropyMessages(config);
+  validateMembershipOptions(config.membership);
   const ids = new Set<string>();
   const endpoints = new Set<string>();
   for (const node of config.nodes) {
@@ -178,4 +183,43 @@ function checkConsistency(config: RingcacheConfig): void {
       endpoints.add(endpoint);
     }
   }
+}
+
+/**
+ * How long a hinted write may wait for its owner (hinted handoff's hint lifetime), read from the
+ * `hints.ageMsMax` key when the schema has it, 0 while it does not: the one place the grace check
+ * learns about hints.
+ */
+function hintLifetimeMs(config: RingcacheConfig): number {
+  const hints = (config as unknown as Record<string, unknown>).hints;
+  if (!isRecord(hints)) return 0;
+  const ageMsMax = hints.ageMsMax;
+  return typeof ageMsMax === 'number' ? ageMsMax : 0;
+}
+
+/**
+ * A tombstone must outlive every way a replica can still be missing the delete: a hint that
+ * carries it (hints.ageMsMax) and a full anti-entropy cycle (anti-entropy/options.ts). Collected
+ * sooner, a replica that missed the delete would hand the old value back (a resurrection).
+ */
+function checkTombstoneGrace(config: RingcacheConfig): void {
+  const { vnodeCount, replicaCount } = config.cluster;
+  const cycleMs = antiEntropyCycleMs(vnodeCount, replicaCount, config.antiEntropy);
+  const hintMs = hintLifetimeMs(config);
+  const graceMs = config.storage.tombstoneGraceMs;
+  if (graceMs > hintMs + cycleMs) return;
+  const { intervalMs, exchangesMax, vnodesPerExchangeMax } = config.antiEntropy;
+  fail(`storage.tombstoneGraceMs (${String(graceMs)} ms) must be longer than the hint lifetime (hints.ageMsMax, ${String(hintMs)} ms) ` +
+    `plus one anti-entropy cycle (${String(cycleMs)} ms: ceil(cluster.vnodeCount ${String(vnodeCount)} / (antiEntropy.exchangesMax ${String(exchangesMax)} ` +
+    `x antiEntropy.vnodesPerExchangeMax ${String(vnodesPerExchangeMax)})) x antiEntropy.intervalMs ${String(intervalMs)} x 1.25 jitter), ` +
+    'or a replica that missed a delete brings the value back; raise storage.tombstoneGraceMs or shorten the cycle');
+}
+
+/** An anti-entropy message plus its RESP framing must fit in one frame of the internode port. */
+function checkAntiEntropyMessages(config: RingcacheConfig): void {
+  const { messageBytesMax } = config.antiEntropy;
+  const { frameBytesMax } = config.resp;
+  if (messageBytesMax + 4096 <= frameBytesMax) return;
+  fail(`antiEntropy.messageBytesMax (${String(messageBytesMax)}) must be at most resp.frameBytesMax - 4096 (${String(frameBytesMax - 4096)}): ` +
+    'an anti-entropy message and its framing travel in one RESP frame');
 }

@@ -2,8 +2,12 @@ import { REPLICATION_DEFAULTS } from '../replication/options.js';
 import { NODE_SERVICE_DEFAULTS } from '../node/options.js';
 import { MEMORY_ENGINE_DEFAULTS } from '../storage/memory-engine-options.js';
 import { RESP_DEFAULTS } from '../resp/options.js';
+import { RESP_SERVER_DEFAULTS } from '../resp/server.js';
+import { HTTP_SERVER_DEFAULTS } from '../http/server-limits.js';
 import { VERSION_DEFAULTS } from '../version/options.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../runtime/logger.js';
+import { ANTI_ENTROPY_DEFAULTS } from '../anti-entropy/options.js';
+import { MEMBERSHIP_DEFAULTS } from '../membership/options.js';
 
 /**
  * Every configuration key, its type, range, default and why, in one place: loading validates
@@ -56,6 +60,9 @@ export const SCHEMA = {
     inflightMax: { type: 'integer', default: RESP_DEFAULTS.inflightMax, min: 1, max: INT_MAX, doc: 'Commands of one connection awaiting replies before the server stops reading it.' },
     inflightBytesMax: { type: 'integer', default: RESP_DEFAULTS.inflightBytesMax, min: 1, max: INT_MAX, doc: 'Argument bytes of one connection awaiting replies before the server stops reading it.' },
     outputBytesHighWater: { type: 'integer', default: RESP_DEFAULTS.outputBytesHighWater, min: 1, max: INT_MAX, doc: 'Unsent reply bytes of one connection before the server stops reading it.' },
+    outputBufferBytesMax: { type: 'integer', default: RESP_DEFAULTS.outputBufferBytesMax, min: 1, max: INT_MAX, doc: "Reply bytes one connection may hold (ready and unsent) before it is closed and counted, as Redis's client-output-buffer-limit; at least the largest reply (proxy.mgetReplyBytesMax)." },
+    frameTimeoutMs: { type: 'integer', default: RESP_DEFAULTS.frameTimeoutMs, min: 1, max: INT_MAX, doc: 'A command begun but not completed within this long closes the connection (half-sent frames).' },
+    idleTimeoutMs: { type: 'integer', default: RESP_DEFAULTS.idleTimeoutMs, min: 0, max: INT_MAX, doc: "A connection with nothing in flight that sends nothing this long is closed (Redis 'timeout'); 0: never, since pooled clients keep idle connections." },
   },
   log: {
     level: { type: 'enum', default: 'info', values: LOG_LEVELS, doc: "Lowest level a process logs (pino levels). Under `ringcache start` the children log at it and the launcher shows only warn and above unless --verbose." },
@@ -72,10 +79,40 @@ export const SCHEMA = {
     respPort: { type: 'integer', default: 6380, ...PORT, doc: 'Redis-protocol port of the proxy.' },
     httpPort: { type: 'integer', default: 8080, ...PORT, doc: 'HTTP port of the proxy.' },
     tableCacheFile: { type: 'string', default: 'var/proxy-table.json', doc: 'Last table seen, so a proxy restarted while the master is down still routes.' },
+    maxClients: { type: 'integer', default: RESP_SERVER_DEFAULTS.clientsMax, min: 1, max: 1_000_000, doc: "RESP client connections open at once; one more is answered '-ERR max number of clients reached' and closed (Redis maxclients). Keep it, plus proxy.httpConnectionsMax, below the open-file limit (ulimit -n)." },
+    httpConnectionsMax: { type: 'integer', default: HTTP_SERVER_DEFAULTS.connectionsMax, min: 1, max: 1_000_000, doc: 'HTTP connections open at once; more are closed at accept (node:http server.maxConnections).' },
+    httpHeaderBytesMax: { type: 'integer', default: HTTP_SERVER_DEFAULTS.headerBytesMax, min: 1024, max: 1024 * 1024, doc: 'Longest HTTP request line plus headers; longer is answered 431 before any route runs.' },
+    httpRequestTimeoutMs: { type: 'integer', default: HTTP_SERVER_DEFAULTS.requestTimeoutMs, min: 1, max: 3_600_000, doc: 'Time a client has to send a whole HTTP request (headers and body); slower ones are closed (slowloris).' },
+    mgetReplyBytesMax: { type: 'integer', default: 64 * MiB, min: 1, max: INT_MAX, doc: 'Value bytes one MGET may gather; past it the command fails with RC_ERR_REPLY_TOO_LARGE instead of holding the reply (one 1 MiB key named 1,000 times is 1 GiB).' },
     password: { type: 'string', default: '', doc: "Password clients must AUTH with on the RESP port and send as 'Authorization: Bearer' on HTTP /v1/kv (Redis requirepass); empty: no authentication." },
+  },
+  antiEntropy: {
+    intervalMs: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.intervalMs, min: 1, max: 3_600_000, doc: 'Mean time between two anti-entropy ticks (+-25% jitter); each tick starts up to exchangesMax visits of vnodesPerExchangeMax vnodes, so a node holding all V vnodes visits each within ceil(V / (exchangesMax x vnodesPerExchangeMax)) ticks (one cycle).' },
+    exchangesMax: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.exchangesMax, min: 1, max: 256, doc: 'Visits a node leads at once (each compares its vnodes with every other replica in turn); bounds its repair traffic.' },
+    vnodesPerExchangeMax: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.vnodesPerExchangeMax, min: 1, max: 65_536, doc: 'Vnodes one visit covers: an exchange with a peer compares all of them in the same messages, so their per-message cost is paid once.' },
+    keysPerRoundMax: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.keysPerRoundMax, min: 1, max: 10_000_000, doc: 'Keys repaired in one exchange (each pushed, pulled or both); a vnode that differs by more is repaired over several visits.' },
+    bytesPerRoundMax: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.bytesPerRoundMax, min: 1024, max: INT_MAX, doc: 'Bytes of key listings and states sent plus received in one exchange (RESP framing included); it stops at the next message past it, after at least one message of repairs. The tree comparison before costs at most 8 bytes a tree node.' },
+    messageBytesMax: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.messageBytesMax, min: 1024, max: 256 * MiB, doc: 'Largest anti-entropy payload (digests, key listings, states) sent or accepted; one state alone may exceed it. At most resp.frameBytesMax - 4096.' },
+    leavesPerNode: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.leavesPerNode, min: 4, max: 1 << 22, doc: 'Merkle leaves over all V vnode trees (each vnode gets 4^depth <= leavesPerNode / V, depth >= 1; 8 bytes a node, allocated for held vnodes only). About one key per leaf makes exchanges cheapest; must be the same on every node.' },
+    requestTimeoutMs: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.requestTimeoutMs, min: 1, max: 600_000, doc: 'Deadline of one anti-entropy request (a message may carry messageBytesMax bytes).' },
   },
   node: {
     dedupeEntriesMax: { type: 'integer', default: NODE_SERVICE_DEFAULTS.dedupeEntriesMax, min: 1, max: INT_MAX, doc: 'Recent write request ids a node remembers so a resent write is applied once.' },
+  },
+  membership: {
+    probeIntervalMs: { type: 'integer', default: MEMBERSHIP_DEFAULTS.probeIntervalMs, min: 10, max: 60_000, doc: 'Each node probes one member per interval (SWIM), round-robin: about one probe per member per interval cluster-wide.' },
+    probeTimeoutMs: { type: 'integer', default: MEMBERSHIP_DEFAULTS.probeTimeoutMs, min: 1, max: 59_999, doc: 'A direct probe without an ack this long asks indirectProbes relays; below probeIntervalMs (the rest of the interval is theirs).' },
+    indirectProbes: { type: 'integer', default: MEMBERSHIP_DEFAULTS.indirectProbes, min: 1, max: 16, doc: "k relays that probe a member that missed its direct ack (SWIM ping-req); all must fail, and a second direct try, before it is suspect." },
+    suspicionMult: { type: 'integer', default: MEMBERSHIP_DEFAULTS.suspicionMult, min: 1, max: 100, doc: 'Suspicion timeout min = suspicionMult * max(1, log10(n)) * probeIntervalMs; suspicionMult - 2 independent confirmations bring it down to min (Lifeguard).' },
+    suspicionMaxTimeoutMult: { type: 'integer', default: MEMBERSHIP_DEFAULTS.suspicionMaxTimeoutMult, min: 1, max: 100, doc: 'Suspicion timeout max = this * min: how long a suspicion nobody else confirms waits for a refutation.' },
+    gossipIntervalMs: { type: 'integer', default: MEMBERSHIP_DEFAULTS.gossipIntervalMs, min: 10, max: 60_000, doc: 'How often a node with news (suspicion, refutation, down, its own change) pushes and pulls member updates with fanout random members; without news it sends nothing.' },
+    fanout: { type: 'integer', default: MEMBERSHIP_DEFAULTS.fanout, min: 1, max: 64, doc: 'Members gossiped to per interval; news reaches n members in about log_fanout(n) intervals.' },
+    retransmitMult: { type: 'integer', default: MEMBERSHIP_DEFAULTS.retransmitMult, min: 1, max: 64, doc: 'Each update rides in retransmitMult * ceil(log10(n + 1)) messages before leaving the broadcast queue (SWIM lambda log n).' },
+    updatesPerMessageMax: { type: 'integer', default: MEMBERSHIP_DEFAULTS.updatesPerMessageMax, min: 2, max: 1024, doc: 'Member updates in one gossip or probe message, sent and accepted; a received message with more is dropped and counted.' },
+    messageBytesMax: { type: 'integer', default: MEMBERSHIP_DEFAULTS.messageBytesMax, min: 1024, max: 1024 * 1024, doc: 'Bytes of one message\'s member updates, sent and accepted; a larger received one is dropped and counted.' },
+    awarenessMax: { type: 'integer', default: MEMBERSHIP_DEFAULTS.awarenessMax, min: 1, max: 64, doc: 'Lifeguard local health: a node that sees itself slow multiplies its probe interval and timeout by up to this; 1 turns it off.' },
+    viewPullIntervalMs: { type: 'integer', default: MEMBERSHIP_DEFAULTS.viewPullIntervalMs, min: 50, max: 600_000, doc: 'How often proxies, client libraries and the shard-master pull a node\'s whole gossip view (RC.VIEW), rotating over nodes; a fifth of it while a member is suspect. Below the suspicion timeout, so a kill -9 reaches the proxy soon after the nodes.' },
+    viewStaleMs: { type: 'integer', default: MEMBERSHIP_DEFAULTS.viewStaleMs, min: 100, max: 3_600_000, doc: 'A pulled view older than this is not believed: every server counts as up again and local failure detection alone decides.' },
   },
 } as const satisfies Record<string, Record<string, Leaf>>;
 

@@ -1,21 +1,27 @@
 import type { EngineStats } from '../storage/engine.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { fastifyLimitOptions, frameworkErrorHandler, installErrorShape } from '../http/index.js';
 import Fastify from 'fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import { ERROR_CATALOGUE, RingcacheError } from '../runtime/index.js';
-import type { ErrorCode, Logger } from '../runtime/index.js';
+import { RingcacheError } from '../runtime/index.js';
+import type { Logger } from '../runtime/index.js';
 import type { ServerId } from '../ring/index.js';
 import type { StorageEngine } from '../storage/index.js';
+import type { SyncProgress } from '../anti-entropy/index.js';
 
 /**
  * A storage node's HTTP port (DESIGN.md section 7, `720x`): for probes, scrapers and operators,
  * never for data.
  *
- *   GET /health    200 {status: 'ok', serverId, epoch, actor}     open: load balancers and
- *   GET /metrics   Prometheus text of the node's Registry           scrapers carry no token
- *   GET /v1/stats  keys and bytes per vnode, totals, epoch, actor   `Authorization: Bearer <token>`
- *                                                                   when cluster.token is set
+ *   GET /health    200 {status: 'ok', serverId, epoch, actor,       open: load balancers and
+ *                       recovering, pendingVnodes}                 scrapers carry no token
+ *   GET /metrics   Prometheus text of the node's Registry
+ *   GET /v1/stats  keys and bytes per vnode, totals, epoch, actor,  `Authorization: Bearer <token>`
+ *                  recovery and anti-entropy progress               when cluster.token is set
+ *
+ * A recovering node (started empty, anti-entropy not done) is alive and serving, so /health stays
+ * 200; `recovering` and `pendingVnodes` tell an operator (and a rolling restart) to wait.
  *
  * Health and metrics stay open even with a cluster token: they reveal counts, not data or keys,
  * and probes rarely can send headers. Stats list what a node holds per vnode, an operator's view.
@@ -32,6 +38,10 @@ export interface NodeHttpDeps {
   /** The cluster token (cluster.token); empty or absent: no authentication. */
   readonly token?: string;
   readonly logger?: Logger;
+  /** Whether the node is still catching up after starting empty (node/recovery.ts). */
+  readonly recovery?: { readonly recovering: boolean; readonly pending: number };
+  /** Anti-entropy's figures for /v1/stats. */
+  readonly syncProgress?: () => SyncProgress | undefined;
 }
 
 export interface NodeStats {
@@ -41,6 +51,8 @@ export interface NodeStats {
   readonly totals: EngineStats;
   /** Vnodes that hold at least one key, ascending. */
   readonly vnodes: readonly { readonly vnode: number; readonly keys: number; readonly bytes: number }[];
+  readonly recovery?: { readonly recovering: boolean; readonly pendingVnodes: number };
+  readonly antiEntropy?: SyncProgress;
 }
 
 /** No route takes a body; anything sent is read no further than this. */
@@ -48,14 +60,17 @@ const BODY_BYTES_MAX = 1024;
 
 export function buildNodeHttp(deps: NodeHttpDeps): FastifyInstance {
   // forceCloseConnections stays 'idle' (the default): close() lets in-flight requests finish.
-  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX });
+  const shape = { where: `node ${deps.serverId}`, logger: deps.logger, bodyBytesMax: BODY_BYTES_MAX, bodyLimitName: 'the node HTTP body limit' };
+  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX, ...fastifyLimitOptions(), frameworkErrors: frameworkErrorHandler(shape) });
   const tokenDigest = deps.token === undefined || deps.token === '' ? undefined : digest(deps.token);
 
-  app.setErrorHandler((error: unknown, _request, reply) => sendError(reply, codedError(error, deps.logger)));
-  app.setNotFoundHandler((request, reply) => sendError(reply,
-    new RingcacheError('RC_ERR_NOT_FOUND', `no route ${request.method} ${request.url.slice(0, 200)}`)));
+  installErrorShape(app, shape);
 
-  app.get('/health', () => ({ status: 'ok', serverId: deps.serverId, epoch: deps.epoch(), actor: deps.actor() }));
+  app.get('/health', () => {
+    const health = { status: 'ok', serverId: deps.serverId, epoch: deps.epoch(), actor: deps.actor() };
+    const { recovery } = deps;
+    return recovery === undefined ? health : { ...health, recovering: recovery.recovering, pendingVnodes: recovery.pending };
+  });
 
   app.get('/metrics', async (_request, reply) => {
     const text = await deps.registry.metrics();
@@ -70,15 +85,18 @@ export function buildNodeHttp(deps: NodeHttpDeps): FastifyInstance {
   return app;
 }
 
-export function nodeStats(deps: Pick<NodeHttpDeps, 'serverId' | 'engine' | 'epoch' | 'actor'>): NodeStats {
-  const { engine } = deps;
+export function nodeStats(deps: Pick<NodeHttpDeps, 'serverId' | 'engine' | 'epoch' | 'actor' | 'recovery' | 'syncProgress'>): NodeStats {
+  const { engine, recovery } = deps;
   const { keys, bytes, bytesMax, evictions, rejections, siblingsOverflow } = engine.stats();
+  const progress = deps.syncProgress?.();
   return {
     serverId: deps.serverId,
     epoch: deps.epoch(),
     actor: deps.actor(),
     totals: { keys, bytes, bytesMax, evictions, rejections, siblingsOverflow },
     vnodes: engine.vnodes().map((vnode) => ({ vnode, ...engine.vnodeStats(vnode) })),
+    ...(recovery === undefined ? {} : { recovery: { recovering: recovery.recovering, pendingVnodes: recovery.pending } }),
+    ...(progress === undefined ? {} : { antiEntropy: progress }),
   };
 }
 
@@ -94,20 +112,3 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-/** fastify's own errors (bad headers, a body over the limit) keep their 4xx as RC_ERR_BAD_REQUEST. */
-function codedError(error: unknown, logger: Logger | undefined): RingcacheError {
-  if (error instanceof RingcacheError) return error;
-  const status = typeof error === 'object' && error !== null && 'statusCode' in error ? Number(error.statusCode) : 500;
-  const message = error instanceof Error ? error.message : String(error);
-  if (status >= 400 && status < 500) {
-    return new RingcacheError(status === 413 ? 'RC_ERR_VALUE_TOO_LARGE' : 'RC_ERR_BAD_REQUEST', message);
-  }
-  logger?.error({ err: error }, 'node http handler failed');
-  return new RingcacheError('RC_ERR_INTERNAL', `node http: ${message}`);
-}
-
-function sendError(reply: FastifyReply, error: RingcacheError): FastifyReply {
-  const code: ErrorCode = error.code;
-  if (code === 'RC_ERR_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer realm="ringcache"');
-  return reply.status(ERROR_CATALOGUE[code].httpStatus).send({ code, message: error.message });
-}

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { BUILD_INFO_METRIC, LatencyHistogram, registerBuildInfo } from '../metrics/index.js';
+import { limitCloses } from '../resp/index.js';
 import type { RespServerStats } from '../resp/index.js';
 import type { StorageEngine } from '../storage/index.js';
 import type { NodeServiceStats } from './service.js';
@@ -50,6 +51,8 @@ export class NodeMetrics {
     this.counter('resp_connections_accepted_total', 'Internode RESP connections accepted.', () => resp.connectionsAccepted);
     this.counter('resp_commands_total', 'RESP commands received on the internode port.', () => resp.commands);
     this.counter('resp_protocol_errors_total', 'Connections closed for a RESP framing error.', () => resp.protocolErrors);
+    this.counter('resp_cross_protocol_refusals_total', 'Internode connections closed because they spoke HTTP (a browser or curl aimed at the port).', () => resp.crossProtocolRefusals);
+    this.labelledCounter('resp_limit_closes_total', 'Internode connections closed by a limit: resp.* timeouts and output buffer, or turned away at the connection limit.', 'limit', () => limitCloses(resp));
     this.counter('resp_auth_failures_total', 'AUTH attempts with a wrong cluster token.', () => handler.authFailures);
     this.counter('receive_bytes_total', 'Bytes read from connections on the internode port.', () => resp.bytesReceived);
     this.counter('transmit_bytes_total', 'Reply bytes written to connections on the internode port.', () => resp.bytesSent);

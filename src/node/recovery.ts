@@ -6,6 +6,11 @@
  *
  *   start --(anti-entropy: vnodes to sync)--> recovering [v3 v9 v17 ...]
  *         --(each vnode synced)--> ... --(none left)--> in sync
+ *   in sync --(the table gives this node a vnode)--> recovering [v40] --> in sync
+ *
+ * A vnode the table newly gives a node is as empty as a vnode after a restart, so it makes the
+ * node recovering again until that vnode is synced: the node's "not found" is only trusted once
+ * every vnode it holds has been compared with a replica that is not behind.
  *
  * Anti-entropy owns the transitions; the data handlers, membership and /health read them.
  */
@@ -39,9 +44,26 @@ export class RecoveryState {
     this.settle();
   }
 
-  /** Adds a vnode to sync (the table gave this node a new one while it recovers). */
+  /** Adds a vnode to sync (the table gave this node a new one); an in-sync node is recovering again. */
   add(vnode: number): void {
-    if (this.phase === 'syncing') this.pendingVnodes.add(vnode);
+    if (this.phase === 'waiting' || this.pendingVnodes.has(vnode)) return;
+    this.pendingVnodes.add(vnode);
+    if (this.phase === 'in-sync') {
+      this.phase = 'syncing';
+      for (const listener of this.listeners) listener(true);
+    }
+  }
+
+  /** The table took a vnode away: nothing left to sync there. */
+  remove(vnode: number): void {
+    if (this.phase !== 'syncing') return;
+    this.pendingVnodes.delete(vnode);
+    this.settle();
+  }
+
+  /** The vnodes still to sync, ascending. */
+  pendingList(): number[] {
+    return [...this.pendingVnodes].sort((a, b) => a - b);
   }
 
   markSynced(vnode: number): void {

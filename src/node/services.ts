@@ -1,6 +1,8 @@
+import { AntiEntropyService } from '../anti-entropy/index.js';
 import type { NodeServiceFactory } from './peer-service.js';
 import { Sweeper } from './sweeper.js';
 import { CounterService } from '../datatypes/index.js';
+import { membershipService } from '../membership/index.js';
 
 /**
  * The services of a storage node, in start order: the one list the process (storage-node.ts)
@@ -10,5 +12,7 @@ export function nodeServices(): readonly NodeServiceFactory[] {
   return [
     (context) => new Sweeper(context),
     (context) => new CounterService(context),
+    membershipService(),
+    (context) => new AntiEntropyService(context),
   ];
 }

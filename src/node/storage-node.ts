@@ -11,6 +11,7 @@ import { MemoryEngine } from '../storage/index.js';
 import type { StorageEngine } from '../storage/index.js';
 import { TcpTransport, internodeLimitsOf } from '../transport/index.js';
 import type { PeerAddress } from '../transport/index.js';
+import { AntiEntropyService } from '../anti-entropy/index.js';
 import { nodeCatalogue } from './catalogue.js';
 import { buildNodeHttp } from './http.js';
 import { NodeMetrics } from './metrics.js';
@@ -164,9 +165,11 @@ export class StorageNode implements Startable {
     this.unsubscribe = this.engine.subscribe((cause, _vnode, _key, _before, after) => {
       if (after !== undefined && (cause === 'put' || cause === 'merge')) metrics.observeSiblings(after.siblings.length);
     });
+    const antiEntropy = core.services.find((service): service is AntiEntropyService => service instanceof AntiEntropyService);
     this.http = buildNodeHttp({
       serverId, registry, engine: this.engine, epoch: () => table.epoch(), actor: () => core.actor,
       token: config.cluster.token, logger: this.deps.logger,
+      recovery: core.context.recovery, syncProgress: () => antiEntropy?.progress(),
     });
     await this.http.listen({ host: this.listenAt.host, port: this.listenAt.httpPort });
     this.boundHttpPort = (this.http.server.address() as AddressInfo).port;

@@ -4,6 +4,8 @@ import type { Socket } from 'node:net';
 export interface HttpConnectionStats {
   readonly open: number;
   readonly accepted: number;
+  /** Connections dropped at accept: proxy.httpConnectionsMax were open. */
+  readonly dropped: number;
   readonly bytesReceived: number;
   readonly bytesSent: number;
 }
@@ -16,6 +18,7 @@ export interface HttpConnectionStats {
 export class HttpConnections {
   private readonly sockets = new Set<Socket>();
   private accepted = 0;
+  private dropped = 0;
   private closedBytesReceived = 0;
   private closedBytesSent = 0;
 
@@ -30,6 +33,11 @@ export class HttpConnections {
     });
   };
 
+  /** Call from the server's 'drop' event (node emits it past server.maxConnections). */
+  readonly drop = (): void => {
+    this.dropped++;
+  };
+
   stats(): HttpConnectionStats {
     let bytesReceived = this.closedBytesReceived;
     let bytesSent = this.closedBytesSent;
@@ -37,6 +45,6 @@ export class HttpConnections {
       bytesReceived += socket.bytesRead;
       bytesSent += socket.bytesWritten;
     }
-    return { open: this.sockets.size, accepted: this.accepted, bytesReceived, bytesSent };
+    return { open: this.sockets.size, accepted: this.accepted, dropped: this.dropped, bytesReceived, bytesSent };
   }
 }

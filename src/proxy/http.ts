@@ -17,9 +17,10 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { fastifyLimitOptions, frameworkErrorHandler, installErrorShape, sendCodedError } from '../http/index.js';
 import { RingcacheError } from '../runtime/index.js';
-import type { Clock, Logger } from '../runtime/index.js';
+import type { Clock } from '../runtime/index.js';
 import { KV_PREFIX, KvRoutes, outcomeOf } from './http-kv.js';
 import type { HttpPayload } from './http-kv.js';
 import { keyFromUrl } from './http-request.js';
@@ -43,23 +44,21 @@ export function buildProxyHttp(deps: ProxyHttpDeps): FastifyInstance {
   const { clock, config } = deps;
   const metrics = deps.metrics ?? new ProxyMetrics(deps.registry, { coordinator: deps.coordinator, table: deps.table });
   const kv = new KvStore(deps.coordinator, deps.table, clock, config);
+  const { httpHeaderBytesMax, httpRequestTimeoutMs, httpConnectionsMax } = config.proxy;
+  const shape = { where: 'proxy', logger: deps.logger, bodyBytesMax: config.limits.valueBytesMax, bodyLimitName: 'limits.valueBytesMax' };
   const app = Fastify({
     logger: false,
     bodyLimit: config.limits.valueBytesMax,
+    ...fastifyLimitOptions({ headerBytesMax: httpHeaderBytesMax, requestTimeoutMs: httpRequestTimeoutMs, connectionsMax: httpConnectionsMax }),
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     rewriteUrl: (request) => rewrite(request.url ?? '/'),
-    frameworkErrors: (error, _request, reply) => { sendError(reply, codedError(error, config.limits.valueBytesMax, deps.logger)); },
+    frameworkErrors: frameworkErrorHandler(shape),
   });
   // Values are bytes whatever their content type: no JSON or text parsing, ever.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => { done(null, body); });
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
-    sendError(reply, codedError(error, config.limits.valueBytesMax, deps.logger));
-  });
-  app.setNotFoundHandler((request, reply) => {
-    sendError(reply, new RingcacheError('RC_ERR_NOT_FOUND', `no route ${request.method} ${request.url.slice(0, 64)}`));
-  });
+  installErrorShape(app, shape);
 
   const routes = new KvRoutes(kv, clock, metrics);
   const track = (command: string, handler: Handler): Handler => tracked(metrics, clock, metrics.series('http', command), handler);
@@ -115,25 +114,6 @@ function tracked(metrics: ProxyMetrics, clock: Clock, series: number, handler: H
   };
 }
 
-function codedError(error: unknown, valueBytesMax: number, logger: Logger): RingcacheError {
-  if (error instanceof RingcacheError) return error;
-  const framework = error as Partial<FastifyError>;
-  if (framework.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return new RingcacheError('RC_ERR_VALUE_TOO_LARGE', `request body is over limits.valueBytesMax=${String(valueBytesMax)} bytes`, { valueBytesMax });
-  }
-  const status = framework.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    return new RingcacheError('RC_ERR_BAD_REQUEST', framework.message ?? 'bad request', { fastifyCode: framework.code });
-  }
-  logger.error({ err: error }, 'HTTP request failed unexpectedly');
-  return new RingcacheError('RC_ERR_INTERNAL', 'internal error');
-}
-
-function sendError(reply: FastifyReply, error: RingcacheError): void {
-  if (error.code === 'RC_ERR_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer realm="ringcache"');
-  void reply.code(error.httpStatus).type('application/json; charset=utf-8').send(error.toJSON());
-}
-
 /** proxy.password as a bearer token on /v1/kv, compared in constant time. */
 function bearerCheck(password: string): (request: FastifyRequest, reply: FastifyReply, done: () => void) => void {
   const expected = createHash('sha256').update(`Bearer ${password}`).digest();
@@ -143,6 +123,6 @@ function bearerCheck(password: string): (request: FastifyRequest, reply: Fastify
       done();
       return;
     }
-    sendError(reply, new RingcacheError('RC_ERR_UNAUTHORIZED', 'missing or wrong Authorization: Bearer <proxy.password>'));
+    sendCodedError(reply, new RingcacheError('RC_ERR_UNAUTHORIZED', 'missing or wrong Authorization: Bearer <proxy.password>'));
   };
 }

@@ -9,9 +9,12 @@ import { processLogger } from '../cli/process-logger.js';
 import { masterUrl, tokenOf } from '../cli/master-url.js';
 import { BackendMetrics } from './backend-metrics.js';
 import { ProxyServer } from './proxy-server.js';
+import { descriptorWarning, openFilesSoftLimit } from './descriptor-check.js';
 
 export async function run(config: RingcacheConfig, _argv: string[]): Promise<void> {
   const logger = processLogger('proxy');
+  const descriptors = descriptorWarning(config, openFilesSoftLimit());
+  if (descriptors !== undefined) logger.warn({ maxClients: config.proxy.maxClients, httpConnectionsMax: config.proxy.httpConnectionsMax }, descriptors);
   const clock = new SystemClock();
   const registry = new Registry();
   collectProcessMetrics(registry, 'ringcache_proxy_process_');

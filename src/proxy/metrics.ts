@@ -10,6 +10,7 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Coordinator, TableView } from '../replication/index.js';
+import { limitCloses } from '../resp/index.js';
 import type { RespServerStats } from '../resp/index.js';
 import type { HttpConnectionStats } from './http-connections.js';
 import { LatencyHistogram, registerBuildInfo } from '../metrics/index.js';
@@ -189,6 +190,27 @@ export class ProxyMetrics {
       collect() {
         this.reset();
         this.inc(source().respStats?.().protocolErrors ?? 0);
+      },
+    });
+    new Counter({
+      name: 'ringcache_proxy_limit_closes_total',
+      help: 'Client connections closed by a limit: RESP turned away at proxy.maxClients, HTTP dropped at proxy.httpConnectionsMax, a half-sent command past resp.frameTimeoutMs, idle past resp.idleTimeoutMs, replies over resp.outputBufferBytesMax.',
+      labelNames: ['limit'] as const,
+      registers: [registry],
+      collect() {
+        const stats = source().respStats?.();
+        this.reset();
+        if (stats !== undefined) for (const [limit, count] of limitCloses(stats)) this.inc({ limit }, count);
+        this.inc({ limit: 'http_max_connections' }, source().httpConnections?.().dropped ?? 0);
+      },
+    });
+    new Counter({
+      name: 'ringcache_proxy_resp_cross_protocol_refusals_total',
+      help: 'RESP connections closed because they spoke HTTP (POST, Host:, an HTTP request line), before any command ran.',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(source().respStats?.().crossProtocolRefusals ?? 0);
       },
     });
   }

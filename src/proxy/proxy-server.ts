@@ -45,7 +45,7 @@ export class ProxyServer implements Startable {
     this.metrics = deps.metrics ?? new ProxyMetrics(deps.registry, { coordinator: deps.coordinator, table: deps.table });
     const shared: ProxyDeps = { ...deps, metrics: this.metrics };
     this.handler = new ProxyRespHandler(shared);
-    const respOptions = { host: deps.config.proxy.host, port: deps.config.proxy.respPort, limits: deps.config.resp, closeTimeoutMs: this.closeTimeoutMs };
+    const respOptions = { host: deps.config.proxy.host, port: deps.config.proxy.respPort, limits: deps.config.resp, closeTimeoutMs: this.closeTimeoutMs, clientsMax: deps.config.proxy.maxClients };
     this.resp = new RespServer({
       handler: this.handler,
       clock: deps.clock,
@@ -54,6 +54,8 @@ export class ProxyServer implements Startable {
     this.handler.attachServer(this.resp);
     this.http = buildProxyHttp({ ...shared, status: () => (this.phase === 'started' ? 'serving' : 'stopping') });
     this.http.server.on('connection', this.httpConnections.track);
+    this.http.server.maxConnections = deps.config.proxy.httpConnectionsMax;
+    this.http.server.on('drop', this.httpConnections.drop);
     this.metrics.attachConnections({ respStats: () => this.resp.stats, httpConnections: () => this.httpConnections.stats() });
   }
 

@@ -4,10 +4,12 @@ import type { Clock, Timer } from '../runtime/index.js';
 import type { ReplyWriter } from './encoder.js';
 import type { ConnectionPhase, RespConnection, RespConnectionInfo, RespHandler, RespServerStats } from './handler.js';
 import type { RespLimits } from './options.js';
-import { errorReply, RESP_OK } from './reply.js';
+import { errorReply, replyBytes, RESP_OK } from './reply.js';
 import type { Reply, ReplyValue } from './reply.js';
 import { RequestParser } from './request-parser.js';
 import { PendingReply } from './pending-reply.js';
+import { httpLookalike } from './cross-protocol.js';
+import type { CrossProtocolPolicy } from './cross-protocol.js';
 import type { PendingReplyWaiter } from './pending-reply.js';
 
 /** What a connection needs from its server. */
@@ -20,6 +22,7 @@ export interface ConnectionHost {
   readonly clock: Clock;
   /** How long a closing connection may take to answer and see the peer hang up. */
   readonly closeTimeoutMs: number;
+  readonly crossProtocol: CrossProtocolPolicy;
   replyForError(error: unknown, connection: RespConnection): ReplyValue;
   reportInternalError(error: unknown, connection: RespConnection): void;
   /** Calls connection.pump() at the start of the next turn of the event loop. */
@@ -63,11 +66,20 @@ export class Connection implements RespConnection, PendingReplyWaiter {
   private paused = false;
   private ended = false;
   private closeTimer: Timer | null = null;
+  private firstCommand = true;
+  /** Bytes of ready replies in `queue` (not yet handed to the socket); see outputBufferBytesMax. */
+  private readyBytes = 0;
+  private lastReadMs: number;
+  /** When the command the parser holds half of was begun (undefined: none held). */
+  private frameStartMs: number | undefined;
+  /** Commands seen when frameStartMs was set: a later chunk that completed one restarts it. */
+  private frameStartSeq = 0;
 
   constructor(readonly id: number, private readonly socket: Socket, private readonly host: ConnectionHost) {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
     this.parser = new RequestParser(host.limits, this.onCommand);
     this.outputBytesMax = Math.max(host.limits.outputBytesHighWater, socket.writableHighWaterMark);
+    this.lastReadMs = host.clock.nowMs();
     socket.on('data', (chunk: Buffer) => {
       host.stats.bytesReceived += chunk.length;
       this.onData(chunk);
@@ -129,8 +141,42 @@ export class Connection implements RespConnection, PendingReplyWaiter {
 
   private onData(chunk: Buffer): void {
     if (this.phase !== 'open') return;
+    this.lastReadMs = this.host.clock.nowMs();
     this.parse(chunk);
+    this.noteFrame();
     this.pump();
+  }
+
+  /** Marks when a half-received command began, so checkTimeouts() can close a stalled one. */
+  private noteFrame(): void {
+    const seen = this.seqBase + this.queue.length;
+    if (this.parser.paused || this.parser.bufferedBytes === 0) {
+      this.frameStartMs = undefined;
+    } else if (this.frameStartMs === undefined || seen !== this.frameStartSeq) {
+      this.frameStartMs = this.lastReadMs;
+      this.frameStartSeq = seen;
+    }
+  }
+
+  /**
+   * Closes this connection if a command stayed half-sent past frameTimeoutMs, or if it sat idle
+   * past idleTimeoutMs; says which. Input we hold because we paused reading is not the client's
+   * stall, and a connection with commands in flight or output unsent is not idle.
+   */
+  checkTimeouts(nowMs: number): 'frame' | 'idle' | undefined {
+    if (this.phase !== 'open') return undefined;
+    const limits = this.host.limits;
+    if (this.frameStartMs !== undefined && !this.parser.paused && nowMs - this.frameStartMs >= limits.frameTimeoutMs) {
+      this.queue.push(errorReply(`ERR Protocol error: command not completed within ${limits.frameTimeoutMs} ms; see resp.frameTimeoutMs`));
+      this.close();
+      this.pump();
+      return 'frame';
+    }
+    const idle = limits.idleTimeoutMs > 0 && this.queue.length === 0 && this.socket.writableLength === 0
+      && this.parser.bufferedBytes === 0 && nowMs - this.lastReadMs >= limits.idleTimeoutMs;
+    if (!idle) return undefined;
+    this.close();
+    return 'idle';
   }
 
   /** Feeds a chunk (or resumes on the input kept by a pause); a protocol error closes. */
@@ -149,6 +195,8 @@ export class Connection implements RespConnection, PendingReplyWaiter {
 
   private readonly onCommand = (args: Buffer[]): void => {
     const host = this.host;
+    if (host.crossProtocol === 'close' && this.refuseHttp(args)) return;
+    this.firstCommand = false;
     host.stats.commands++;
     let result: Reply | Promise<Reply> | PendingReply;
     try {
@@ -163,6 +211,19 @@ export class Connection implements RespConnection, PendingReplyWaiter {
       this.parser.pause();
     }
   };
+
+  /**
+   * Destroys the connection before an HTTP lookalike runs: no reply (an HTTP client could not
+   * read one), and nothing after it in the chunk is parsed (Redis's securityWarningCommand).
+   */
+  private refuseHttp(args: Buffer[]): boolean {
+    if (httpLookalike(args, this.firstCommand, this.parser.inline) === undefined) return false;
+    this.host.stats.crossProtocolRefusals++;
+    this.parser.pause();
+    this.phase = 'closing';
+    this.socket.destroy();
+    return true;
+  }
 
   private awaitReply(promise: Promise<Reply>, args: Buffer[]): void {
     const seq = this.seqBase + this.queue.length;
@@ -210,7 +271,27 @@ export class Connection implements RespConnection, PendingReplyWaiter {
       return;
     }
     this.queue[index] = reply;
-    if (reply.kind === 'close') this.close();
+    if (reply.kind === 'close') {
+      this.close();
+      return;
+    }
+    this.readyBytes += replyBytes(reply);
+    this.enforceOutputLimit();
+  }
+
+  /**
+   * Redis's client-output-buffer-limit (hard): a client that does not read what it asked for is
+   * cut off rather than held in memory. Destroyed, not ended: its replies would never be read.
+   */
+  private enforceOutputLimit(): void {
+    const limit = this.host.limits.outputBufferBytesMax;
+    if (this.phase === 'closed' || this.readyBytes + this.socket.writableLength <= limit) return;
+    this.host.stats.outputLimitCloses++;
+    this.phase = 'closing';
+    this.parser.pause();
+    this.queue = [];
+    this.readyBytes = 0;
+    this.socket.destroy();
   }
 
   /**
@@ -230,6 +311,7 @@ export class Connection implements RespConnection, PendingReplyWaiter {
       if (batch.length > 0 && this.socket.writable) {
         this.socket.write(batch);
         this.host.stats.bytesSent += batch.length;
+        this.enforceOutputLimit();
       }
       if (quit) this.close();
     }
@@ -248,8 +330,10 @@ export class Connection implements RespConnection, PendingReplyWaiter {
         writer.raw(RESP_OK);
         // Replies after a QUIT are never written; settle() drops late ones by their seq.
         this.dropWritten(queue.length);
+        this.readyBytes = 0;
         return true;
       }
+      this.readyBytes -= replyBytes(reply);
       this.encode(writer, reply);
     }
     this.dropWritten(written);
@@ -297,6 +381,7 @@ export class Connection implements RespConnection, PendingReplyWaiter {
     if (this.phase === 'closed') return;
     this.phase = 'closed';
     this.queue = [];
+    this.readyBytes = 0;
     this.closeTimer?.cancel();
     this.host.onClosed(this);
   }

@@ -32,6 +32,16 @@ export interface RespServerStats {
   connectionsOpen: number;
   commands: number;
   protocolErrors: number;
+  /** Connections closed because they spoke HTTP (see cross-protocol.ts). */
+  crossProtocolRefusals: number;
+  /** Connections turned away at clientsMax (`-ERR max number of clients reached`). */
+  connectionsRejected: number;
+  /** Connections closed with a command half-sent past limits.frameTimeoutMs. */
+  frameTimeouts: number;
+  /** Connections closed after limits.idleTimeoutMs without a command. */
+  idleTimeouts: number;
+  /** Connections cut off for holding more than limits.outputBufferBytesMax of replies. */
+  outputLimitCloses: number;
   /** Handler failures other than RingcacheErrors, and replies that could not be encoded. */
   internalErrors: number;
   socketErrors: number;
@@ -58,4 +68,14 @@ export interface RespConnectionInfo {
   readonly outputBytes: number;
   /** Request bytes read but not parsed yet (a partial command, input kept while paused). */
   readonly inputBytes: number;
+}
+
+/** The connections a limit closed, by the limit's metric label (one list for every role's metrics). */
+export function limitCloses(stats: RespServerStats): [string, number][] {
+  return [
+    ['max_clients', stats.connectionsRejected],
+    ['frame_timeout', stats.frameTimeouts],
+    ['idle_timeout', stats.idleTimeouts],
+    ['output_buffer', stats.outputLimitCloses],
+  ];
 }

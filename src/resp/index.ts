@@ -30,4 +30,6 @@ export { RespServer, RESP_SERVER_DEFAULTS } from './server.js';
 export { PendingReply } from './pending-reply.js';
 export type { PendingReplyWaiter } from './pending-reply.js';
 export type { RespServerComponents, RespServerOptions } from './server.js';
+export type { CrossProtocolPolicy } from './cross-protocol.js';
 export type { RespConnection, RespHandler, RespServerStats, RespConnectionInfo, ConnectionPhase } from './handler.js';
+export { limitCloses } from './handler.js';

@@ -47,6 +47,26 @@ export interface RespLimits {
    * bound; 4 MiB covers a 16-deep pipeline of 1 MiB GETs with room to spare.
    */
   readonly outputBytesHighWater: number;
+  /**
+   * Reply bytes one connection may hold (ready replies not yet handed to the socket plus what the
+   * socket has not sent) before it is closed and counted: Redis's client-output-buffer-limit, hard
+   * limit only. Why: reading stops at outputBytesHighWater, but the replies to commands already
+   * read still pile up (inflightMax GETs of 1 MiB values is 1 GiB); 128 MiB is twice the largest
+   * legitimate single reply (an MGET at proxy.mgetReplyBytesMax, 64 MiB).
+   */
+  readonly outputBufferBytesMax: number;
+  /**
+   * A command begun but not completed within this long closes the connection. Why: a client that
+   * sends half a frame (or one byte a minute) would hold its buffers and its slot in maxClients
+   * forever; a whole 1 MiB value crosses even a slow link in far less than 30 s.
+   */
+  readonly frameTimeoutMs: number;
+  /**
+   * A connection with nothing in flight that sends nothing for this long is closed (Redis
+   * `timeout`); 0: never. Why off by default: pooled clients (ioredis, redis-py) keep idle
+   * connections on purpose, and maxClients already bounds how many a client can hold.
+   */
+  readonly idleTimeoutMs: number;
 }
 
 export const RESP_DEFAULTS: Readonly<RespLimits> = Object.freeze({
@@ -57,7 +77,13 @@ export const RESP_DEFAULTS: Readonly<RespLimits> = Object.freeze({
   inflightMax: 1024,
   inflightBytesMax: 16 * 1024 * 1024,
   outputBytesHighWater: 4 * 1024 * 1024,
+  outputBufferBytesMax: 128 * 1024 * 1024,
+  frameTimeoutMs: 30_000,
+  idleTimeoutMs: 0,
 });
+
+/** The limits where 0 means "off" rather than being an error. */
+const ZERO_MEANS_OFF: ReadonlySet<string> = new Set(['idleTimeoutMs']);
 
 /**
  * Limits with defaults filled in, validated once at start-up: an unknown key or a value that is
@@ -72,8 +98,10 @@ export function resolveRespLimits(overrides: Partial<RespLimits> = {}, where = '
   }
   const limits: RespLimits = { ...RESP_DEFAULTS, ...overrides };
   for (const [key, value] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(value) || (value as number) < 1) {
-      throw new RingcacheError('RC_ERR_CONFIG', `${where}.${key} must be a positive integer, got ${JSON.stringify(value)}`);
+    const min = ZERO_MEANS_OFF.has(key) ? 0 : 1;
+    if (!Number.isSafeInteger(value) || (value as number) < min) {
+      const what = min === 0 ? 'a non-negative integer (0: off)' : 'a positive integer';
+      throw new RingcacheError('RC_ERR_CONFIG', `${where}.${key} must be ${what}, got ${JSON.stringify(value)}`);
     }
   }
   return Object.freeze(limits);

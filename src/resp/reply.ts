@@ -75,3 +75,21 @@ export function rawReply(bytes: Uint8Array): ReplyValue {
 function constant(bytes: Buffer): ReplyValue {
   return Object.freeze(rawReply(bytes));
 }
+
+/**
+ * Payload bytes of a reply (bulk and raw bytes, nested arrays), the part that can be large;
+ * framing (a few bytes per item) is left out. Called once when a reply is queued, once when
+ * written: the same number both times.
+ */
+export function replyBytes(reply: ReplyValue): number {
+  switch (reply.kind) {
+    case 'bulk': return reply.value === null ? 0 : reply.value.length;
+    case 'raw': return reply.bytes.length;
+    case 'array': {
+      let bytes = 0;
+      for (const item of reply.items ?? []) bytes += replyBytes(item);
+      return bytes;
+    }
+    default: return 0;
+  }
+}

@@ -63,6 +63,8 @@ export class RequestParser {
   private commandBytes = 0;
   private failure: RingcacheError | null = null;
   private pauseRequested = false;
+  /** Whether the command being delivered came as an inline line (read it inside onCommand). */
+  inline = false;
   /** Where the last scanLength() ended (a second return value without an allocation). */
   private scanEnd = 0;
   /** Chunks fed while paused (a socket may deliver one more); parsed in order on resume(). */
@@ -164,6 +166,7 @@ export class RequestParser {
       pos = end + 2;
     }
     this.reader.pos = pos;
+    this.inline = false;
     this.onCommand(args);
     return true;
   }
@@ -225,6 +228,7 @@ export class RequestParser {
       this.state = IDLE;
       const args = this.args;
       this.args = [];
+      this.inline = false;
       this.onCommand(args);
     }
     return true;
@@ -239,7 +243,10 @@ export class RequestParser {
     if (args === null) this.fail(PROTOCOL_ERRORS.unbalancedQuotes);
     this.state = IDLE;
     // An empty line is ignored, as in Redis (telnet users hit return).
-    if (args.length > 0) this.onCommand(args);
+    if (args.length > 0) {
+      this.inline = true;
+      this.onCommand(args);
+    }
     return true;
   }
 

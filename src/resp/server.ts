@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { assert, deferToNextTurn, RingcacheError } from '../runtime/index.js';
-import type { Clock, Startable } from '../runtime/index.js';
+import { assert, deferToNextTurn, every, RingcacheError } from '../runtime/index.js';
+import type { Clock, Startable, Timer } from '../runtime/index.js';
 import { Connection } from './connection.js';
 import type { ConnectionHost } from './connection.js';
 import type { RespConnection, RespConnectionInfo, RespHandler, RespServerStats } from './handler.js';
@@ -9,6 +9,7 @@ import { ReplyWriter } from './encoder.js';
 import { resolveRespLimits } from './options.js';
 import type { RespLimits } from './options.js';
 import { errorReply } from './reply.js';
+import type { CrossProtocolPolicy } from './cross-protocol.js';
 import type { ReplyValue } from './reply.js';
 
 export interface RespServerComponents {
@@ -33,9 +34,34 @@ export interface RespServerOptions {
    * @default 5000
    */
   readonly closeTimeoutMs?: number;
+  /**
+   * 'close': a connection that sends an HTTP request line, or a `POST` or `Host:` command, is
+   * destroyed before that command runs, and counted (stats.crossProtocolRefusals); see
+   * cross-protocol.ts. 'allow' only for a test that needs the old behaviour.
+   * @default 'close'
+   */
+  readonly crossProtocol?: CrossProtocolPolicy;
+  /**
+   * Connections open at once; one more is answered `-ERR max number of clients reached` and
+   * closed, as Redis's maxclients. Why: past the process's file-descriptor limit accept() fails
+   * and clients are dropped without a word; 10,000 is Redis's default.
+   * @default 10000
+   */
+  readonly clientsMax?: number;
 }
 
-export const RESP_SERVER_DEFAULTS = Object.freeze({ closeTimeoutMs: 5000 });
+export const RESP_SERVER_DEFAULTS: Readonly<{ closeTimeoutMs: number; crossProtocol: CrossProtocolPolicy; clientsMax: number }> = Object.freeze({
+  closeTimeoutMs: 5000,
+  crossProtocol: 'close',
+  clientsMax: 10_000,
+});
+
+/** Encoded once: every rejected connection gets the same bytes, as Redis words them. */
+const MAX_CLIENTS_REPLY = Buffer.from('-ERR max number of clients reached\r\n');
+/** How long a turned-away connection may take to read its error and hang up. */
+const REJECTED_LINGER_MS = 1000;
+/** Timeouts are checked this often at most (and at least 4 times per the shortest timeout). */
+const TIMEOUT_CHECK_INTERVAL_MS_MAX = 1000;
 
 const INTERNAL_ERROR: ReplyValue = Object.freeze(errorReply('ERR internal error'));
 
@@ -53,7 +79,8 @@ const INTERNAL_ERROR: ReplyValue = Object.freeze(errorReply('ERR internal error'
  * Errors: a handler's RingcacheError answers `-ERR <message>` (its messages are written for
  * users: numbers and the option to tune; redis clients show only the text); any other throw
  * answers `-ERR internal error` and goes to onError. A protocol error answers
- * `-ERR Protocol error: ...` and closes that connection only.
+ * `-ERR Protocol error: ...` and closes that connection only. A connection that speaks HTTP is
+ * destroyed without a reply (options.crossProtocol).
  */
 export class RespServer implements Startable {
   readonly stats: RespServerStats = {
@@ -61,6 +88,11 @@ export class RespServer implements Startable {
     connectionsOpen: 0,
     commands: 0,
     protocolErrors: 0,
+    crossProtocolRefusals: 0,
+    connectionsRejected: 0,
+    frameTimeouts: 0,
+    idleTimeouts: 0,
+    outputLimitCloses: 0,
     internalErrors: 0,
     socketErrors: 0,
     readPauses: 0,
@@ -76,6 +108,8 @@ export class RespServer implements Startable {
   private toFlush: Connection[] = [];
   private flushScheduled = false;
   private stopping: Promise<void> | null = null;
+  private readonly clientsMax: number;
+  private timeoutCheck: Timer | null = null;
   /** Resolves stop() once the last connection is gone (the server's own 'close' can come first). */
   private onLastConnectionClosed: (() => void) | null = null;
 
@@ -83,6 +117,8 @@ export class RespServer implements Startable {
     this.limits = resolveRespLimits(options.limits);
     const closeTimeoutMs = options.closeTimeoutMs ?? RESP_SERVER_DEFAULTS.closeTimeoutMs;
     assert(Number.isSafeInteger(closeTimeoutMs) && closeTimeoutMs >= 0, `closeTimeoutMs must be a non-negative integer, got ${closeTimeoutMs}`);
+    this.clientsMax = options.clientsMax ?? RESP_SERVER_DEFAULTS.clientsMax;
+    assert(Number.isSafeInteger(this.clientsMax) && this.clientsMax >= 1, `clientsMax must be a positive integer, got ${this.clientsMax}`);
     this.host = {
       handler: components.handler,
       limits: this.limits,
@@ -90,6 +126,7 @@ export class RespServer implements Startable {
       stats: this.stats,
       clock: components.clock,
       closeTimeoutMs,
+      crossProtocol: options.crossProtocol ?? RESP_SERVER_DEFAULTS.crossProtocol,
       replyForError: (error, connection) => this.replyForError(error, connection),
       reportInternalError: (error, connection) => { this.reportInternalError(error, connection); },
       scheduleFlush: (connection) => { this.scheduleFlush(connection); },
@@ -118,6 +155,23 @@ export class RespServer implements Startable {
     // After listening, the only server errors are failed accepts (EMFILE): report, keep serving.
     server.on('error', (error) => { this.components.onError?.(error, undefined); });
     this.boundPort = (server.address() as AddressInfo).port;
+    this.timeoutCheck = every(this.components.clock, this.timeoutCheckIntervalMs(), () => { this.checkTimeouts(); });
+  }
+
+  private timeoutCheckIntervalMs(): number {
+    const { frameTimeoutMs, idleTimeoutMs } = this.limits;
+    const shortest = idleTimeoutMs > 0 ? Math.min(frameTimeoutMs, idleTimeoutMs) : frameTimeoutMs;
+    return Math.max(1, Math.min(TIMEOUT_CHECK_INTERVAL_MS_MAX, Math.floor(shortest / 4)));
+  }
+
+  /** One walk over the connections per interval, instead of a timer per connection. */
+  private checkTimeouts(): void {
+    const nowMs = this.components.clock.nowMs();
+    for (const connection of this.connections) {
+      const closed = connection.checkTimeouts(nowMs);
+      if (closed === 'frame') this.stats.frameTimeouts++;
+      else if (closed === 'idle') this.stats.idleTimeouts++;
+    }
   }
 
   /**
@@ -137,6 +191,7 @@ export class RespServer implements Startable {
   private async shutdown(): Promise<void> {
     const server = this.server;
     if (server === null) return;
+    this.timeoutCheck?.cancel();
     const serverClosed = new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
     const connectionsClosed = new Promise<void>((resolve) => {
       if (this.connections.size === 0) resolve();
@@ -149,6 +204,17 @@ export class RespServer implements Startable {
   private accept(socket: Socket): void {
     if (this.stopping !== null) {
       socket.destroy();
+      return;
+    }
+    if (this.connections.size >= this.clientsMax) {
+      // As Redis: say why, then close; the client's own bytes are never read.
+      this.stats.connectionsRejected++;
+      socket.on('error', () => { this.stats.socketErrors++; });
+      socket.end(MAX_CLIENTS_REPLY);
+      // Read to the peer's FIN (closing on unread bytes sends a RST that can eat the error), but
+      // never hold a descriptor for a peer that does not hang up.
+      socket.resume();
+      this.components.clock.schedule(REJECTED_LINGER_MS, () => { socket.destroy(); });
       return;
     }
     const connection = new Connection(this.nextId++, socket, this.host);

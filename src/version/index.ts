@@ -20,3 +20,4 @@ export {
   CONTEXT_FORMAT_VERSION, ContextTokens, TOKEN_FORMAT_VERSION, TOKEN_MAC_BYTES, contextBytesMax, decodeContext, encodeContext,
 } from './context-token.js';
 export { VERSIONED_FORMAT_VERSION, copyVersioned, decodeVersioned, encodeVersioned } from './codec.js';
+export { ByteReader, varintBytes, writeVarint } from './byte-reader.js';

@@ -201,7 +201,7 @@ export class InProcessCluster {
         const node = this.nodes.get(to);
         if (node?.up !== true) return Promise.reject(new RingcacheError('RC_ERR_UNREACHABLE', `connection to ${to} refused`, { server: to }));
         try {
-          return Promise.resolve(node.service.handle(request));
+          return Promise.resolve(node.service.handle(request as Envelope<InternodeRequest>));
         } catch (error) {
           return Promise.reject(asRingcacheError(error, 'in-process node handler'));
         }

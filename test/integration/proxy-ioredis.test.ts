@@ -118,6 +118,19 @@ describe('a real ProxyServer driven by ioredis', () => {
     expect(await client.ping()).toBe('PONG');
   });
 
+  it('closes a connection that speaks HTTP before its body runs, and counts it', async () => {
+    const before = cluster.storedState();
+    const http = await rawClient(proxy.respPort);
+    http.socket.write('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 18\r\n\r\nSET xproto pwned\r\n');
+    await http.closed;
+    expect(http.received()).toBe('');
+    expect(await client.get('xproto')).toBeNull();
+    expect(cluster.storedState()).toEqual(before);
+    expect(proxy.resp.stats.crossProtocolRefusals).toBe(1);
+    const metrics = await (await fetch(`http://127.0.0.1:${proxy.httpPort}/metrics`)).text();
+    expect(metrics).toContain('ringcache_proxy_resp_cross_protocol_refusals_total 1');
+  });
+
   it('serves HTTP next to RESP on the same coordinator', async () => {
     const response = await fetch(`http://127.0.0.1:${String(proxy.httpPort)}/v1/kv/c`);
     expect(response.status).toBe(200);

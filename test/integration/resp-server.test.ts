@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RingcacheError, SeededRandom, SystemClock } from '../../src/runtime/index.js';
 import { bulkReply, encodeCommand, errorReply, REPLIES, RespServer, simpleReply } from '../../src/resp/index.js';
-import type { Reply, RespHandler, RespLimits } from '../../src/resp/index.js';
+import type { Reply, RespHandler, RespLimits, RespServerOptions } from '../../src/resp/index.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -90,12 +90,12 @@ const servers: RespServer[] = [];
 const clients: Redis[] = [];
 const raws: RawClient[] = [];
 
-async function startServer(limits: Partial<RespLimits> = {}, closeTimeoutMs = 2000): Promise<{ server: RespServer; handler: ToyHandler; errors: unknown[] }> {
+async function startServer(limits: Partial<RespLimits> = {}, closeTimeoutMs = 2000, extra: Partial<RespServerOptions> = {}): Promise<{ server: RespServer; handler: ToyHandler; errors: unknown[] }> {
   const handler = new ToyHandler();
   const errors: unknown[] = [];
   const server = new RespServer(
     { handler, clock: new SystemClock(), onError: (error) => errors.push(error) },
-    { host: '127.0.0.1', port: 0, limits, closeTimeoutMs },
+    { host: '127.0.0.1', port: 0, limits, closeTimeoutMs, ...extra },
   );
   await server.start();
   servers.push(server);
@@ -286,6 +286,124 @@ describe('RespServer under bad clients', () => {
     expect(handler.gated).toBe(4);
     handler.gateOpen();
     await waitFor(() => raw.bytes === 20 * '+DONE\r\n'.length, 'every reply');
+  });
+});
+
+describe('RespServer client limits', () => {
+  it('answers -ERR max number of clients reached past clientsMax, counts it, and serves again once one leaves', async () => {
+    const { server } = await startServer({}, 2000, { clientsMax: 2 });
+    const first = await redisClient(server.port);
+    const second = await rawClient(server.port);
+    expect(await first.ping()).toBe('PONG');
+    const third = await rawClient(server.port);
+    await third.closed;
+    expect(third.text()).toBe('-ERR max number of clients reached\r\n');
+    expect(server.stats).toMatchObject({ connectionsRejected: 1, connectionsOpen: 2 });
+    second.socket.destroy();
+    await waitFor(() => server.stats.connectionsOpen === 1, 'the second client to leave');
+    const fourth = await redisClient(server.port);
+    expect(await fourth.ping()).toBe('PONG');
+  });
+
+  it('closes a connection whose command stays half-sent past frameTimeoutMs, with a reason', async () => {
+    const { server, handler } = await startServer({ frameTimeoutMs: 200 });
+    const raw = await rawClient(server.port);
+    raw.socket.write('PING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhal');
+    const started = Date.now();
+    await raw.closed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    expect(raw.text()).toBe('+PONG\r\n-ERR Protocol error: command not completed within 200 ms; see resp.frameTimeoutMs\r\n');
+    expect(handler.store.has('k')).toBe(false);
+    expect(server.stats.frameTimeouts).toBe(1);
+  });
+
+  it('keeps a connection that trickles a pipeline whose commands keep completing', async () => {
+    const { server } = await startServer({ frameTimeoutMs: 150 });
+    const raw = await rawClient(server.port);
+    // Every write ends mid-command, but each one also completes the previous one.
+    const stream = Buffer.concat(Array.from({ length: 20 }, () => encodeCommand(['ECHO', 'x'.repeat(20)])));
+    const step = Math.ceil(stream.length / 20) + 3;
+    for (let at = 0; at < stream.length; at += step) {
+      raw.socket.write(stream.subarray(at, at + step));
+      await sleep(40);
+    }
+    await waitFor(() => server.stats.commands === 20, 'every command');
+    expect(server.stats.frameTimeouts).toBe(0);
+    expect(raw.socket.destroyed).toBe(false);
+  });
+
+  it('closes an idle connection after idleTimeoutMs; 0 (the default) never does', async () => {
+    const { server } = await startServer({ idleTimeoutMs: 150 });
+    const idle = await rawClient(server.port);
+    const busy = await redisClient(server.port);
+    expect(await busy.call('SLEEP', '300')).toBe('SLEPT');
+    await idle.closed;
+    expect(server.stats.idleTimeouts).toBe(1);
+    const { server: patient } = await startServer({ frameTimeoutMs: 50 });
+    const kept = await rawClient(patient.port);
+    await sleep(300);
+    expect(kept.socket.destroyed).toBe(false);
+    expect(patient.stats.idleTimeouts).toBe(0);
+  });
+
+  it('cuts off a client holding more than outputBufferBytesMax of replies; others are served', async () => {
+    const { server } = await startServer({ outputBufferBytesMax: 256 * 1024, outputBytesHighWater: 64 * 1024 });
+    const good = await redisClient(server.port);
+    const raw = await rawClient(server.port);
+    raw.socket.pause();
+    raw.socket.write(Buffer.concat(Array.from({ length: 2000 }, () => encodeCommand(['BIG']))));
+    await raw.closed;
+    expect(server.stats.outputLimitCloses).toBe(1);
+    expect(await good.ping()).toBe('PONG');
+  });
+});
+
+describe('RespServer against HTTP sent to a RESP port', () => {
+  const POST = 'POST / HTTP/1.1\r\nHost: 127.0.0.1:6380\r\nContent-Length: 18\r\n\r\nSET xproto pwned\r\n';
+  const GET10 = 'GET /x HTTP/1.0\r\n\r\nSET xproto pwned\r\n';
+
+  it.each([['POST with a body', POST], ['HTTP/1.0 GET without Host', GET10]])('%s: closed before anything runs, counted, no reply', async (_name, request) => {
+    const { server, handler } = await startServer();
+    const raw = await rawClient(server.port);
+    raw.socket.write(request);
+    await raw.closed;
+    expect(raw.text()).toBe('');
+    expect(handler.seen).toEqual([]);
+    expect(handler.store.has('xproto')).toBe(false);
+    expect(server.stats).toMatchObject({ crossProtocolRefusals: 1, commands: 0 });
+  });
+
+  it('does the same when the request arrives a byte at a time', async () => {
+    const { server, handler } = await startServer();
+    const raw = await rawClient(server.port);
+    for (const byte of Buffer.from(POST)) {
+      if (raw.socket.destroyed) break;
+      raw.socket.write(Buffer.of(byte));
+      await sleep(0);
+    }
+    await raw.closed;
+    expect(handler.seen).toEqual([]);
+    expect(server.stats.crossProtocolRefusals).toBe(1);
+  });
+
+  it('closes a session that sends POST or Host: later, as Redis does; an array GET of "/" is a GET', async () => {
+    const { server, handler } = await startServer();
+    const redis = await redisClient(server.port);
+    expect(await redis.get('/')).toBeNull();
+    const raw = await rawClient(server.port);
+    raw.socket.write('PING\r\nhost: x\r\nSET xproto pwned\r\n');
+    await raw.closed;
+    expect(handler.store.has('xproto')).toBe(false);
+    expect(server.stats.crossProtocolRefusals).toBe(1);
+    expect(await redis.ping()).toBe('PONG');
+  });
+
+  it("runs the request's lines as commands with crossProtocol 'allow' (the hole this closes)", async () => {
+    const { server, handler } = await startServer({}, 2000, { crossProtocol: 'allow' });
+    const raw = await rawClient(server.port);
+    raw.socket.write(POST);
+    await waitFor(() => handler.store.has('xproto'), 'the body to run');
+    expect(server.stats.crossProtocolRefusals).toBe(0);
   });
 });
 

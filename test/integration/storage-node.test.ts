@@ -133,10 +133,13 @@ describe('StorageNode', () => {
     expect(unknown.text).toBe("-ERR unknown command 'FLUSHALL', with args beginning with: 'now' 'please' \r\n");
     const badVnode = await rawExchange(port, 'RC.READ 1 64 k\r\n', (text) => text.includes('\r\n'));
     expect(badVnode.text).toMatch(/^-RC_ERR_PROTOCOL internode: vnode 64 is not below cluster.vnodeCount \(64\)\r\n$/);
+    const http = await rawExchange(port, 'POST / HTTP/1.1\r\nHost: x\r\n\r\nRC.PING 1\r\n', () => false);
+    expect(http).toEqual({ text: '', closed: true });
     await coordinator.put(Buffer.from('still'), Buffer.from('fine'));
     expect((await coordinator.get(Buffer.from('still'))).versioned?.siblings).toHaveLength(1);
     const metrics = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
     expect(metrics).toContain('ringcache_node_resp_protocol_errors_total 1');
+    expect(metrics).toContain('ringcache_node_resp_cross_protocol_refusals_total 1');
     expect(metrics).toMatch(/ringcache_node_siblings_count [1-9]/);
   });
 
@@ -194,7 +197,9 @@ describe('StorageNode', () => {
   });
 
   it('sweeps tombstones past their grace on its timer', async () => {
-    const { node, coordinator } = await startNode(configWith({ storage: { tombstoneGraceMs: 1 } }));
+    // A grace well above one write's round trip: with 1 ms a sweep on a busy machine could take the
+    // tombstone before the check below sees it.
+    const { node, coordinator } = await startNode(configWith({ storage: { tombstoneGraceMs: 200 } }));
     await coordinator.put(Buffer.from('doomed'), null);
     expect(node.engine.stats().keys).toBe(1);
     for (let waited = 0; waited < 2000 && node.engine.stats().keys > 0; waited += 10) await clock.sleep(10);

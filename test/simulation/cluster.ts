@@ -35,7 +35,7 @@ export class SimCluster {
   readonly history = new History();
   private readonly nodes = new Map<ServerId, SimNode>();
   private readonly actors = new Map<ServerId, string>();
-  private readonly config: RingcacheConfig;
+  private config: RingcacheConfig;
 
   constructor(seed: number, readonly options: SimulationOptions) {
     this.random = new SeededRandom(seed);
@@ -56,13 +56,13 @@ export class SimCluster {
       file: {
         cluster: { vnodeCount: options.vnodeCount, replicaCount: options.replicaCount },
         replication: { r: options.r, w: options.w, requestTimeoutMs: options.requestTimeoutMs },
-        storage: {
-          bytesMax: 64 * 1024 * 1024, evictionPolicy: 'reject',
-          ...(options.bug === 'early-gc' ? { tombstoneGraceMs: 1, sweepIntervalMs: 10 } : {}),
-        },
+        storage: { bytesMax: 64 * 1024 * 1024, evictionPolicy: 'reject' },
         nodes: servers.map((server) => ({ id: server.id, zone: server.zone, port: 0, httpPort: 0 })),
       },
     });
+    // The planted bug is a grace config validation refuses (shorter than an anti-entropy cycle),
+    // so it is set past the validation.
+    if (options.bug === 'early-gc') this.config = { ...this.config, storage: { ...this.config.storage, tombstoneGraceMs: 1, sweepIntervalMs: 10 } };
     for (const server of servers) this.boot(server.id);
   }
 

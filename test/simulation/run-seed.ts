@@ -98,7 +98,10 @@ export async function runSeed(seed: number, overrides: Partial<SimulationOptions
     failedOperations: operations.filter((o) => o.outcome === 'failed').length,
     simulatedMs: cluster.clock.nowMs() - started,
     events,
-    violations: [...finalReadFailures, ...report.violations],
+    violations: [
+      ...(convergedAfterMs === undefined ? [`replicas did not agree within ${String(options.convergeMsMax)} ms of heal with no client read (hints, anti-entropy)`] : []),
+      ...finalReadFailures, ...report.violations,
+    ],
   };
 }
 

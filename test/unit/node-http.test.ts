@@ -18,7 +18,7 @@ function node(token = '', handlerClock?: SteppingClock): { app: FastifyInstance;
   const engine = new MemoryEngine({ bytesMax: 1024 * 1024 });
   const service = new NodeService({ serverId: 'n1', actor: 'n1.abc', storage: engine, clock, epoch: () => 12 });
   const handler = new NodeRespHandler({ handler: service, catalogue: new MessageCatalogue(DATA_MESSAGES), limits: INTERNODE_LIMITS_DEFAULTS, ...(handlerClock === undefined ? {} : { clock: handlerClock }) });
-  const resp: RespServerStats = { connectionsAccepted: 3, connectionsOpen: 2, commands: 40, protocolErrors: 1, internalErrors: 0, socketErrors: 0, readPauses: 0, bytesReceived: 5000, bytesSent: 7000 };
+  const resp: RespServerStats = { connectionsAccepted: 3, connectionsOpen: 2, commands: 40, protocolErrors: 1, crossProtocolRefusals: 2, connectionsRejected: 3, frameTimeouts: 4, idleTimeouts: 0, outputLimitCloses: 1, internalErrors: 0, socketErrors: 0, readPauses: 0, bytesReceived: 5000, bytesSent: 7000 };
   const registry = new Registry();
   const metrics = new NodeMetrics(registry, { engine, service: () => service.stats, handler: handler.stats, resp, services: [{ name: 'sweeper', start: () => undefined, stop: () => undefined, metrics: () => [{ name: 'sweep_removals_total', help: 'Dead keys collected by the sweeper.', type: 'counter', read: () => 4 }] }], epoch: () => 12 });
   const app = buildNodeHttp({ serverId: 'n1', registry, engine, epoch: () => 12, actor: () => 'n1.abc', token });
@@ -68,6 +68,10 @@ describe('node HTTP', () => {
       'ringcache_node_resp_connections 2',
       'ringcache_node_resp_commands_total 40',
       'ringcache_node_resp_protocol_errors_total 1',
+      'ringcache_node_resp_cross_protocol_refusals_total 2',
+      'ringcache_node_resp_limit_closes_total{limit="max_clients"} 3',
+      'ringcache_node_resp_limit_closes_total{limit="frame_timeout"} 4',
+      'ringcache_node_resp_limit_closes_total{limit="output_buffer"} 1',
       'ringcache_node_siblings_bucket{le="2"} 1',
     ]) expect(text).toContain(line);
     for (const name of ['merges_changed_total', 'evictions_total', 'rejections_total', 'siblings_overflow_total', 'stored_bytes ']) {
@@ -120,7 +124,7 @@ describe('node HTTP', () => {
     const { app } = node('secret');
     const missing = await app.inject({ method: 'GET', url: '/v1/stats' });
     expect(missing.statusCode).toBe(401);
-    expect(missing.json()).toEqual({ code: 'RC_ERR_UNAUTHORIZED', message: expect.stringContaining('Authorization: Bearer') as unknown });
+    expect(missing.json()).toEqual({ code: 'RC_ERR_UNAUTHORIZED', message: expect.stringContaining('Authorization: Bearer') as unknown, details: {} });
     expect(missing.headers['www-authenticate']).toMatch(/^Bearer/);
     expect((await app.inject({ method: 'GET', url: '/v1/stats', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/v1/stats', headers: { authorization: 'Bearer secret' } })).statusCode).toBe(200);
@@ -132,7 +136,7 @@ describe('node HTTP', () => {
     const { app } = node();
     const missing = await app.inject({ method: 'GET', url: '/v1/nope' });
     expect(missing.statusCode).toBe(404);
-    expect(missing.json()).toEqual({ code: 'RC_ERR_NOT_FOUND', message: 'no route GET /v1/nope' });
+    expect(missing.json()).toEqual({ code: 'RC_ERR_NOT_FOUND', message: 'no route GET /v1/nope', details: {} });
     const posted = await app.inject({ method: 'POST', url: '/health', payload: 'x' });
     expect(posted.statusCode).toBe(404);
     expect(posted.json<{ code: string }>().code).toBe('RC_ERR_NOT_FOUND');

@@ -10,6 +10,7 @@
  * anything is sent, so an over-limit argument stores nothing.
  */
 import { REPLIES, arrayReply } from '../../resp/index.js';
+import { RingcacheError } from '../../runtime/index.js';
 import type { Reply, ReplyValue } from '../../resp/index.js';
 import { batchError, runBounded } from '../bounded-parallel.js';
 import { ownedCopy } from './arguments.js';
@@ -22,15 +23,27 @@ function mget(args: Buffer[], _connection: unknown, context: CommandContext): Pr
   for (let i = 1; i < args.length; i++) kv.checkKey(args[i] as Buffer);
   const count = args.length - 1;
   const items: ReplyValue[] = new Array<ReplyValue>(count).fill(REPLIES.nullBulk);
-  return runBounded(count, context.options.multiKeyParallelMax, (index) =>
-    kv.read(args[index + 1] as Buffer).then((result) => {
+  // One 1 MiB key named 1,000 times is a 1 GiB reply: stop reading once past the cap.
+  const bytesMax = context.config.proxy.mgetReplyBytesMax;
+  let bytes = 0;
+  return runBounded(count, context.options.multiKeyParallelMax, (index) => {
+    if (bytes > bytesMax) return Promise.reject(replyTooLarge(bytes, bytesMax));
+    return kv.read(args[index + 1] as Buffer).then((result) => {
       const reply = context.values.single(result);
+      if (reply.kind === 'bulk' && reply.value !== null) bytes += reply.value.length;
+      if (bytes > bytesMax) throw replyTooLarge(bytes, bytesMax);
       if (reply.kind !== 'close') items[index] = reply;
-    }),
-  ).then((outcome) => {
+    });
+  }).then((outcome) => {
+    // The cap is the command's failure, not its keys': say so, not "936 of 1000 keys failed".
+    if (bytes > bytesMax) throw replyTooLarge(bytes, bytesMax);
     if (outcome.failures > 0) throw batchError('MGET', outcome, count);
     return arrayReply(items);
   });
+}
+
+function replyTooLarge(bytes: number, bytesMax: number): RingcacheError {
+  return new RingcacheError('RC_ERR_REPLY_TOO_LARGE', `MGET reply passed ${bytesMax} bytes of values (${bytes} gathered); see proxy.mgetReplyBytesMax`, { bytes, bytesMax });
 }
 
 const MSET_ARITY_ERROR = arityError('mset');

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterWatch, watchDetection, watchReturn } from '../../load/cluster-watch.js';
+import { ProcessCluster } from '../support/process-cluster.js';
+
+/** The default membership settings must get a kill -9 to every member and the proxy within this. */
+const DETECTION_MS_MAX = 2000;
+
+/** Real processes, default membership settings: a node killed with SIGKILL is seen down by gossip. */
+describe('gossip failure detection between real processes', () => {
+  const cluster = new ProcessCluster({ nodes: 5 });
+  let watch: ClusterWatch;
+
+  beforeAll(async () => {
+    await cluster.start();
+    const nodes = (cluster.config.nodes as { id: string; host: string; port: number; httpPort: number }[]);
+    watch = new ClusterWatch({
+      nodes, token: '', proxyPassword: '',
+      proxyHttpUrl: `http://127.0.0.1:${String(cluster.httpPort)}`,
+      masterUrl: `http://127.0.0.1:${String(cluster.masterPort)}`,
+    });
+    // Every node has heard from every other (a claim with an incarnation, not just the table).
+    const heard = await watchReturn(watch, 'n1', cluster.nodeIds, 10_000);
+    expect(heard).toBe(true);
+  }, 60_000);
+
+  afterAll(async () => {
+    await watch.close();
+    await cluster.stop();
+  }, 60_000);
+
+  it('sees a node killed with kill -9 down at every other node and at the proxy within 2 s, then up again after a restart', async () => {
+    const victim = 'n3';
+    const pid = cluster.roles.get(victim)?.child.pid;
+    expect(pid).toBeGreaterThan(0);
+    const observers = cluster.nodeIds.filter((id) => id !== victim);
+    // Learn the proxy's key for n3 before the clock starts.
+    expect(await watch.proxyHoldsDown(victim)).toBe(false);
+    const killedAt = performance.now();
+    process.kill(pid!, 'SIGKILL');
+    const times = await watchDetection(watch, victim, observers, killedAt, 10_000);
+    expect(times.missing).toEqual([]);
+    for (const [observer, ms] of times.byObserver) expect(ms, `${observer} saw ${victim} down after ${ms.toFixed(0)} ms`).toBeLessThan(DETECTION_MS_MAX);
+    // The master pulls the same view: /v1/cluster and `ringcache status` show it.
+    await expect.poll(() => watch.masterSees(victim), { timeout: 3000, interval: 50 }).toBe('down');
+
+    await cluster.startRole(victim, ['node', '--id', victim]);
+    expect(await watchReturn(watch, victim, observers, 10_000)).toBe(true);
+    await expect.poll(() => watch.proxyHoldsDown(victim), { timeout: 3000, interval: 50 }).toBe(false);
+    await expect.poll(() => watch.masterSees(victim), { timeout: 3000, interval: 50 }).not.toBe('down');
+  }, 60_000);
+
+  it('declared no other node down on the way', async () => {
+    for (const node of cluster.config.nodes as { id: string; host: string; port: number; httpPort: number }[]) {
+      const counters = await watch.counters(node);
+      expect(counters).toBeDefined();
+      expect(counters!.probes).toBeGreaterThan(0);
+      // Each survivor declared at most n3 down (once); n3 itself restarted with fresh counters.
+      expect(counters!.downs).toBeLessThanOrEqual(1);
+    }
+  });
+});
