@@ -3,6 +3,7 @@ import type { Clock, Logger, Random } from '../runtime/index.js';
 import { VIEW_MESSAGES, ViewPuller, type ViewPullerOptions } from '../membership/index.js';
 import { Coordinator, type ReplicationOptions, type SendObserver } from '../replication/index.js';
 import { DATA_MESSAGES, MessageCatalogue, TcpTransport, internodeLimitsOf, type TcpTransportOptions } from '../transport/index.js';
+import { DATATYPE_MESSAGES } from '../datatypes/index.js';
 import { TableFollower, type TableFollowerOptions } from './table-follower.js';
 
 /**
@@ -56,7 +57,9 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
       const info = follower.current().server(server);
       return info === undefined ? undefined : { host: info.host, port: info.port };
     },
-    clock, logger, ...token, catalogue: MessageCatalogue.of(DATA_MESSAGES, VIEW_MESSAGES),
+    clock, logger, ...token,
+    // The data kinds, the typed operations (INCRBY) and the gossip view pull this client sends.
+    catalogue: MessageCatalogue.of(DATA_MESSAGES, DATATYPE_MESSAGES, VIEW_MESSAGES),
     ...(deps.transport === undefined ? {} : { options: deps.transport }),
   });
   const view = new ViewPuller({

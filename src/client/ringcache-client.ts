@@ -1,9 +1,10 @@
-import { SystemClock, SystemRandom, silentLogger, type Logger } from '../runtime/index.js';
+import { RingcacheError, SystemClock, SystemRandom, silentLogger, type Logger } from '../runtime/index.js';
 import { placementOf, type Placement } from '../ring/index.js';
 import type { ReplicationOptions } from '../replication/index.js';
 import { ContextTokens, liveSiblings, resolve } from '../version/index.js';
 import type { VersionVector } from '../version/index.js';
 import { connectCluster, type ClusterStack } from './cluster-stack.js';
+import { counterView, incrementCounterAsync } from '../datatypes/index.js';
 
 export interface RingcacheClientOptions {
   /** The shard-master, e.g. http://127.0.0.1:7000. */
@@ -80,9 +81,27 @@ export class RingcacheClient {
   /** The value plain GET returns (newest sibling by timestamp), or null when absent, deleted or expired. */
   async get(key: Key, options: ReadOptions = {}): Promise<Buffer | null> {
     const { versioned } = await this.stack.coordinator.get(bytes(key), options);
+    if (versioned?.counter !== undefined) {
+      // A counter reads as its decimal, as GET through the proxy answers it.
+      const view = counterView(versioned, this.clock.nowMs());
+      if (view.kind === 'absent') return null;
+      return view.kind === 'integer' ? Buffer.from(view.value.toString()) : Buffer.from(view.sibling.value ?? new Uint8Array());
+    }
     const winner = versioned === null ? undefined : resolve(versioned, this.clock.nowMs());
     const value = winner?.value;
     return value === undefined || value === null ? null : Buffer.from(value);
+  }
+
+  /**
+   * Adds `amount` to the key's counter (INCRBY: one operation at the coordinating replica, so
+   * concurrent increments all count) and returns the new value. A key holding a string that is
+   * not an integer, or a result outside 64-bit signed range, is refused with RC_ERR_BAD_REQUEST.
+   */
+  async incrBy(key: Key, amount: bigint | number = 1n, options: Pick<WriteOptions, 'w'> = {}): Promise<bigint> {
+    const outcome = await incrementCounterAsync(this.stack.coordinator, bytes(key), BigInt(amount), options.w);
+    if (outcome === 'not-integer') throw new RingcacheError('RC_ERR_BAD_REQUEST', 'value is not an integer or out of range');
+    if (outcome === 'overflow') throw new RingcacheError('RC_ERR_BAD_REQUEST', 'increment or decrement would overflow');
+    return outcome.value;
   }
 
   /** Every live sibling with the context to write back; null when nothing live is stored. */

@@ -1,3 +1,4 @@
+import { DATATYPE_MESSAGES } from '../datatypes/index.js';
 import { ANTI_ENTROPY_MESSAGES } from '../anti-entropy/index.js';
 import { DATA_MESSAGES, MessageCatalogue } from '../transport/index.js';
 import { MEMBERSHIP_MESSAGES } from '../membership/index.js';
@@ -7,5 +8,5 @@ import { MEMBERSHIP_MESSAGES } from '../membership/index.js';
  * folder's kinds are one more list here and one more factory in services.ts.
  */
 export function nodeCatalogue(): MessageCatalogue {
-  return MessageCatalogue.of(DATA_MESSAGES, MEMBERSHIP_MESSAGES, ANTI_ENTROPY_MESSAGES);
+  return MessageCatalogue.of(DATA_MESSAGES, MEMBERSHIP_MESSAGES, ANTI_ENTROPY_MESSAGES, DATATYPE_MESSAGES);
 }

@@ -1,6 +1,7 @@
 import { AntiEntropyService } from '../anti-entropy/index.js';
 import type { NodeServiceFactory } from './peer-service.js';
 import { Sweeper } from './sweeper.js';
+import { CounterService } from '../datatypes/index.js';
 import { membershipService } from '../membership/index.js';
 
 /**
@@ -10,6 +11,7 @@ import { membershipService } from '../membership/index.js';
 export function nodeServices(): readonly NodeServiceFactory[] {
   return [
     (context) => new Sweeper(context),
+    (context) => new CounterService(context),
     membershipService(),
     (context) => new AntiEntropyService(context),
   ];

@@ -9,7 +9,8 @@
 import type { Coordinator, ReadListener, ReadResult, TableView, WriteListener, WriteResult } from '../replication/index.js';
 import { RingcacheError } from '../runtime/index.js';
 import type { Clock } from '../runtime/index.js';
-import { ContextTokens, isExpired, resolve, VERSION_DEFAULTS } from '../version/index.js';
+import { ContextTokens, compareRecency, isExpired, resolve, VERSION_DEFAULTS } from '../version/index.js';
+import { counterView, isFullyReset } from '../datatypes/index.js';
 import type { Sibling, VersionLimits, Versioned, VersionVector } from '../version/index.js';
 import type { ProxyConfig } from './options.js';
 
@@ -106,16 +107,23 @@ export class KvStore {
       const versioned = result.versioned;
       if (versioned === null) return false;
       const nowMs = this.clock.nowMs();
-      if (!hasLiveSibling(versioned, nowMs)) return false;
-      const existed = resolve(versioned, nowMs) !== undefined;
+      const counted = versioned.counter !== undefined && !isFullyReset(versioned.counter);
+      if (!hasLiveSibling(versioned, nowMs) && !counted) return false;
+      const existed = this.visible(result) !== undefined;
       const options: KvWriteOptions = w === undefined ? { context: versioned.context, expiresAtMs: null } : { context: versioned.context, expiresAtMs: null, w };
       return this.write(key, null, options).then(() => existed);
     });
   }
 
-  /** The value plain GET shows: `resolve()`'s deterministic choice, or undefined. */
+  /**
+   * The value plain GET shows: `resolve()`'s deterministic choice, or undefined. A key with a
+   * counter shows its value as a decimal string (`counterView`), as Redis shows INCR's result.
+   */
   visible(result: ReadResult): Sibling | undefined {
-    return result.versioned === null ? undefined : resolve(result.versioned, this.clock.nowMs());
+    const versioned = result.versioned;
+    if (versioned === null) return undefined;
+    if (versioned.counter === undefined) return resolve(versioned, this.clock.nowMs());
+    return counterSibling(versioned, this.clock.nowMs());
   }
 
   /** Decodes a client's token; '' or '-' mean "no context" (a blind write). */
@@ -133,6 +141,21 @@ export class KvStore {
   writeToken(result: WriteResult, context: VersionVector | null): string {
     return this.tokens.forWrite(result.versioned, result.dot, context);
   }
+}
+
+/** A counter's value as the sibling GET would show: the decimal, with the key's expiry. */
+function counterSibling(versioned: Versioned, nowMs: number): Sibling | undefined {
+  const view = counterView(versioned, nowMs);
+  if (view.kind === 'absent') return undefined;
+  if (view.kind === 'string') return view.sibling;
+  const lane = versioned.counter?.lanes[0];
+  const newest = versioned.siblings.slice().sort(compareRecency)[0];
+  return {
+    dot: newest?.dot ?? { actor: lane?.actor ?? '', counter: lane?.counter ?? 0 },
+    value: Buffer.from(view.value.toString()),
+    timestampMs: newest?.timestampMs ?? 0,
+    expiresAtMs: view.expiresAtMs,
+  };
 }
 
 export function hasLiveSibling(versioned: Versioned, nowMs: number): boolean {

@@ -5,6 +5,7 @@ import { RingcacheError } from '../runtime/errors.js';
 import { placementOf, validateQuorum, type Liveness, type Placement, type ServerId } from '../ring/index.js';
 import { dispatcherOf } from '../transport/transport.js';
 import type { Dispatch, SendReceiver, Transport } from '../transport/transport.js';
+import type { PeerRequest } from '../transport/peer-message.js';
 import type { CoordinatedPutRequest, Envelope, InternodeReply, InternodeRequest } from '../transport/messages.js';
 import type { VersionVector } from '../version/types.js';
 import { FailureTracker } from './failure-tracker.js';
@@ -43,6 +44,14 @@ export interface WriteOptions {
   readonly expiresAtMs?: number | null;
 }
 
+export interface WritePlan {
+  readonly vnode: number;
+  readonly order: readonly ServerId[];
+  readonly pendingTarget: ServerId | undefined;
+  readonly w: number;
+  readonly requestId: string;
+}
+
 export interface ReadOptions {
   readonly r?: number;
 }
@@ -77,6 +86,22 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
     this.dispatch = dispatcherOf(deps.transport);
     this.hedges = new DeadlineQueue(deps.clock, this.options.speculativeRetryMs, hedgeDue);
     this.observed = deps.observer === undefined ? undefined : new ObservedSends(deps.observer, deps.clock, this);
+  }
+
+  /**
+   * Where a write of `key` goes, for the rounds other folders own (typed operations, src/datatypes):
+   * its vnode, the replicas in write order (down ones last), a pending move's target, W, and a
+   * fresh request id. Bad input throws here, as for `write`.
+   */
+  writePlan(key: Uint8Array, w?: number): WritePlan {
+    this.checkKey(key);
+    const table = this.deps.table.current();
+    const quorum = w ?? this.options.w;
+    validateQuorum(table.table.replicaCount, this.options.r, quorum);
+    const vnode = table.vnodeOf(key);
+    const placement = placementOf(table, vnode, this.liveness);
+    const order = placement.down.length === 0 ? placement.live : [...placement.live, ...placement.down];
+    return { vnode, order, pendingTarget: placement.pendingTarget, w: quorum, requestId: this.requestPrefix + (this.requestSequence++).toString(36) };
   }
 
   /** Writes `value` (null deletes: a tombstone sibling). */
@@ -128,7 +153,7 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
   }
 
   /** One internode request: the epoch out, outstanding counts; its outcome comes to onSend*. */
-  send(server: ServerId, body: InternodeRequest, exchange: Exchange): void {
+  send(server: ServerId, body: InternodeRequest | PeerRequest, exchange: Exchange): void {
     const epoch = this.deps.table.current().table.epoch;
     this.outstandingOf(server).count++;
     const observed = this.observed;

@@ -1,5 +1,6 @@
 export { Coordinator } from './coordinator.js';
-export type { CoordinatorDeps, ReadOptions, WriteOptions, WriteResult } from './coordinator.js';
+export type { CoordinatorDeps, ReadOptions, WriteOptions, WritePlan, WriteResult } from './coordinator.js';
+export type { Exchange } from './exchange.js';
 export type { CoordinatorStats, ReadResult } from './types.js';
 export { FailureTracker } from './failure-tracker.js';
 export { REPLICATION_DEFAULTS } from './options.js';

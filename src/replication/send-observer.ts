@@ -1,8 +1,9 @@
 import type { Clock } from '../runtime/clock.js';
 import { isRingcacheError } from '../runtime/errors.js';
 import type { ServerId } from '../ring/index.js';
-import type { Envelope, InternodeReply, InternodeRequest } from '../transport/messages.js';
+import type { Envelope, InternodeReply } from '../transport/messages.js';
 import type { SendReceiver } from '../transport/transport.js';
+import type { PeerKind } from '../transport/peer-message.js';
 import type { Exchange } from './exchange.js';
 
 /** How one internode request ended, as the coordinator saw it. */
@@ -19,7 +20,7 @@ export interface SendObserver {
    * The series a request to `server` of `kind` is counted in; called once per request, so it
    * should be a lookup (a new pair may register a series).
    */
-  seriesOf(server: ServerId, kind: InternodeRequest['kind']): number;
+  seriesOf(server: ServerId, kind: PeerKind): number;
   /**
    * The request of `series` ended `elapsedMs` (Clock.monotonicMs) after it was handed to the
    * transport. 'error': the node refused it, answered a coded error, or the connection failed;
@@ -50,7 +51,7 @@ export class ObservedSends implements SendReceiver<TimedSend> {
     private readonly receiver: SendReceiver<Exchange>,
   ) {}
 
-  begin(server: ServerId, kind: InternodeRequest['kind'], exchange: Exchange): TimedSend {
+  begin(server: ServerId, kind: PeerKind, exchange: Exchange): TimedSend {
     return { exchange, series: this.observer.seriesOf(server, kind), startMs: this.clock.monotonicMs() };
   }
 

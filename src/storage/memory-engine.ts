@@ -311,7 +311,8 @@ function ownedValues(versioned: Versioned): Versioned {
     siblings ??= versioned.siblings.slice();
     siblings[index] = { ...sibling, value: new Uint8Array(value) };
   }
-  return siblings === undefined ? versioned : { context: versioned.context, siblings };
+  if (siblings === undefined) return versioned;
+  return versioned.counter === undefined ? { context: versioned.context, siblings } : { context: versioned.context, siblings, counter: versioned.counter };
 }
 
 function wireCost(wire: Buffer): number {

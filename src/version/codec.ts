@@ -17,6 +17,11 @@
  * string is ever repeated. Siblings are strictly sorted by (actor index, counter), which is the
  * dot order, so one state has one encoding. Decoding checks every limit and every invariant and
  * returns values as views of the input (no copy); a store that keeps them copies them.
+ *
+ * A typed value follows the siblings as an optional trailer (docs/ARCHITECTURE.md, "Typed values"):
+ *   +------------+----------------+---------------------------+
+ *   | type u8    | length varint  | the type's own encoding   |   type 1 = counter (counter-codec.ts)
+ *   +------------+----------------+---------------------------+
  */
 import { assert } from '../runtime/index.js';
 import type { Sibling, VectorEntry, Versioned } from './types.js';
@@ -25,7 +30,8 @@ import { VERSION_DEFAULTS } from './options.js';
 import { ByteReader, varintBytes, writeVarint } from './byte-reader.js';
 import { readVectorBody, vectorBodyBytes, writeVectorBody } from './context-token.js';
 import { compareActors, vectorProblem } from './vector.js';
-import { isTimeMs } from './dvv.js';
+import { isTimeMs, withCounter } from './dvv.js';
+import { decodeCounter, encodeCounter } from '../datatypes/counter-codec.js';
 
 /** append only: values are on the wire. */
 export const VERSIONED_FORMAT_VERSION = 1;
@@ -33,6 +39,8 @@ export const VERSIONED_FORMAT_VERSION = 1;
 const FLAG_EXPIRES = 0x01;
 const FLAG_TOMBSTONE = 0x02;
 const FLAGS_KNOWN = FLAG_EXPIRES | FLAG_TOMBSTONE;
+/** append only: typed-value trailer types are on the wire. */
+const TYPED_COUNTER = 1;
 
 /** Encodes a canonical state into one Buffer, sized before writing. */
 export function encodeVersioned(versioned: Versioned): Buffer {
@@ -46,6 +54,8 @@ export function encodeVersioned(versioned: Versioned): Buffer {
     if (sibling.expiresAtMs !== null) size += varintBytes(sibling.expiresAtMs);
     if (sibling.value !== null) size += varintBytes(sibling.value.byteLength) + sibling.value.byteLength;
   }
+  const counter = versioned.counter === undefined ? undefined : encodeCounter(versioned.counter);
+  if (counter !== undefined) size += 1 + varintBytes(counter.length) + counter.length;
   const target = Buffer.allocUnsafe(size);
   target[0] = VERSIONED_FORMAT_VERSION;
   let at = writeVectorBody(target, 1, context);
@@ -62,6 +72,12 @@ export function encodeVersioned(versioned: Versioned): Buffer {
       target.set(sibling.value, at);
       at += sibling.value.byteLength;
     }
+  }
+  if (counter !== undefined) {
+    target[at++] = TYPED_COUNTER;
+    at = writeVarint(target, at, counter.length);
+    target.set(counter, at);
+    at += counter.length;
   }
   assert(at === size, 'size computed before writing matches what was written');
   return target;
@@ -104,8 +120,15 @@ export function decodeVersioned(bytes: Uint8Array, limits: VersionLimits = VERSI
   }
   const context = readVectorBody(reader, limits);
   const siblings = readSiblings(reader, context, limits);
+  if (reader.offset === bytes.length) return { context, siblings };
+  reader.locate('typed value', 0);
+  const type = reader.byte('type');
+  if (type !== TYPED_COUNTER) reader.fail(`typed value type ${String(type)} is unknown (a peer running another release?)`);
+  const length = reader.varint('length');
+  const start = reader.skip(length, 'typed value');
+  const counter = decodeCounter(bytes.subarray(start, start + length), limits);
   reader.expectEnd();
-  return { context, siblings };
+  return withCounter({ context, siblings }, counter);
 }
 
 function readSiblings(reader: ByteReader, context: readonly VectorEntry[], limits: VersionLimits): Sibling[] {
@@ -156,5 +179,5 @@ export function copyVersioned(versioned: Versioned): Versioned {
   const siblings = versioned.siblings.map((sibling): Sibling => (
     sibling.value === null ? sibling : { ...sibling, value: new Uint8Array(sibling.value) }
   ));
-  return { context: versioned.context, siblings };
+  return withCounter({ context: versioned.context, siblings }, versioned.counter);
 }

@@ -12,6 +12,8 @@
  */
 import { RingcacheError, assert } from '../runtime/index.js';
 import type { Dot, Sibling, Versioned, VersionVector } from './types.js';
+import { counterProblem, countersEqual, joinCounters, resetCounter } from '../datatypes/pn-counter.js';
+import type { CounterState } from '../datatypes/pn-counter.js';
 import { compareActors, compareDots, covers, joinDot, joinVectors, vectorCounter, vectorProblem, vectorsEqual } from './vector.js';
 
 /** A write at its coordinating replica, which has drawn `dot` from its actor's counter. */
@@ -69,8 +71,20 @@ export function merge(a: Versioned, b: Versioned): Versioned {
     }
   }
   const context = joinVectors(a.context, b.context);
-  if (onlyFromA && siblings.length === left.length && context === a.context) return a;
-  return { context, siblings };
+  const counter = joinOptionalCounters(a.counter, b.counter);
+  if (onlyFromA && siblings.length === left.length && context === a.context && counter === a.counter) return a;
+  return withCounter({ context, siblings }, counter);
+}
+
+function joinOptionalCounters(a: CounterState | undefined, b: CounterState | undefined): CounterState | undefined {
+  if (b === undefined) return a;
+  if (a === undefined) return b;
+  return joinCounters(a, b);
+}
+
+/** The state with its counter, or without the field when there is none (exactOptionalPropertyTypes). */
+export function withCounter(versioned: { readonly context: VersionVector; readonly siblings: readonly Sibling[] }, counter: CounterState | undefined): Versioned {
+  return counter === undefined ? versioned : { context: versioned.context, siblings: versioned.siblings, counter };
 }
 
 /**
@@ -97,8 +111,10 @@ export function coordinatedPut(local: Versioned | undefined, write: CoordinatedW
     timestampMs: write.timestampMs,
     expiresAtMs: write.expiresAtMs,
   };
+  // A string write resets the counter causally: what it observed is subtracted, what it did not survives.
+  const counter = state.counter === undefined ? undefined : resetCounter(state.counter, write.context);
   if (write.context === null) {
-    return { context: joinDot(state.context, write.dot), siblings: [sibling] };
+    return withCounter({ context: joinDot(state.context, write.dot), siblings: [sibling] }, counter);
   }
   const clientContext = write.context;
   assert(vectorProblem(clientContext) === undefined, 'a client context is canonical (decoded by decodeContext)');
@@ -111,10 +127,10 @@ export function coordinatedPut(local: Versioned | undefined, write: CoordinatedW
       { actor: write.dot.actor, claimed, counter: write.dot.counter });
   }
   const kept = state.siblings.filter((existing) => !covers(clientContext, existing.dot));
-  return {
+  return withCounter({
     context: joinDot(joinVectors(state.context, clientContext), write.dot),
     siblings: insertSorted(kept, sibling),
-  };
+  }, counter);
 }
 
 function insertSorted(siblings: Sibling[], sibling: Sibling): Sibling[] {
@@ -144,13 +160,14 @@ export function truncateSiblings(versioned: Versioned, siblingsMax: number): Tru
   if (count <= siblingsMax) return { versioned, dropped: 0 };
   const newest = versioned.siblings.slice().sort(compareRecency).slice(0, siblingsMax);
   newest.sort((a, b) => compareDots(a.dot, b.dot));
-  return { versioned: { context: versioned.context, siblings: newest }, dropped: count - siblingsMax };
+  return { versioned: withCounter({ context: versioned.context, siblings: newest }, versioned.counter), dropped: count - siblingsMax };
 }
 
 /** Same context and same sibling dots: equal states (a dot names exactly one write). */
 export function versionsEqual(a: Versioned, b: Versioned): boolean {
   if (a === b) return true;
   if (a.siblings.length !== b.siblings.length || !vectorsEqual(a.context, b.context)) return false;
+  if (a.counter !== b.counter && (a.counter === undefined || b.counter === undefined || !countersEqual(a.counter, b.counter))) return false;
   for (let i = 0; i < a.siblings.length; i++) {
     const x = (a.siblings[i] as Sibling).dot;
     const y = (b.siblings[i] as Sibling).dot;
@@ -163,6 +180,8 @@ export function versionsEqual(a: Versioned, b: Versioned): boolean {
 export function versionedProblem(versioned: Versioned): string | undefined {
   const contextProblem = vectorProblem(versioned.context);
   if (contextProblem !== undefined) return `context: ${contextProblem}`;
+  const counterIssue = versioned.counter === undefined ? undefined : counterProblem(versioned.counter);
+  if (counterIssue !== undefined) return `counter: ${counterIssue}`;
   let previous: Dot | undefined;
   for (const sibling of versioned.siblings) {
     const { dot } = sibling;

@@ -10,6 +10,7 @@
  * Counting only value bytes would let a cache of 10-byte values use 40x its budget.
  */
 import type { Versioned } from './types.js';
+import { counterBytes } from '../datatypes/counter-codec.js';
 
 export const VERSIONED_OVERHEAD_BYTES = 120;
 export const VECTOR_ENTRY_OVERHEAD_BYTES = 48;
@@ -27,5 +28,7 @@ export function versionedBytes(versioned: Versioned): number {
     bytes += SIBLING_OVERHEAD_BYTES;
     if (sibling.value !== null) bytes += VALUE_OVERHEAD_BYTES + sibling.value.byteLength;
   }
+  // A counter: its wire bytes plus ~120 B per lane or offset object (an estimate, not measured as above).
+  if (versioned.counter !== undefined) bytes += VERSIONED_OVERHEAD_BYTES + counterBytes(versioned.counter) + 120 * (versioned.counter.lanes.length + versioned.counter.offsets.length);
   return bytes;
 }

@@ -10,6 +10,7 @@
  * or a proxy, so vectors stay as wide as the number of servers that coordinated writes.
  * Counters are per actor (not per key), so a dot is unique even after a key is evicted.
  */
+import type { CounterState } from '../datatypes/pn-counter.js';
 
 /** `${serverId}.${incarnation}`: a node that lost its memory starts a new actor, so no dot repeats. */
 export type Actor = string;
@@ -39,6 +40,11 @@ export interface Sibling {
 }
 
 export interface Versioned {
+  /**
+   * The key's counter (INCR and friends), joined by its own lattice inside merge; absent for a
+   * plain string key (docs/ARCHITECTURE.md, "Typed values").
+   */
+  readonly counter?: CounterState;
   /** Covers every dot in `siblings` and every dot they superseded. */
   readonly context: VersionVector;
   /** Concurrent values, sorted by dot (actor, then counter): a canonical form, so equal states encode equally. */

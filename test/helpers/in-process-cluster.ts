@@ -21,9 +21,10 @@ import type { ServerId, ServerInfo } from '../../src/ring/index.js';
 import { RingcacheError, SystemClock, SystemRandom, asRingcacheError, silentLogger } from '../../src/runtime/index.js';
 import type { Clock, Timer } from '../../src/runtime/index.js';
 import { MemoryEngine } from '../../src/storage/index.js';
+import { CounterService } from '../../src/datatypes/index.js';
+import type { Envelope, InternodeHandler, InternodeRequest } from '../../src/transport/index.js';
 import { SimNetwork } from '../../src/transport/sim-network.js';
 import type { Transport } from '../../src/transport/transport.js';
-import type { Envelope, InternodeRequest } from '../../src/transport/index.js';
 import type { Versioned } from '../../src/version/index.js';
 import type { ProxyDeps } from '../../src/proxy/index.js';
 
@@ -78,7 +79,7 @@ class NextTurnClock implements Clock {
 
 interface ClusterNode {
   engine: MemoryEngine;
-  service: NodeService;
+  service: InternodeHandler;
   up: boolean;
 }
 
@@ -108,10 +109,10 @@ export class InProcessCluster {
     this.table = new RoutingTable(placeTable({ servers, vnodeCount: options.vnodeCount ?? 64, replicaCount, epoch: 1 }));
     this.tableView = fixedTableView(this.table);
     this.serverIds = servers.map((server) => server.id);
-    for (const id of this.serverIds) this.boot(id);
     const r = options.replication?.r ?? Math.min(2, replicaCount);
     const w = options.replication?.w ?? Math.min(2, replicaCount);
     this.config = loadConfig({ overrides: [`cluster.replicaCount=${String(replicaCount)}`, `replication.r=${String(r)}`, `replication.w=${String(w)}`, ...(options.config ?? [])] });
+    for (const id of this.serverIds) this.boot(id);
     this.coordinator = this.newCoordinator('proxy-test', options.replication, options.observer);
   }
 
@@ -211,14 +212,17 @@ export class InProcessCluster {
 
   private boot(id: ServerId): void {
     const engine = new MemoryEngine({ bytesMax: 512 * 1024 * 1024, evictionPolicy: 'reject' });
-    const service = new NodeService({
-      serverId: id,
-      actor: newActor(id, this.clock, this.random),
-      storage: engine,
-      clock: this.clock,
-      epoch: () => this.table.epoch,
-    });
-    this.nodes.set(id, { engine, service, up: true });
-    this.network.listen(id, service);
+    const actor = newActor(id, this.clock, this.random);
+    const service = new NodeService({ serverId: id, actor, storage: engine, clock: this.clock, epoch: () => this.table.epoch });
+    // The data kinds go to NodeService; the counter kind to the same service a NodeCore runs.
+    const counters = new CounterService({ actor, engine, clock: this.clock, config: this.config });
+    const handler: InternodeHandler = {
+      handle: (request) => (request.body.kind === 'counter-add'
+        ? { epoch: this.table.epoch, body: counters.handlers['counter-add'](request.body) }
+        : service.handle(request as Envelope<InternodeRequest>)),
+      handleEncodedRead: (request) => service.handleEncodedRead(request),
+    };
+    this.nodes.set(id, { engine, service: handler, up: true });
+    this.network.listen(id, handler);
   }
 }

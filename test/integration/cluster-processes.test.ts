@@ -64,6 +64,14 @@ describe('a cluster of real processes', () => {
       await a.delete('cart:7');
       expect(await a.get('cart:7')).toBeNull();
       expect(a.route('cart:7').replicas).toHaveLength(3);
+      // Counters through real processes: the library and the proxy increment the same key.
+      expect(await a.incrBy('visits', 5)).toBe(5n);
+      expect(await redis.incr('visits')).toBe(6);
+      expect(await a.incrBy('visits', -2n)).toBe(4n);
+      expect((await a.get('visits'))?.toString()).toBe('4');
+      expect(await redis.get('visits')).toBe('4');
+      await a.set('visits', 'x');
+      await expect(a.incrBy('visits')).rejects.toThrow(/value is not an integer or out of range/);
     } finally {
       await a.close();
     }

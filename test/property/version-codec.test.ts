@@ -87,7 +87,9 @@ describe('internode codec', () => {
     const cases: [Uint8Array, RegExp, Partial<VersionLimits>?][] = [
       [bytes(2, 0, 0), /format version 2 is not 1/],
       [bytes(head), /truncated: sibling count/],
-      [bytes(head, 0, 0), /1 trailing byte/],
+      [bytes(head, 0, 0), /typed value type 0 is unknown/],
+      [bytes(head, 0, 1, 5, 1), /truncated: typed value/],
+      [bytes(head, 0, 1, 2, 9, 9), /counter: format version 9 is not 1/],
       [bytes(1, 2, 2, 'n2', 1, 2, 'n1', 1, 0), /not after the previous one/],
       [bytes(head, 1, 2, 1, 0, 0, 0), /actor index 2 is not below the context size 2/],
       [bytes(head, 1, 0, 0, 0, 0, 0), /not covered/],

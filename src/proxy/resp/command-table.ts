@@ -4,6 +4,7 @@ import type { ProxyMetrics } from '../metrics.js';
 import { lowerName } from './arguments.js';
 import { CLIENT_COMMAND } from './client-command.js';
 import { COMMAND_COMMAND } from './command-command.js';
+import { COUNTER_COMMANDS } from './counter-commands.js';
 import type { CommandDefinition } from './command.js';
 import { CONNECTION_COMMANDS } from './connection-commands.js';
 import { arityError } from './error-replies.js';
@@ -11,18 +12,25 @@ import { INFO_COMMAND } from './info-command.js';
 import { KEY_COMMANDS } from './key-commands.js';
 import { MULTI_KEY_COMMANDS } from './multi-key-commands.js';
 import { RINGCACHE_COMMANDS } from './ringcache-commands.js';
+import { KEYSPACE_COMMANDS } from './keyspace-commands.js';
+import { SERVER_COMMANDS } from './server-commands.js';
 import { STRING_COMMANDS } from './string-commands.js';
+import { STRING_FAMILY_COMMANDS } from './string-family-commands.js';
 
 /** Every command the proxy answers (DESIGN.md section 7); anything else is "unknown command". */
 export const PROXY_COMMANDS: readonly CommandDefinition[] = Object.freeze([
   ...STRING_COMMANDS,
+  ...STRING_FAMILY_COMMANDS,
+  ...COUNTER_COMMANDS,
   ...MULTI_KEY_COMMANDS,
   ...KEY_COMMANDS,
+  ...KEYSPACE_COMMANDS,
   ...CONNECTION_COMMANDS,
   CLIENT_COMMAND,
   INFO_COMMAND,
   COMMAND_COMMAND,
   ...RINGCACHE_COMMANDS,
+  ...SERVER_COMMANDS,
 ]);
 
 /** A command ready to dispatch: its definition plus what the handler needs per call. */

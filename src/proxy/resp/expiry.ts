@@ -24,13 +24,13 @@ export function parsePositiveExpiry(arg: Uint8Array, unit: ExpiryUnit, base: Exp
 }
 
 /**
- * EXPIRE's rule: any integer (zero or negative expire the key at once); the absolute time must
- * fit. Returns the absolute time, which may be at or before `nowMs`.
+ * EXPIRE's and EXPIREAT's rule: any integer (zero or negative expire the key at once); the
+ * absolute time must fit. Returns the absolute time, which may be at or before `nowMs`.
  */
-export function parseAnyExpiry(arg: Uint8Array, unit: ExpiryUnit, nowMs: number): ExpiryParse {
+export function parseAnyExpiry(arg: Uint8Array, unit: ExpiryUnit, nowMs: number, base: ExpiryBase = 'relative'): ExpiryParse {
   const value = parseInteger(arg);
   if (value === undefined) return 'not-integer';
-  return absoluteExpiry(value, unit, 'relative', nowMs);
+  return absoluteExpiry(value, unit, base, nowMs);
 }
 
 function absoluteExpiry(value: number, unit: ExpiryUnit, base: ExpiryBase, nowMs: number): ExpiryParse {

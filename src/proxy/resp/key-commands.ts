@@ -17,7 +17,7 @@ import type { CommandContext, CommandDefinition } from './command.js';
 import { ALL_KEYS, FIRST_KEY, READ_FLAGS, argument, key } from './command.js';
 import { ERRORS, invalidExpire, unsupportedOption } from './error-replies.js';
 import { parseAnyExpiry, timeToLive } from './expiry.js';
-import type { ExpiryUnit } from './expiry.js';
+import type { ExpiryBase, ExpiryUnit } from './expiry.js';
 
 const MINUS_TWO: ReplyValue = Object.freeze(rawReply(Buffer.from(':-2\r\n')));
 
@@ -36,7 +36,7 @@ function distinctKeys(args: Buffer[], context: CommandContext): Buffer[] {
   return keys;
 }
 
-function del(args: Buffer[], _connection: unknown, context: CommandContext): Promise<Reply> {
+export function del(args: Buffer[], _connection: unknown, context: CommandContext): Promise<Reply> {
   const keys = distinctKeys(args, context);
   let removed = 0;
   return runBounded(keys.length, context.options.multiKeyParallelMax, (index) =>
@@ -48,7 +48,7 @@ function del(args: Buffer[], _connection: unknown, context: CommandContext): Pro
 }
 
 /** EXISTS k k counts k twice, as Redis does; each distinct key is read once. */
-function exists(args: Buffer[], _connection: unknown, context: CommandContext): Promise<Reply> {
+export function exists(args: Buffer[], _connection: unknown, context: CommandContext): Promise<Reply> {
   const keys = distinctKeys(args, context);
   const present = new Set<string>();
   return runBounded(keys.length, context.options.multiKeyParallelMax, (index) => {
@@ -94,10 +94,10 @@ function conditionHolds(flags: number, current: number | null, when: number): bo
   return true;
 }
 
-function expireGeneric(args: Buffer[], context: CommandContext, unit: ExpiryUnit, command: string): Reply | Promise<Reply> {
+export function expireGeneric(args: Buffer[], context: CommandContext, unit: ExpiryUnit, command: string, base: ExpiryBase = 'relative'): Reply | Promise<Reply> {
   const flags = parseExpireFlags(args);
   if (typeof flags !== 'number') return flags;
-  const when = parseAnyExpiry(args[2] as Buffer, unit, context.clock.nowMs());
+  const when = parseAnyExpiry(args[2] as Buffer, unit, context.clock.nowMs(), base);
   if (when === 'not-integer') return ERRORS.notInteger;
   if (when === 'invalid') return invalidExpire(command);
   const key = args[1] as Buffer;

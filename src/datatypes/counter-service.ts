@@ -1,0 +1,81 @@
+/**
+ * The node side of INCRBY: applies a counter operation at this coordinating replica and stores
+ * the result (the proxy replicates it with MERGE). A node service, so the process and the
+ * simulator both run it (src/node/services.ts).
+ *
+ * Dots come from a second actor of this incarnation, `<actor>.t`, with its own counter: the data
+ * path's counter is NodeService's own, and two sequences under one actor could mint one dot twice.
+ * A resent request id (the coordinator's retry to the same node) is answered from memory, so an
+ * increment is applied once per operation (node.dedupeEntriesMax bounds the memory).
+ */
+import type { NodeContext, PeerService } from '../node/peer-service.js';
+import { RingcacheError } from '../runtime/index.js';
+import { coordinatedIncrement } from './counter-op.js';
+import type { CounterAddReply, CounterAddRequest } from './counter-messages.js';
+
+/** What the service needs of its node: a narrow slice of NodeContext, so a test cluster can give it. */
+export type CounterServiceDeps = Pick<NodeContext, 'actor' | 'engine' | 'clock' | 'config'>;
+
+export class CounterService implements PeerService {
+  readonly name = 'counters';
+  readonly handlers = { 'counter-add': (request: CounterAddRequest): CounterAddReply => this.add(request) };
+  private readonly actor: string;
+  private counter = 0;
+  private readonly recent = new Map<string, CounterAddReply>();
+  private applied = 0;
+  private duplicates = 0;
+
+  constructor(private readonly context: CounterServiceDeps) {
+    this.actor = `${context.actor}.t`;
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  metrics(): readonly { name: string; help: string; type: 'counter'; read(): number }[] {
+    return [
+      { name: 'incr_operations_total', help: 'INCRBY operations this node applied as coordinating replica.', type: 'counter', read: () => this.applied },
+      { name: 'incr_duplicates_total', help: 'Resent INCRBY operations answered from memory, not applied again.', type: 'counter', read: () => this.duplicates },
+    ];
+  }
+
+  private add(request: CounterAddRequest): CounterAddReply {
+    const seen = this.recent.get(request.requestId);
+    if (seen !== undefined) {
+      this.duplicates++;
+      return seen;
+    }
+    const { engine, clock, config } = this.context;
+    if (request.key.length > config.limits.keyBytesMax) {
+      throw new RingcacheError('RC_ERR_KEY_TOO_LARGE', `key of ${String(request.key.length)} bytes is over limits.keyBytesMax=${String(config.limits.keyBytesMax)}`);
+    }
+    const dot = { actor: this.actor, counter: this.counter + 1 };
+    const result = coordinatedIncrement(engine.get(request.key), request.amount, dot, Math.floor(clock.nowMs()));
+    let reply: CounterAddReply;
+    if (typeof result === 'string') {
+      reply = { kind: 'counter-result', outcome: result };
+    } else {
+      // Throws RC_ERR_STORAGE_FULL before the counter moves: a refused operation leaves no trace.
+      const stored = engine.put(request.key, request.vnode, result.versioned);
+      this.counter++;
+      this.applied++;
+      reply = { kind: 'counter-result', outcome: 'ok', value: result.value, versioned: stored };
+    }
+    this.remember(request.requestId, reply);
+    return reply;
+  }
+
+  private remember(requestId: string, reply: CounterAddReply): void {
+    this.recent.set(requestId, reply);
+    // Insertion order: the first key is the oldest.
+    if (this.recent.size > this.context.config.node.dedupeEntriesMax) {
+      const oldest = this.recent.keys().next();
+      if (oldest.done !== true) this.recent.delete(oldest.value);
+    }
+  }
+}
