@@ -38,6 +38,8 @@ export interface MembershipCounters {
 }
 
 const REQUEST_TIMEOUT_MS = 500;
+/** /metrics and the JSON endpoints may take longer than a view on a busy machine. */
+const HTTP_TIMEOUT_MS = 3000;
 /** Keys tried to find one whose row holds a given server. */
 const ROUTE_KEYS_MAX = 2000;
 
@@ -130,7 +132,7 @@ export class ClusterWatch {
     try {
       const response = await fetch(url, {
         headers: bearer === '' ? {} : { authorization: `Bearer ${bearer}` },
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
       });
       return response.ok ? await response.text() : undefined;
     } catch {

@@ -164,6 +164,7 @@ export class ViewPuller implements Liveness, Startable {
   }
 
   private adopt(view: PulledView): void {
+    const wasDown = new Set(this.down);
     this.view = view;
     this.down.clear();
     this.recovering.clear();
@@ -175,6 +176,9 @@ export class ViewPuller implements Liveness, Startable {
     }
     this.staleTimer?.cancel();
     this.staleTimer = this.deps.clock.schedule(this.options.viewStaleMs, () => { this.forget(); });
+    // Rare and worth a line: which server this process now routes around, and on whose word.
+    for (const server of this.down) if (!wasDown.has(server)) this.deps.logger.info({ server, from: view.from }, 'gossip view: server down');
+    for (const server of wasDown) if (!this.down.has(server)) this.deps.logger.info({ server, from: view.from }, 'gossip view: server up again');
   }
 
   private forget(): void {
