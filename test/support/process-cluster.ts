@@ -68,7 +68,9 @@ export class ProcessCluster {
 
   /** Starts one role and resolves on its ready line. */
   startRole(name: string, args: string[], timeoutMs = 20_000): Promise<RoleProcess> {
-    const child = spawn(process.execPath, [LAUNCHER, ...args, '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The test run's own variable is no config key: a role would refuse to start with it.
+    const { RINGCACHE_TEST_PORT_BASE: _testPortBase, ...env } = process.env;
+    const child = spawn(process.execPath, [LAUNCHER, ...args, '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env });
     const role: RoleProcess = { name, child, output: [] };
     this.roles.set(name, role);
     return new Promise((resolve, reject) => {
