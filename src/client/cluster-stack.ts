@@ -1,6 +1,6 @@
 import type { RingcacheConfig } from '../config/index.js';
 import type { Clock, Logger, Random } from '../runtime/index.js';
-import { Coordinator, type ReplicationOptions } from '../replication/index.js';
+import { Coordinator, coordinatorCatalogue, type ReplicationOptions } from '../replication/index.js';
 import { TcpTransport, internodeLimitsOf, type TcpTransportOptions } from '../transport/index.js';
 import { TableFollower, type TableFollowerOptions } from './table-follower.js';
 
@@ -50,6 +50,7 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
       return info === undefined ? undefined : { host: info.host, port: info.port };
     },
     clock, logger, ...token,
+    catalogue: coordinatorCatalogue(),
     ...(deps.transport === undefined ? {} : { options: deps.transport }),
   });
   const coordinator = new Coordinator({
@@ -68,10 +69,10 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
 
 /** The coordinator and transport settings a process takes from the configuration. */
 export function clusterSettingsOf(config: RingcacheConfig): Pick<ClusterStackDeps, 'replication' | 'transport'> {
-  const { r, w, requestTimeoutMs, speculativeRetryMs, failureBackoffMs, readRepair } = config.replication;
+  const { r, w, pw, requestTimeoutMs, speculativeRetryMs, failureBackoffMs, readRepair, readRepairDelayMs } = config.replication;
   return {
     replication: {
-      r, w, requestTimeoutMs, speculativeRetryMs, failureBackoffMs, readRepair,
+      r, w, pw, requestTimeoutMs, speculativeRetryMs, failureBackoffMs, readRepair, readRepairDelayMs,
       keyBytesMax: config.limits.keyBytesMax,
       valueBytesMax: config.limits.valueBytesMax,
       siblingsMax: config.limits.siblingsMax,

@@ -3,6 +3,7 @@ import { NODE_SERVICE_DEFAULTS } from '../node/options.js';
 import { MEMORY_ENGINE_DEFAULTS } from '../storage/memory-engine-options.js';
 import { RESP_DEFAULTS } from '../resp/options.js';
 import { VERSION_DEFAULTS } from '../version/options.js';
+import { HINT_DEFAULTS } from '../hinted-handoff/options.js';
 
 /**
  * Every configuration key, its type, range, default and why, in one place: loading validates
@@ -33,6 +34,8 @@ export const SCHEMA = {
     speculativeRetryMs: { type: 'integer', default: REPLICATION_DEFAULTS.speculativeRetryMs, min: 1, max: 600_000, doc: 'A read short of R answers after this long asks one more replica (hedged request).' },
     failureBackoffMs: { type: 'integer', default: REPLICATION_DEFAULTS.failureBackoffMs, min: 1, max: 600_000, doc: 'How long a coordinator avoids a node after a failed request (local failure detection).' },
     readRepair: { type: 'boolean', default: REPLICATION_DEFAULTS.readRepair, doc: 'Send the merged result of a read to replicas that answered with an older version.' },
+    readRepairDelayMs: { type: 'integer', default: REPLICATION_DEFAULTS.readRepairDelayMs, min: 0, max: 600_000, doc: "A replica missing only siblings minted this recently is not read-repaired: the write's own MERGE, a hint or anti-entropy brings them. 0 repairs every replica that is behind." },
+    pw: { type: 'integer', default: REPLICATION_DEFAULTS.pw, min: 0, max: 16, doc: 'PW, primaries (replicas of the row, not fallbacks) that must acknowledge a write; 0 lets fallbacks holding hints count toward W (sloppy quorum). At most N.' },
   },
   limits: {
     keyBytesMax: { type: 'integer', default: NODE_SERVICE_DEFAULTS.keyBytesMax, min: 1, max: 64 * 1024, doc: 'Longest key accepted, in bytes.' },
@@ -68,6 +71,13 @@ export const SCHEMA = {
     httpPort: { type: 'integer', default: 8080, ...PORT, doc: 'HTTP port of the proxy.' },
     tableCacheFile: { type: 'string', default: 'var/proxy-table.json', doc: 'Last table seen, so a proxy restarted while the master is down still routes.' },
     password: { type: 'string', default: '', doc: "Password clients must AUTH with on the RESP port and send as 'Authorization: Bearer' on HTTP /v1/kv (Redis requirepass); empty: no authentication." },
+  },
+  hints: {
+    bytesMax: { type: 'integer', default: HINT_DEFAULTS.bytesMax, min: 1, max: INT_MAX, doc: 'Bytes of hints a fallback keeps for one owner; past it the fallback refuses the hint (RC_ERR_HINTS_FULL) and the coordinator tries the next one.' },
+    ageMsMax: { type: 'integer', default: HINT_DEFAULTS.ageMsMax, min: 1, max: INT_MAX, doc: 'Age after which an unreplayed hint is dropped (anti-entropy covers it from then); storage.tombstoneGraceMs must be longer.' },
+    replayBytesPerSec: { type: 'integer', default: HINT_DEFAULTS.replayBytesPerSec, min: 1, max: INT_MAX, doc: 'Replay budget of one node to all owners, so a returning node is not flooded (a token bucket, one-second burst).' },
+    replayConcurrency: { type: 'integer', default: HINT_DEFAULTS.replayConcurrency, min: 1, max: 1024, doc: 'Replayed MERGEs in flight at once per node.' },
+    replayIntervalMs: { type: 'integer', default: HINT_DEFAULTS.replayIntervalMs, min: 10, max: 3_600_000, doc: 'How often a node retries owners it holds hints for and drops expired hints (it also replays as soon as gossip shows an owner up).' },
   },
   node: {
     dedupeEntriesMax: { type: 'integer', default: NODE_SERVICE_DEFAULTS.dedupeEntriesMax, min: 1, max: INT_MAX, doc: 'Recent write request ids a node remembers so a resent write is applied once.' },

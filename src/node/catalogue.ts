@@ -1,9 +1,10 @@
 import { DATA_MESSAGES, MessageCatalogue } from '../transport/index.js';
+import { HINT_MESSAGES } from '../hinted-handoff/index.js';
 
 /**
  * Every peer message kind a storage node speaks, gathered from the folders that own them. A new
  * folder's kinds are one more list here and one more factory in services.ts.
  */
 export function nodeCatalogue(): MessageCatalogue {
-  return MessageCatalogue.of(DATA_MESSAGES);
+  return MessageCatalogue.of(DATA_MESSAGES, HINT_MESSAGES);
 }

@@ -104,13 +104,12 @@ export class NodeCore implements InternodeHandler, Startable {
   handle(request: Envelope<PeerRequest>): Envelope<PeerReply> | Promise<Envelope<PeerReply>> {
     const body = request.body;
     const kind: PeerKind = body.kind;
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed once other folders add their kinds to PeerMessages
     if (isDataKind(kind)) return this.data.handle(request as Envelope<InternodeRequest>);
     const table = this.context.table;
     if (request.epoch > table.epoch()) table.observeEpoch(request.epoch);
     const handler = this.handlers.get(kind);
     if (handler === undefined) {
-      throw new RingcacheError('RC_ERR_UNKNOWN_COMMAND', `node ${this.serverId} does not answer '${String(kind)}' messages`);
+      throw new RingcacheError('RC_ERR_UNKNOWN_COMMAND', `node ${this.serverId} does not answer '${kind}' messages`);
     }
     const reply = handler(body, request.epoch);
     if (reply instanceof Promise) return reply.then((settled) => ({ epoch: table.epoch(), body: settled }));

@@ -1,5 +1,6 @@
 import type { NodeServiceFactory } from './peer-service.js';
 import { Sweeper } from './sweeper.js';
+import { HintedHandoff } from '../hinted-handoff/index.js';
 
 /**
  * The services of a storage node, in start order: the one list the process (storage-node.ts)
@@ -8,5 +9,6 @@ import { Sweeper } from './sweeper.js';
 export function nodeServices(): readonly NodeServiceFactory[] {
   return [
     (context) => new Sweeper(context),
+    (context) => new HintedHandoff(context),
   ];
 }

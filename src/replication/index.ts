@@ -1,6 +1,7 @@
 export { Coordinator } from './coordinator.js';
+export { coordinatorCatalogue } from './catalogue.js';
 export type { CoordinatorDeps, ReadOptions, WriteOptions, WriteResult } from './coordinator.js';
-export type { CoordinatorStats, ReadResult } from './types.js';
+export type { CoordinatorStats, ReadQuorum, ReadResult } from './types.js';
 export { FailureTracker } from './failure-tracker.js';
 export { REPLICATION_DEFAULTS } from './options.js';
 export type { ReplicationOptions } from './options.js';
@@ -8,5 +9,8 @@ export { fixedTableView } from './table-view.js';
 export type { TableView } from './table-view.js';
 export { mergeAll } from './read-round.js';
 export type { ReadListener } from './read-round.js';
+export { repairNeed } from './repair-need.js';
+export type { RepairNeed } from './repair-need.js';
+export type { CoordinatorRequest } from './exchange.js';
 export type { WriteListener } from './write-round.js';
 export { isTransportFailure } from './errors.js';

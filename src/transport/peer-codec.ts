@@ -32,7 +32,6 @@ export function encodePeerCommand(catalogue: MessageCatalogue, envelope: Envelop
 /** Writes a request into a link's batch: the data kinds without an argument array. */
 export function writePeerRequest(batch: ReplyWriter, catalogue: MessageCatalogue, envelope: Envelope<PeerRequest>): void {
   if (isDataKind(envelope.body.kind)) {
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed once other folders add their kinds to PeerMessages
     writeInternodeRequest(batch, envelope as Envelope<InternodeRequest>);
     return;
   }

@@ -12,7 +12,7 @@ import type { ServerId } from '../../src/ring/index.js';
 import { RespServer } from '../../src/resp/index.js';
 import { NodeRespHandler } from '../../src/node/index.js';
 import { DATA_MESSAGES, INTERNODE_LIMITS_DEFAULTS, MessageCatalogue, TcpTransport } from '../../src/transport/index.js';
-import type { Envelope, InternodeHandler, InternodeReply, InternodeRequest, PeerAddress, TcpClientKind } from '../../src/transport/index.js';
+import type { Envelope, InternodeHandler, InternodeReply, PeerAddress, PeerRequest, TcpClientKind } from '../../src/transport/index.js';
 import { transportContract } from '../unit/transport-contract.js';
 import type { TransportHarness } from '../unit/transport-contract.js';
 
@@ -144,7 +144,7 @@ for (const client of ['lean', 'ioredis'] as const) {
       const releases: (() => void)[] = [];
       cleanups.push(async () => { for (const release of releases) release(); await transport.close(); await servers.stopAll(); });
       let stalled = true;
-      const answer = (request: Envelope<InternodeRequest>): Envelope<InternodeReply> => (
+      const answer = (request: Envelope<PeerRequest>): Envelope<InternodeReply> => (
         { epoch: 1, body: request.body.kind === 'ping' ? { kind: 'pong', serverId: 'n1' } : { kind: 'ack' } });
       await servers.listen('n1', {
         handle: (request) => (stalled ? new Promise((resolve) => { releases.push(() => { resolve(answer(request)); }); }) : answer(request)),

@@ -15,6 +15,11 @@ export interface WriteOperation {
   completedMs: number;
   outcome: 'pending' | 'ok' | 'failed';
   dot?: Dot;
+  /**
+   * Fallbacks whose hint counted toward W (sloppy quorum): R + W > N does not cover this write
+   * until they are replayed, and it survives as long as one of its W acknowledgers, these included.
+   */
+  hintedBy?: readonly ServerId[];
   errorCode?: string;
 }
 
@@ -26,6 +31,8 @@ export interface ReadOperation {
   completedMs: number;
   outcome: 'pending' | 'ok' | 'failed';
   result?: Versioned | null;
+  /** Answered with fallbacks counted toward R, or with fewer than R answers (ReadResult): outside what R + W > N promises. */
+  sloppy?: boolean;
   errorCode?: string;
 }
 

@@ -44,6 +44,7 @@ async function read(
   try {
     const result = await coordinator.get(encoder.encode(key));
     operation.result = result.versioned;
+    operation.sloppy = result.quorum !== 'strict';
     operation.outcome = 'ok';
     if (result.versioned === null) contexts.delete(key);
     else contexts.set(key, result.versioned.context);
@@ -68,6 +69,7 @@ async function write(
   try {
     const result = await coordinator.put(encoder.encode(key), value === null ? null : encoder.encode(value), { context });
     operation.dot = result.dot;
+    operation.hintedBy = result.hintedBy;
     operation.outcome = 'ok';
   } catch (error) {
     operation.outcome = 'failed';
