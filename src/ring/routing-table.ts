@@ -68,8 +68,11 @@ export class RoutingTable {
    * a whole epoch and most vnodes never need fallbacks.
    */
   fallbacks(vnode: number): readonly ServerId[] {
-    const cached = this.fallbackCache[vnode];
-    if (cached !== undefined) return cached;
+    // Every placement asks: a memo hit stays small enough to inline, the walk lives apart.
+    return this.fallbackCache[vnode] ?? this.walkFallbacks(vnode);
+  }
+
+  private walkFallbacks(vnode: number): readonly ServerId[] {
     const own = this.row(vnode);
     const seen = new Set<ServerId>(own.replicas);
     if (own.pending !== undefined) seen.add(own.pending.to);
