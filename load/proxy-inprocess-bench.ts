@@ -4,27 +4,25 @@
  * no RESP codec. It is the baseline the end-to-end bench (`ringcache bench`) is compared with: what
  * the proxy and the coordinator cost per command before any network. Not a test: it prints numbers.
  *
- *   npm run build && node dist/load/proxy-inprocess-bench.js [secondsPerCase=2] [connections=50] [only] [backends]
+ *   npm run build && node dist/load/proxy-inprocess-bench.js [secondsPerCase=2] [connections=50] [only]
  *
  * `only` keeps the cases whose name ("direct/N=1/P=1/GET") contains it, e.g. for profiling.
- * `backends` gives the coordinator the proxy's BackendMetrics observer, as `ringcache proxy`
- * runs it: the difference to a run without it is what per-backend metrics cost per command.
  *
  * Cases: N=1 (one replica: the twemproxy-like shape of BENCHMARKS.md) and N=3 (R=W=2), no
  * pipelining and a 16-deep pipeline, 100,000 random keys, 3-byte values, as redis-benchmark runs.
  * Transport 'direct': a node answers in the same turn (a resolved promise), so the figure is CPU
- * cost; 'sim' adds the simulated network's turn per hop.
+ * cost; 'sim' adds the simulated network's turn per hop. Besides ops/s it prints the process's CPU
+ * time per command (user + system, process.cpuUsage): on a shared host that figure moves much less
+ * than ops/s, which also counts the time other processes held the core.
  */
 import { performance } from 'node:perf_hooks';
-import { Registry } from 'prom-client';
-import { BackendMetrics, ProxyRespHandler } from '../src/proxy/index.js';
+import { ProxyRespHandler } from '../src/proxy/index.js';
 import { InProcessCluster } from '../test/helpers/in-process-cluster.js';
 import { FakeConnection } from '../test/helpers/resp-driver.js';
 
 const secondsPerCase = Number(process.argv[2] ?? 2);
 const connections = Number(process.argv[3] ?? 50);
 const only = process.argv[4] ?? '';
-const withBackendMetrics = process.argv[5] === 'backends';
 const KEY_COUNT = 100_000;
 const VALUE = Buffer.from('xyz');
 const SET = Buffer.from('SET');
@@ -39,16 +37,15 @@ interface Case {
 
 const keys = Array.from({ length: KEY_COUNT }, (_, i) => Buffer.from(`key:${String(i).padStart(12, '0')}`));
 
-interface Rates {
-  readonly opsPerSecond: number;
-  /** CPU time of this process per command (user + system): unlike ops/s, barely moved by other processes sharing the cores. */
+interface Figures {
+  readonly opsPerSec: number;
   readonly cpuUsPerOp: number;
 }
 
 /** Runs `connections` clients, each sending `pipeline` commands and awaiting their replies, for `seconds`. */
-async function drive(handler: ProxyRespHandler, command: 'SET' | 'GET', pipeline: number, seconds: number): Promise<Rates> {
+async function drive(handler: ProxyRespHandler, command: 'SET' | 'GET', pipeline: number, seconds: number): Promise<Figures> {
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  const cpuStarted = process.cpuUsage();
   const deadline = started + seconds * 1000;
   let done = 0;
   const client = async (id: number): Promise<void> => {
@@ -67,18 +64,18 @@ async function drive(handler: ProxyRespHandler, command: 'SET' | 'GET', pipeline
     }
   };
   await Promise.all(Array.from({ length: connections }, (_, i) => client(i + 1)));
-  const cpu = process.cpuUsage(cpuStarted);
-  return { opsPerSecond: done / ((performance.now() - started) / 1000), cpuUsPerOp: (cpu.user + cpu.system) / done };
+  const elapsedS = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { opsPerSec: done / elapsedS, cpuUsPerOp: (cpu.user + cpu.system) / done };
 }
 
-async function runCase(benchCase: Case): Promise<Rates> {
+async function runCase(benchCase: Case): Promise<Figures> {
   const cluster = new InProcessCluster({
     servers: benchCase.replicaCount === 1 ? 3 : 5,
     replicaCount: benchCase.replicaCount,
     vnodeCount: 1024,
     transport: benchCase.transport,
     replication: { requestTimeoutMs: 5000, speculativeRetryMs: 1000 },
-    ...(withBackendMetrics ? { observer: new BackendMetrics(new Registry()) } : {}),
   });
   const handler = new ProxyRespHandler(cluster.proxyDeps());
   // Fill every key once so GETs hit, then warm up the JIT on the measured command.
@@ -86,7 +83,10 @@ async function runCase(benchCase: Case): Promise<Rates> {
     await Promise.all(keys.slice(i, i + 1000).map((key) => Promise.resolve(handler.onCommand([SET, key, VALUE], new FakeConnection(0)))));
   }
   await drive(handler, benchCase.command, benchCase.pipeline, Math.min(1, secondsPerCase / 2));
-  return drive(handler, benchCase.command, benchCase.pipeline, secondsPerCase);
+  const figures = await drive(handler, benchCase.command, benchCase.pipeline, secondsPerCase);
+  // The nodes' services hold timers: stopped, the case's cluster is garbage before the next one.
+  await cluster.stop();
+  return figures;
 }
 
 async function main(): Promise<void> {
@@ -100,12 +100,12 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(`proxy in-process bench: ${String(connections)} connections, ${String(KEY_COUNT)} random keys, 3-byte values, ${String(secondsPerCase)} s per case, backend metrics ${withBackendMetrics ? 'on' : 'off'} (node ${process.version})`);
+  console.log(`proxy in-process bench: ${String(connections)} connections, ${String(KEY_COUNT)} random keys, 3-byte values, ${String(secondsPerCase)} s per case (node ${process.version})`);
   console.log('| transport | N | pipeline | command | ops/s | CPU us/op |');
   console.log('|---|---|---|---|---|---|');
   for (const benchCase of cases) {
-    const rates = await runCase(benchCase);
-    console.log(`| ${benchCase.transport} | ${String(benchCase.replicaCount)} | ${String(benchCase.pipeline)} | ${benchCase.command} | ${Math.round(rates.opsPerSecond).toLocaleString('en-US')} | ${rates.cpuUsPerOp.toFixed(2)} |`);
+    const { opsPerSec, cpuUsPerOp } = await runCase(benchCase);
+    console.log(`| ${benchCase.transport} | ${String(benchCase.replicaCount)} | ${String(benchCase.pipeline)} | ${benchCase.command} | ${Math.round(opsPerSec).toLocaleString('en-US')} | ${cpuUsPerOp.toFixed(2)} |`);
   }
 }
 

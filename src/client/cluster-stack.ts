@@ -4,6 +4,7 @@ import { VIEW_MESSAGES, ViewPuller, type ViewPullerOptions } from '../membership
 import { Coordinator, type ReplicationOptions, type SendObserver } from '../replication/index.js';
 import { DATA_MESSAGES, MessageCatalogue, TcpTransport, internodeLimitsOf, type TcpTransportOptions } from '../transport/index.js';
 import { DATATYPE_MESSAGES } from '../datatypes/index.js';
+import { HINT_MESSAGES } from '../hinted-handoff/index.js';
 import { TableFollower, type TableFollowerOptions } from './table-follower.js';
 
 /**
@@ -58,8 +59,8 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
       return info === undefined ? undefined : { host: info.host, port: info.port };
     },
     clock, logger, ...token,
-    // The data kinds, the typed operations (INCRBY) and the gossip view pull this client sends.
-    catalogue: MessageCatalogue.of(DATA_MESSAGES, DATATYPE_MESSAGES, VIEW_MESSAGES),
+    // The data kinds, hints and sloppy reads, the typed operations (INCRBY) and the gossip view pull this client sends.
+    catalogue: MessageCatalogue.of(DATA_MESSAGES, HINT_MESSAGES, DATATYPE_MESSAGES, VIEW_MESSAGES),
     ...(deps.transport === undefined ? {} : { options: deps.transport }),
   });
   const view = new ViewPuller({
@@ -88,10 +89,10 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
 
 /** The coordinator and transport settings a process takes from the configuration. */
 export function clusterSettingsOf(config: RingcacheConfig): Pick<ClusterStackDeps, 'replication' | 'transport' | 'membership'> {
-  const { r, w, requestTimeoutMs, speculativeRetryMs, failureBackoffMs, readRepair } = config.replication;
+  const { r, w, pw, requestTimeoutMs, speculativeRetryMs, failureBackoffMs, readRepair, readRepairDelayMs } = config.replication;
   return {
     replication: {
-      r, w, requestTimeoutMs, speculativeRetryMs, failureBackoffMs, readRepair,
+      r, w, pw, requestTimeoutMs, speculativeRetryMs, failureBackoffMs, readRepair, readRepairDelayMs,
       keyBytesMax: config.limits.keyBytesMax,
       valueBytesMax: config.limits.valueBytesMax,
       siblingsMax: config.limits.siblingsMax,

@@ -24,6 +24,11 @@ export interface ReadOptions {
 
 export interface WriteOptions {
   readonly w?: number;
+  /**
+   * Of the W acknowledgements, how many must come from the key's replicas rather than fallbacks
+   * holding a hint (Riak's pw): 0..N; replication.pw (default 0, sloppy quorum) when absent.
+   */
+  readonly pw?: number;
   /** The context token of the last read; absent: the write supersedes what its coordinating replica holds. */
   readonly context?: string;
   /** Expire the value this many ms after the write. */
@@ -137,8 +142,8 @@ export class RingcacheClient {
     return this.stack.stop();
   }
 
-  private writeOptions(options: Omit<WriteOptions, 'ttlMs'>): { w?: number; context: VersionVector | null } {
+  private writeOptions(options: Omit<WriteOptions, 'ttlMs'>): { w?: number; pw?: number; context: VersionVector | null } {
     const context = options.context === undefined || options.context === '' ? null : this.tokens.decode(options.context);
-    return { ...(options.w === undefined ? {} : { w: options.w }), context };
+    return { ...(options.w === undefined ? {} : { w: options.w }), ...(options.pw === undefined ? {} : { pw: options.pw }), context };
   }
 }

@@ -172,6 +172,9 @@ function checkConsistency(config: RingcacheConfig): void {
   checkTombstoneGrace(config);
   checkAntiEntropyMessages(config);
   validateMembershipOptions(config.membership);
+  if (config.replication.pw > config.cluster.replicaCount) {
+    fail(`replication.pw=${String(config.replication.pw)} is above N=${String(config.cluster.replicaCount)} (cluster.replicaCount): no write could ever be acknowledged by that many primaries`);
+  }
   const ids = new Set<string>();
   const endpoints = new Set<string>();
   for (const node of config.nodes) {

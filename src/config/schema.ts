@@ -8,6 +8,7 @@ import { VERSION_DEFAULTS } from '../version/options.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../runtime/logger.js';
 import { ANTI_ENTROPY_DEFAULTS } from '../anti-entropy/options.js';
 import { MEMBERSHIP_DEFAULTS } from '../membership/options.js';
+import { HINT_DEFAULTS } from '../hinted-handoff/options.js';
 
 /**
  * Every configuration key, its type, range, default and why, in one place: loading validates
@@ -38,6 +39,8 @@ export const SCHEMA = {
     speculativeRetryMs: { type: 'integer', default: REPLICATION_DEFAULTS.speculativeRetryMs, min: 1, max: 600_000, doc: 'A read short of R answers after this long asks one more replica (hedged request).' },
     failureBackoffMs: { type: 'integer', default: REPLICATION_DEFAULTS.failureBackoffMs, min: 1, max: 600_000, doc: 'How long a coordinator avoids a node after a failed request (local failure detection).' },
     readRepair: { type: 'boolean', default: REPLICATION_DEFAULTS.readRepair, doc: 'Send the merged result of a read to replicas that answered with an older version.' },
+    readRepairDelayMs: { type: 'integer', default: REPLICATION_DEFAULTS.readRepairDelayMs, min: 0, max: 600_000, doc: "A replica missing only siblings minted this recently is not read-repaired: the write's own MERGE, a hint or anti-entropy brings them. 0 repairs every replica that is behind." },
+    pw: { type: 'integer', default: REPLICATION_DEFAULTS.pw, min: 0, max: 16, doc: 'PW, primaries (replicas of the row, not fallbacks) that must acknowledge a write; 0 lets fallbacks holding hints count toward W (sloppy quorum). At most N.' },
   },
   limits: {
     keyBytesMax: { type: 'integer', default: NODE_SERVICE_DEFAULTS.keyBytesMax, min: 1, max: 64 * 1024, doc: 'Longest key accepted, in bytes.' },
@@ -95,6 +98,13 @@ export const SCHEMA = {
     messageBytesMax: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.messageBytesMax, min: 1024, max: 256 * MiB, doc: 'Largest anti-entropy payload (digests, key listings, states) sent or accepted; one state alone may exceed it. At most resp.frameBytesMax - 4096.' },
     leavesPerNode: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.leavesPerNode, min: 4, max: 1 << 22, doc: 'Merkle leaves over all V vnode trees (each vnode gets 4^depth <= leavesPerNode / V, depth >= 1; 8 bytes a node, allocated for held vnodes only). About one key per leaf makes exchanges cheapest; must be the same on every node.' },
     requestTimeoutMs: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.requestTimeoutMs, min: 1, max: 600_000, doc: 'Deadline of one anti-entropy request (a message may carry messageBytesMax bytes).' },
+  },
+  hints: {
+    bytesMax: { type: 'integer', default: HINT_DEFAULTS.bytesMax, min: 1, max: INT_MAX, doc: 'Bytes of hints a fallback keeps for one owner; past it the fallback refuses the hint (RC_ERR_HINTS_FULL) and the coordinator tries the next one.' },
+    ageMsMax: { type: 'integer', default: HINT_DEFAULTS.ageMsMax, min: 1, max: INT_MAX, doc: 'Age after which an unreplayed hint is dropped (anti-entropy covers it from then); storage.tombstoneGraceMs must be longer.' },
+    replayBytesPerSec: { type: 'integer', default: HINT_DEFAULTS.replayBytesPerSec, min: 1, max: INT_MAX, doc: 'Replay budget of one node to all owners, so a returning node is not flooded (a token bucket, one-second burst).' },
+    replayConcurrency: { type: 'integer', default: HINT_DEFAULTS.replayConcurrency, min: 1, max: 1024, doc: 'Replayed MERGEs in flight at once per node.' },
+    replayIntervalMs: { type: 'integer', default: HINT_DEFAULTS.replayIntervalMs, min: 10, max: 3_600_000, doc: 'How often a node retries owners it holds hints for and drops expired hints (it also replays as soon as gossip shows an owner up).' },
   },
   node: {
     dedupeEntriesMax: { type: 'integer', default: NODE_SERVICE_DEFAULTS.dedupeEntriesMax, min: 1, max: INT_MAX, doc: 'Recent write request ids a node remembers so a resent write is applied once.' },

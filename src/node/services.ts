@@ -3,6 +3,7 @@ import type { NodeServiceFactory } from './peer-service.js';
 import { Sweeper } from './sweeper.js';
 import { CounterService } from '../datatypes/index.js';
 import { membershipService } from '../membership/index.js';
+import { HintedHandoff } from '../hinted-handoff/index.js';
 
 /**
  * The services of a storage node, in start order: the one list the process (storage-node.ts)
@@ -14,5 +15,6 @@ export function nodeServices(): readonly NodeServiceFactory[] {
     (context) => new CounterService(context),
     membershipService(),
     (context) => new AntiEntropyService(context),
+    (context) => new HintedHandoff(context),
   ];
 }

@@ -6,7 +6,8 @@
  *              so a client can create the key without clobbering a concurrent creation)
  *          300 { context, siblings: [{ value (base64), timestampMs, expiresAtMs, dot: { actor, counter } }] }
  *              only with ?siblings=all and two live siblings or more, newest first
- *   PUT    204, X-Ringcache-Context: <new token>; context in the same header (none: a blind write)
+ *   PUT    204, X-Ringcache-Context: <new token>; context in the same header (none: a blind write);
+ *          ?w= replicas to acknowledge, ?pw= of them primaries (0..N; fallbacks holding hints count toward W only)
  *   DELETE with a context header: a tombstone superseding that context, 204
  *          without: read, then a tombstone with the read's context: 204, or 404 if nothing was visible
  */
@@ -16,7 +17,7 @@ import type { ReadResult } from '../replication/index.js';
 import type { Clock } from '../runtime/index.js';
 import { compareRecency, liveSiblings } from '../version/index.js';
 import type { Sibling } from '../version/index.js';
-import { CONTEXT_HEADER, SIBLINGS_HEADER, contextHeader, expiryParameter, keyFromUrl, quorumParameter, wantsSiblings } from './http-request.js';
+import { CONTEXT_HEADER, SIBLINGS_HEADER, contextHeader, expiryParameter, keyFromUrl, primariesParameter, quorumParameter, wantsSiblings } from './http-request.js';
 import type { KvStore, KvWriteOptions } from './kv-store.js';
 import { OUTCOME_FAILED, OUTCOME_OK, OUTCOME_REJECTED } from './metrics.js';
 import type { Outcome, ProxyMetrics } from './metrics.js';
@@ -152,7 +153,7 @@ export class KvRoutes {
       void reply.code(204).header(CONTEXT_HEADER, kv.writeToken(result, options.context));
       return NO_CONTENT;
     }
-    const existed = await kv.remove(key, options.w);
+    const existed = await kv.remove(key, options.w, options.pw);
     if (!existed) throw new RingcacheError('RC_ERR_NOT_FOUND', 'key not found (absent, deleted or expired): nothing to delete');
     void reply.code(204);
     return NO_CONTENT;
@@ -160,8 +161,13 @@ export class KvRoutes {
 
   private writeOptions(request: FastifyRequest, expiresAtMs: number | null): KvWriteOptions {
     const w = quorumParameter(request.query, 'w');
+    const pw = primariesParameter(request.query);
     const token = contextHeader(request.headers);
     const context = token === undefined ? null : this.kv.decodeContext(token);
-    return w === undefined ? { context, expiresAtMs } : { context, expiresAtMs, w: this.kv.checkQuorum('w', w) };
+    return {
+      context, expiresAtMs,
+      ...(w === undefined ? {} : { w: this.kv.checkQuorum('w', w) }),
+      ...(pw === undefined ? {} : { pw: this.kv.checkPrimaries(pw) }),
+    };
   }
 }

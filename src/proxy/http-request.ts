@@ -71,6 +71,16 @@ export function quorumParameter(query: unknown, name: 'r' | 'w'): number | undef
   return Number(value);
 }
 
+/** ?pw= (primaries that must acknowledge a write): a non-negative integer; KvStore checks it against N. */
+export function primariesParameter(query: unknown): number | undefined {
+  const value = queryValue(query, 'pw');
+  if (value === undefined) return undefined;
+  if (value !== '0' && !POSITIVE_INTEGER.test(value)) {
+    throw new RingcacheError('RC_ERR_BAD_QUORUM', `?pw=${value.slice(0, 32)} is not an integer in 0..N`, { pw: value.slice(0, 32) });
+  }
+  return Number(value);
+}
+
 /** ?ttl= in seconds: a positive integer; the absolute expiry must stay an exact integer of ms. */
 export function expiryParameter(query: unknown, nowMs: number): number | null {
   const value = queryValue(query, 'ttl');

@@ -18,6 +18,8 @@ export interface KvWriteOptions {
   readonly context: VersionVector | null;
   readonly expiresAtMs: number | null;
   readonly w?: number;
+  /** Primaries that must acknowledge (replication.pw when absent). */
+  readonly pw?: number;
 }
 
 /** The largest absolute expiry: integer ms stay exact in a double up to 2^53 (year 287396). */
@@ -78,6 +80,16 @@ export class KvStore {
     return value;
   }
 
+  /** A per-request PW must be within 0..N: 0 lets fallbacks holding hints count toward W. */
+  checkPrimaries(value: number): number {
+    const n = this.replicaCount;
+    if (!Number.isSafeInteger(value) || value < 0 || value > n) {
+      throw new RingcacheError('RC_ERR_BAD_QUORUM',
+        `per-request pw=${String(value)} is outside 0..N=${String(n)} (N is cluster.replicaCount; see replication.pw)`, { pw: value, n });
+    }
+    return value;
+  }
+
   read(key: Uint8Array, r?: number): Promise<ReadResult> {
     return this.coordinator.get(key, r === undefined ? NO_READ_OPTIONS : { r });
   }
@@ -102,7 +114,7 @@ export class KvStore {
    * Nothing is written when no live sibling was seen. Resolves to true when GET would have shown
    * a value.
    */
-  remove(key: Uint8Array, w?: number): Promise<boolean> {
+  remove(key: Uint8Array, w?: number, pw?: number): Promise<boolean> {
     return this.read(key).then((result) => {
       const versioned = result.versioned;
       if (versioned === null) return false;
@@ -110,7 +122,9 @@ export class KvStore {
       const counted = versioned.counter !== undefined && !isFullyReset(versioned.counter);
       if (!hasLiveSibling(versioned, nowMs) && !counted) return false;
       const existed = this.visible(result) !== undefined;
-      const options: KvWriteOptions = w === undefined ? { context: versioned.context, expiresAtMs: null } : { context: versioned.context, expiresAtMs: null, w };
+      const options: KvWriteOptions = {
+        context: versioned.context, expiresAtMs: null, ...(w === undefined ? {} : { w }), ...(pw === undefined ? {} : { pw }),
+      };
       return this.write(key, null, options).then(() => existed);
     });
   }

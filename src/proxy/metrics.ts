@@ -227,6 +227,10 @@ function registerCoordinatorMetrics(registry: Registry, source: ProxyMetricsSour
   counter('ringcache_proxy_coordinator_writes_total', 'Quorum writes started by this proxy\'s coordinator.', () => stats().writes);
   counter('ringcache_proxy_hedged_reads_total', 'Extra replicas asked because a read was slower than replication.speculativeRetryMs.', () => stats().hedgedReads);
   counter('ringcache_proxy_read_repairs_total', 'Merged versions sent to replicas that answered a read with an older one.', () => stats().readRepairs);
+  counter('ringcache_proxy_read_repairs_skipped_total', 'Replicas behind only by writes newer than replication.readRepairDelayMs, left to those writes\' own MERGEs.', () => stats().readRepairsSkipped);
+  counter('ringcache_proxy_hints_sent_total', 'Hinted writes sent to fallbacks for replicas that were down (sloppy quorum).', () => stats().hintsSent);
+  counter('ringcache_proxy_hinted_writes_total', 'Writes acknowledged with a fallback\'s hint among the W acknowledgements.', () => stats().hintedWrites);
+  counter('ringcache_proxy_fallback_reads_total', 'Sloppy reads sent to fallbacks because fewer than R replicas could answer.', () => stats().fallbackReads);
   new Counter({
     name: 'ringcache_proxy_quorum_failures_total',
     help: 'Reads answered by fewer than R replicas and writes acknowledged by fewer than W, by operation.',

@@ -32,7 +32,7 @@ export function routeOf(table: RoutingTable, liveness: Liveness, key: Uint8Array
     live: placement.live,
     down: placement.down,
     coordinator: placement.coordinator ?? null,
-    fallbacks: table.fallbacks(vnode),
+    fallbacks: placement.fallbacks,
     pending: pending === undefined ? null : { from: pending.from, to: pending.to },
   };
 }

@@ -6,12 +6,12 @@ import { placementOf, validateQuorum, type Liveness, type Placement, type Server
 import { dispatcherOf } from '../transport/transport.js';
 import type { Dispatch, SendReceiver, Transport } from '../transport/transport.js';
 import type { PeerRequest } from '../transport/peer-message.js';
-import type { CoordinatedPutRequest, Envelope, InternodeReply, InternodeRequest } from '../transport/messages.js';
+import type { CoordinatedPutRequest, Envelope, InternodeReply } from '../transport/messages.js';
 import type { VersionVector } from '../version/types.js';
 import { FailureTracker } from './failure-tracker.js';
 import { REPLICATION_DEFAULTS, type ReplicationOptions } from './options.js';
 import { isTransportFailure } from './errors.js';
-import type { Exchange } from './exchange.js';
+import type { CoordinatorRequest, Exchange } from './exchange.js';
 import type { CoordinatorStats, ReadResult } from './types.js';
 import { ObservedSends } from './send-observer.js';
 import type { SendObserver } from './send-observer.js';
@@ -39,6 +39,8 @@ export interface CoordinatorDeps {
 
 export interface WriteOptions {
   readonly w?: number;
+  /** Primaries (replicas of the row) that must acknowledge, 0..N (Riak's pw); replication.pw when absent. */
+  readonly pw?: number;
   /** The context the client last read; null or absent supersedes what the coordinating replica holds. */
   readonly context?: VersionVector | null;
   readonly expiresAtMs?: number | null;
@@ -67,7 +69,10 @@ export interface ReadOptions {
 export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
   readonly options: ReplicationOptions;
   readonly liveness: FailureTracker;
-  readonly stats: CoordinatorStats = { writes: 0, reads: 0, writeFailures: 0, readFailures: 0, hedgedReads: 0, readRepairs: 0 };
+  readonly stats: CoordinatorStats = {
+    writes: 0, reads: 0, writeFailures: 0, readFailures: 0, hedgedReads: 0, readRepairs: 0, readRepairsSkipped: 0,
+    hintsSent: 0, hintedWrites: 0, fallbackReads: 0, partialReads: 0,
+  };
   /** Requests in flight per server; a mutable cell per server: one Map lookup per request, not two. */
   private readonly outstanding = new Map<ServerId, { count: number }>();
   private readonly requestPrefix: string;
@@ -117,11 +122,12 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
     }
     const table = this.deps.table.current();
     const w = options.w ?? this.options.w;
-    validateQuorum(table.table.replicaCount, this.options.r, w);
+    const n = table.table.replicaCount;
+    validateQuorum(n, this.options.r, w);
+    const pw = options.pw ?? this.options.pw;
+    if (pw !== 0) checkPrimaries(pw, n);
     const vnode = table.vnodeOf(key);
     const placement = placementOf(table, vnode, this.liveness);
-    // Down replicas go last, not away: the local view may be stale, and trying costs one timeout.
-    const order = placement.down.length === 0 ? placement.live : [...placement.live, ...placement.down];
     const request: CoordinatedPutRequest = {
       kind: 'coord-put',
       requestId: this.requestPrefix + (this.requestSequence++).toString(36),
@@ -129,7 +135,7 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
       context: options.context ?? null,
       expiresAtMs: options.expiresAtMs ?? null,
     };
-    new WriteRound(this, request, order, placement.pendingTarget, w, listener).start();
+    new WriteRound(this, request, placement, w, pw, listener).start();
   }
 
   /** Reads with R replicas; see ReadRound for hedging and read repair. */
@@ -149,11 +155,12 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
     const vnode = table.vnodeOf(key);
     const placement = placementOf(table, vnode, this.liveness);
     this.stats.reads++;
-    new ReadRound(this, key, vnode, r, this.readOrder(placement), listener).start();
+    const replicas = this.readOrder(placement);
+    new ReadRound(this, key, vnode, r, replicas, placement, listener).start();
   }
 
   /** One internode request: the epoch out, outstanding counts; its outcome comes to onSend*. */
-  send(server: ServerId, body: InternodeRequest | PeerRequest, exchange: Exchange): void {
+  send(server: ServerId, body: CoordinatorRequest | PeerRequest, exchange: Exchange): void {
     const epoch = this.deps.table.current().table.epoch;
     this.outstandingOf(server).count++;
     const observed = this.observed;
@@ -173,6 +180,10 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
     this.outstandingOf(server).count--;
     if (isTransportFailure(error)) this.liveness.failed(server);
     exchange.onFailure(server, error);
+  }
+
+  nowMs(): number {
+    return this.deps.clock.nowMs();
   }
 
   scheduleHedge(round: ReadRound): number {
@@ -222,6 +233,13 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
     if (key.length === 0 || key.length > this.options.keyBytesMax) {
       throw new RingcacheError('RC_ERR_KEY_TOO_LARGE', `key of ${String(key.length)} bytes is outside 1..limits.keyBytesMax=${String(this.options.keyBytesMax)}`, { bytes: key.length });
     }
+  }
+}
+
+/** A per-request or configured PW within 0..N (0 is checked by the caller: the usual case). */
+function checkPrimaries(pw: number, n: number): void {
+  if (!Number.isSafeInteger(pw) || pw < 0 || pw > n) {
+    throw new RingcacheError('RC_ERR_BAD_QUORUM', `pw=${String(pw)} is outside 0..N=${String(n)} (N is cluster.replicaCount); see replication.pw`, { pw, n });
   }
 }
 

@@ -9,19 +9,32 @@ export function isTransportFailure(error: unknown): boolean {
     || isRingcacheError(error, 'RC_ERR_OVERLOADED') || isRingcacheError(error, 'RC_ERR_SHUTTING_DOWN');
 }
 
-export function writeQuorumError(acks: number, w: number, replicas: number, failures: readonly string[]): RingcacheError {
+/** `asked`: the replicas of the row and the fallbacks a hint went to. */
+export function writeQuorumError(acks: number, w: number, asked: number, failures: readonly string[]): RingcacheError {
   return new RingcacheError(
     'RC_ERR_QUORUM_WRITE',
-    `write acknowledged by ${String(acks)} of ${String(w)} required replicas (w=${String(w)}, ${String(failures.length)} of ${String(replicas)} failed); see replication.w`,
+    `write acknowledged by ${String(acks)} of ${String(w)} required replicas (w=${String(w)}, ${String(failures.length)} of ${String(asked)} failed); see replication.w`,
     { acks, w, failures },
   );
 }
 
-/** Raised as soon as R answers can no longer arrive, so a replica may still be answering. */
-export function readQuorumError(replies: number, r: number, replicas: number, failures: readonly string[]): RingcacheError {
+/** PW unmet: W may be, but fewer replicas of the row (not fallbacks) acknowledged than asked. */
+export function primaryQuorumError(primaries: number, pw: number, acks: number, failures: readonly string[]): RingcacheError {
+  return new RingcacheError(
+    'RC_ERR_QUORUM_WRITE',
+    `write acknowledged by ${String(primaries)} of ${String(pw)} required primaries (pw=${String(pw)}, ${String(acks)} acks in all, fallbacks included); see replication.pw`,
+    { primaries, pw, acks, failures },
+  );
+}
+
+/**
+ * Raised as soon as R answers can no longer arrive, so a replica may still be answering.
+ * `asked`: the replicas of the row and the fallbacks asked.
+ */
+export function readQuorumError(replies: number, r: number, asked: number, failures: readonly string[]): RingcacheError {
   return new RingcacheError(
     'RC_ERR_QUORUM_READ',
-    `read answered by ${String(replies)} of ${String(r)} required replicas (r=${String(r)}, ${String(failures.length)} of ${String(replicas)} failed); see replication.r`,
+    `read answered by ${String(replies)} of ${String(r)} required replicas (r=${String(r)}, ${String(failures.length)} of ${String(asked)} failed); see replication.r`,
     { replies, r, failures },
   );
 }

@@ -1,7 +1,11 @@
-import type { ServerId } from '../ring/index.js';
+import type { Liveness, ServerId } from '../ring/index.js';
+import type { HintReadRequest, HintRequest } from '../hinted-handoff/index.js';
 import type { InternodeReply, InternodeRequest } from '../transport/messages.js';
 import type { CoordinatorStats } from './types.js';
 import type { ReplicationOptions } from './options.js';
+
+/** What a coordinator sends: the data kinds, and hints and sloppy reads to fallbacks. */
+export type CoordinatorRequest = InternodeRequest | HintRequest | HintReadRequest;
 
 /**
  * A read or write round as the coordinator's sends report back to it: one object hears every
@@ -16,8 +20,12 @@ export interface Exchange {
 export interface RoundHost {
   readonly options: ReplicationOptions;
   readonly stats: CoordinatorStats;
+  /** Gossip view + local failures: which fallbacks a round may pick. */
+  readonly liveness: Liveness;
   /** Sends one request; the outcome comes back to `exchange` (never inside this call). */
-  send(server: ServerId, request: InternodeRequest, exchange: Exchange): void;
+  send(server: ServerId, request: CoordinatorRequest, exchange: Exchange): void;
+  /** The coordinator's clock (read repair compares sibling timestamps with it). */
+  nowMs(): number;
 }
 
 /** For requests nobody waits on (read repair, writes to a pending move target). */

@@ -15,8 +15,22 @@ export interface ReplicationOptions {
   readonly speculativeRetryMs: number;
   /** After a failed request the coordinator treats the node as down this long (local failure detection, Dynamo 4.8.1). */
   readonly failureBackoffMs: number;
+  /**
+   * Primaries that must acknowledge a write (Riak's PW): replicas of the row, the coordinating one
+   * included, as opposed to fallbacks that hold a hint. 0 (the default) is Dynamo's sloppy quorum:
+   * any W acknowledgements will do.
+   */
+  readonly pw: number;
   /** Send the merged result to replicas that answered a read with an older or missing version. */
   readonly readRepair: boolean;
+  /**
+   * A replica that misses only siblings whose timestamps are this recent is not repaired (and
+   * does not make the read ask the remaining replicas): the write's own MERGE is most likely on
+   * its way (11% of N=3 reads repaired exactly that), and a hint or anti-entropy covers the rest.
+   * About requestTimeoutMs: by then the background MERGE has landed or failed. Assumes node clock
+   * skew well below it; more skew only delays a repair. 0 repairs every replica that is behind.
+   */
+  readonly readRepairDelayMs: number;
   /** Longest key accepted (DESIGN.md section 8). */
   readonly keyBytesMax: number;
   /** Longest value accepted (DESIGN.md section 8). */
@@ -34,7 +48,9 @@ export const REPLICATION_DEFAULTS: ReplicationOptions = Object.freeze({
   requestTimeoutMs: 1000,
   speculativeRetryMs: 30,
   failureBackoffMs: 1000,
+  pw: 0,
   readRepair: true,
+  readRepairDelayMs: 1000,
   keyBytesMax: 1024,
   valueBytesMax: 1024 * 1024,
   siblingsMax: 64,

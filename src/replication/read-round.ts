@@ -1,10 +1,12 @@
-import type { ServerId } from '../ring/index.js';
+import type { Placement, ServerId } from '../ring/index.js';
+import type { HintReadRequest } from '../hinted-handoff/index.js';
 import type { InternodeReply, MergeRequest, ReadRequest } from '../transport/messages.js';
 import { merge, truncateSiblings, versionsEqual } from '../version/index.js';
 import type { Versioned } from '../version/types.js';
 import { describeFailure, expectVersioned, readQuorumError } from './errors.js';
 import type { Exchange, RoundHost } from './exchange.js';
 import { IGNORED } from './exchange.js';
+import { repairNeed } from './repair-need.js';
 import type { ReadResult } from './types.js';
 
 /** Who hears how a read ended: exactly one call, never inside the call that started the read. */
@@ -25,13 +27,23 @@ export interface ReadRoundHost extends RoundHost {
  *
  *   t=0      ask R replicas
  *   t=spec   fewer than R answers? ask one more (hedge), and again each speculativeRetryMs
- *   failure  ask the next replica at once
- *   R answers  -> resolve with their merge; if they disagree, ask the remaining replicas too
- *   all settled -> read repair: send the merge of everything to each replica that was behind
+ *   failure, or "absent" from a recovering replica (no answer: it may just not be refilled yet)
+ *            ask the next: a live replica; else a live fallback (RC.HINTREAD: its hints for the
+ *            key and what it holds: sloppy quorum's read side); else a replica believed down
+ *   R answers  -> resolve with their merge; if one is behind by more than in-flight writes, ask
+ *            the remaining replicas too
+ *   all settled -> read repair: the merge to each replica that is behind by more than writes of
+ *            the last readRepairDelayMs (those are the write's own MERGE, still on the way)
  *
- * Every replica is asked at most once, so the work of one read is bounded by N requests
- * plus at most N repairs. The round is itself the Exchange of its requests and tells a listener,
- * so a read makes no promise: with R=1 it costs this object, its request and the transport's.
+ * When every replica and fallback that could answer has, and fewer than R of them counted (the
+ * rest recovering and empty), the read answers with the merge of what they said instead of
+ * failing: after a whole cluster restarts empty every replica is recovering, and failing every
+ * read until anti-entropy ends would make a cold start unavailable while adding no safety (the
+ * memory is gone either way). It fails only when fewer than R servers answered at all.
+ *
+ * Every server is asked at most once, N fallbacks at most, so a read is bounded by 2N requests
+ * plus N repairs. The round is the Exchange of its requests and tells a listener, so a read makes
+ * no promise: with R=1 it costs this object, its request and the transport's.
  */
 export class ReadRound implements Exchange {
   private readonly request: ReadRequest;
@@ -39,21 +51,31 @@ export class ReadRound implements Exchange {
   private readonly servers: ServerId[] = [];
   private readonly versions: (Versioned | null)[] = [];
   private failures: string[] | undefined;
+  /** Replies that count toward R (not a recovering replica's "absent"). */
+  private answers = 0;
+  /** Indexes of replies from recovering servers: they lost memory, so "recent" is no excuse not to repair them. */
+  private recovering: number[] | undefined;
   /** The merge of the first `mergedCount` replies, kept from settling for the repair. */
   private merged: Versioned | null = null;
   private mergedCount = 0;
   private next = 0;
+  /** Built on the first sloppy read of this round (most rounds never ask a fallback). */
+  private sloppy: Sloppy | undefined;
   private inflight = 0;
   private settled = false;
   private hedgeTicket = -1;
 
+  /**
+   * `replicas`: the placement's live replicas by least outstanding, then those believed down.
+   * Fallbacks come from `placement.fallbacks`, unfiltered: the round picks those it believes up.
+   */
   constructor(
     private readonly host: ReadRoundHost,
     key: Uint8Array,
     private readonly vnode: number,
     private readonly r: number,
-    /** Replicas in the order to ask them: live ones by least outstanding, then those believed down. */
-    private readonly candidates: readonly ServerId[],
+    private readonly replicas: readonly ServerId[],
+    private readonly placement: Placement,
     private readonly listener: ReadListener,
   ) {
     this.request = { kind: 'read', key, vnode };
@@ -61,7 +83,7 @@ export class ReadRound implements Exchange {
 
   /** Asks the first R replicas. */
   start(): void {
-    this.launch(Math.min(this.r, this.candidates.length));
+    this.refill();
     this.armHedge();
     this.checkQuorum();
   }
@@ -71,13 +93,19 @@ export class ReadRound implements Exchange {
     this.inflight--;
     this.servers.push(server);
     this.versions.push(versioned);
-    if (!this.settled && this.versions.length >= this.r) {
+    const recovering = reply.kind === 'versioned' && reply.recovering === true;
+    if (recovering) (this.recovering ??= []).push(this.versions.length - 1);
+    if (recovering && versioned === null) {
+      // Not an answer: the key may be on its way to this replica. Ask another.
+      if (!this.settled) this.refill();
+    } else if (this.countAnswer(server) >= this.r && !this.settled) {
       this.settle();
       const merged = this.mergeReplies();
-      this.listener.onReadDone({ versioned: merged, replies: this.versions.length });
-      // Disagreement means some replica missed a write: ask the rest so all of them get repaired.
-      if (this.host.options.readRepair && !this.allEqual(merged)) this.launch(this.candidates.length);
+      this.listener.onReadDone({ versioned: merged, replies: this.versions.length, quorum: this.sloppy === undefined || this.sloppy.answers === 0 ? 'strict' : 'sloppy' });
+      // Some replica missed more than an in-flight write: ask the rest so all of them get repaired.
+      if (this.host.options.readRepair && this.anyNeedsRepair(merged)) this.launchReplicas();
     }
+    this.checkQuorum();
     this.repairWhenDone();
   }
 
@@ -85,7 +113,7 @@ export class ReadRound implements Exchange {
     this.inflight--;
     (this.failures ??= []).push(describeFailure(server, error));
     if (!this.settled) {
-      this.launch(1);
+      this.refill();
       this.checkQuorum();
     }
     this.repairWhenDone();
@@ -94,33 +122,81 @@ export class ReadRound implements Exchange {
   /** speculativeRetryMs passed since the last request went out (the host's hedge queue). */
   onHedgeDue(): void {
     this.hedgeTicket = -1;
-    if (this.settled || this.next >= this.candidates.length) return;
+    if (this.settled || this.next >= this.replicas.length) return;
     this.host.stats.hedgedReads++;
-    this.launch(1);
+    this.launchOne();
     this.armHedge();
   }
 
-  private launch(count: number): void {
-    const candidates = this.candidates;
-    for (let i = 0; i < count && this.next < candidates.length; i++) {
+  /** Counts an answer toward R; returns the count. */
+  private countAnswer(server: ServerId): number {
+    if (this.sloppy !== undefined && this.isFallback(server)) this.sloppy.answers++;
+    return ++this.answers;
+  }
+
+  /** Asks more servers while fewer than R answers are in hand or on their way, and someone is left. */
+  private refill(): void {
+    while (this.answers + this.inflight < this.r && this.launchOne());
+  }
+
+  /** Asks the next live replica, else the next live fallback, else the next replica believed down. */
+  private launchOne(): boolean {
+    const replicas = this.replicas;
+    if (this.next >= this.placement.live.length && this.askFallback()) return true;
+    if (this.next >= replicas.length) return false;
+    this.inflight++;
+    this.host.send(replicas[this.next++] as ServerId, this.request, this);
+    return true;
+  }
+
+  /** The rest of the row, for repair: fallbacks are not replicas and get no repair. */
+  private launchReplicas(): void {
+    const replicas = this.replicas;
+    while (this.next < replicas.length) {
       this.inflight++;
-      this.host.send(candidates[this.next++] as ServerId, this.request, this);
+      this.host.send(replicas[this.next++] as ServerId, this.request, this);
     }
+  }
+
+  /** Sends RC.HINTREAD to the next fallback believed up, at most N of them; false when none is left. */
+  private askFallback(): boolean {
+    const { replicas } = this;
+    const fallbacks = this.placement.fallbacks;
+    if (fallbacks.length === 0) return false;
+    const sloppy = (this.sloppy ??= { next: 0, asked: 0, answers: 0, request: { kind: 'hint-read', key: this.request.key, vnode: this.vnode } });
+    if (sloppy.asked >= replicas.length) return false;
+    while (sloppy.next < fallbacks.length) {
+      const fallback = fallbacks[sloppy.next++] as ServerId;
+      if (!this.host.liveness.isUp(fallback)) continue;
+      sloppy.asked++;
+      this.inflight++;
+      this.host.stats.fallbackReads++;
+      this.host.send(fallback, sloppy.request, this);
+      return true;
+    }
+    return false;
   }
 
   /** Only while a replica is left to hedge to: N=1 and R=N reads arm nothing. */
   private armHedge(): void {
-    if (this.next < this.candidates.length) this.hedgeTicket = this.host.scheduleHedge(this);
+    if (this.next < this.replicas.length) this.hedgeTicket = this.host.scheduleHedge(this);
   }
 
-  /** Fails the read once R answers can no longer arrive. */
+  /**
+   * Once refill() found nobody left to ask and fewer than R answers are in hand or on their way:
+   * fails when fewer than R servers can reply at all, or answers with what it has once the last
+   * reply is in (some were recovering replicas' "absent": see the class comment).
+   */
   private checkQuorum(): void {
-    if (this.settled) return;
-    const remaining = this.candidates.length - this.next;
-    if (this.versions.length + this.inflight + remaining < this.r) {
+    if (this.settled || this.answers + this.inflight >= this.r) return;
+    if (this.versions.length + this.inflight < this.r) {
       this.settle();
       this.host.stats.readFailures++;
-      this.listener.onReadFailed(readQuorumError(this.versions.length, this.r, this.candidates.length, this.failures ?? []));
+      this.listener.onReadFailed(readQuorumError(this.answers, this.r, this.replicas.length + (this.sloppy?.asked ?? 0), this.failures ?? []));
+    } else if (this.inflight === 0) {
+      this.settle();
+      this.host.stats.partialReads++;
+      this.listener.onReadDone({ versioned: this.mergeReplies(), replies: this.versions.length, quorum: 'partial' });
     }
   }
 
@@ -135,13 +211,32 @@ export class ReadRound implements Exchange {
     const merged = this.mergeReplies();
     if (merged === null) return;
     let repair: MergeRequest | undefined;
+    // The clock is read only once a replica differs: agreeing replicas (the usual read) cost nothing more.
+    let nowMs = -1;
     for (let i = 0; i < this.versions.length; i++) {
       const versioned = this.versions[i] as Versioned | null;
-      if (versioned !== null && versionsEqual(versioned, merged)) continue;
+      if (versioned !== null && (versioned === merged || versionsEqual(versioned, merged))) continue;
+      const server = this.servers[i] as ServerId;
+      if (this.isFallback(server)) continue;
+      if (nowMs < 0) nowMs = this.host.nowMs();
+      if (repairNeed(versioned, merged, nowMs, this.repairDelayMs(i)) === 'recent') {
+        this.host.stats.readRepairsSkipped++;
+        continue;
+      }
       this.host.stats.readRepairs++;
       repair ??= { kind: 'merge', key: this.request.key, vnode: this.vnode, versioned: merged };
-      this.host.send(this.servers[i] as ServerId, repair, IGNORED);
+      this.host.send(server, repair, IGNORED);
     }
+  }
+
+  /** A server asked as a fallback: its answer counts toward R but it gets no read repair. */
+  private isFallback(server: ServerId): boolean {
+    return this.sloppy !== undefined && !this.replicas.includes(server);
+  }
+
+  /** readRepairDelayMs, except for a recovering server: it lost its memory, so a recent miss is no in-flight write. */
+  private repairDelayMs(reply: number): number {
+    return this.recovering?.includes(reply) === true ? 0 : this.host.options.readRepairDelayMs;
   }
 
   /** mergeAll of every reply so far; computed once per new reply (settling and repair share it). */
@@ -153,16 +248,27 @@ export class ReadRound implements Exchange {
     return this.merged;
   }
 
-  private allEqual(merged: Versioned | null): boolean {
-    for (const versioned of this.versions) {
-      if (versioned === null || merged === null) {
-        if (versioned !== merged) return false;
-      } else if (!versionsEqual(versioned, merged)) {
-        return false;
-      }
+  /** Whether some replica that answered is behind by more than writes still on their way. */
+  private anyNeedsRepair(merged: Versioned | null): boolean {
+    if (merged === null) return false;
+    let nowMs = -1;
+    for (let i = 0; i < this.versions.length; i++) {
+      const versioned = this.versions[i] as Versioned | null;
+      if (versioned !== null && (versioned === merged || versionsEqual(versioned, merged))) continue;
+      if (this.isFallback(this.servers[i] as ServerId)) continue;
+      if (nowMs < 0) nowMs = this.host.nowMs();
+      if (repairNeed(versioned, merged, nowMs, this.repairDelayMs(i)) === 'repair') return true;
     }
-    return true;
+    return false;
   }
+}
+
+/** A round's sloppy reads: the next fallback to consider, how many were asked and counted, the one request. */
+interface Sloppy {
+  next: number;
+  asked: number;
+  answers: number;
+  readonly request: HintReadRequest;
 }
 
 /** The join of every reply, truncated to siblingsMax as the nodes would store it; null if none holds the key. */

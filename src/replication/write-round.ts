@@ -1,8 +1,10 @@
 import { RingcacheError } from '../runtime/errors.js';
-import type { ServerId } from '../ring/index.js';
+import type { Placement, ServerId } from '../ring/index.js';
+import type { HintRequest } from '../hinted-handoff/index.js';
+import { hintRequest } from '../hinted-handoff/index.js';
 import type { CoordinatedPutRequest, InternodeReply, MergeRequest } from '../transport/messages.js';
 import type { Dot, Versioned } from '../version/types.js';
-import { describeFailure, isTransportFailure, unexpectedReply, writeQuorumError } from './errors.js';
+import { describeFailure, isTransportFailure, primaryQuorumError, unexpectedReply, writeQuorumError } from './errors.js';
 import type { Exchange, RoundHost } from './exchange.js';
 import { IGNORED } from './exchange.js';
 
@@ -13,7 +15,13 @@ export interface WriteResult {
   readonly dot: Dot;
   readonly coordinator: ServerId;
   readonly acks: number;
+  /** Acknowledgements that came from fallbacks holding a hint (sloppy quorum); 0 when all were replicas. */
+  readonly hinted: number;
+  /** Those fallbacks, in the order they acknowledged (empty when `hinted` is 0). */
+  readonly hintedBy: readonly ServerId[];
 }
+
+const NO_FALLBACKS: readonly ServerId[] = Object.freeze([]);
 
 /** Who hears how a write ended: exactly one call, never inside the call that started the write. */
 export interface WriteListener {
@@ -24,33 +32,52 @@ export interface WriteListener {
 /**
  * One quorum write (DESIGN.md section 4), in two phases:
  *
- *   coordinating  COORD.PUT to order[0]; unreachable or timed out? the next one, and so on
- *   replicating   MERGE of what it stored to every other replica of `order`; done at W acks,
- *                 the coordinator's included; the rest finish in the background. A pending
- *                 move's target gets the MERGE too, uncounted (reads do not ask it yet).
+ *   coordinating  COORD.PUT to the first live replica; unreachable or timed out? the next one,
+ *                 then those believed down (the view may be stale)
+ *   replicating   MERGE of what it stored to every other live replica; for a replica believed
+ *                 down, failed as coordinator, or whose MERGE fails to reach it, RC.HINT to the
+ *                 next live fallback of the ring walk, naming it (sloppy quorum, Dynamo 4.6).
+ *                 Done at W acks, hints included, of which PW from the row; the rest finish in
+ *                 the background. A pending move's target gets the MERGE too, uncounted.
+ *
+ *   row [A B C], B down, fallbacks [D E]:   COORD.PUT A --> MERGE C, HINT(owner B) D   W=3 met
+ *
+ * Each fallback holds at most one hint of a write, so W acks are W distinct nodes. Only a replica
+ * coordinates: when none can, the write fails rather than a fallback minting the dot. A fallback
+ * holds nothing of the key, so a blind write coordinated there would supersede nothing and come
+ * back as a sibling of every older value; the dot counter and the duplicate-request memory live
+ * with a replica's data handlers; and a row with all N replicas unreachable is past what sloppy
+ * quorum is for (transient failures of a few nodes), so the caller hears it.
  *
  * A timeout is ambiguous (the write may have been applied), so a retried write can leave two
  * siblings with the same value; nodes apply a resent requestId once. The round is the Exchange of
  * all its requests and tells a listener: no promise per request.
  */
 export class WriteRound implements Exchange {
-  private readonly failures: string[] = [];
-  /** Replicas that failed as coordinator: they get no MERGE. */
-  private readonly failed: ServerId[] = [];
+  /** What each failed request said, for the error; built on the first failure. */
+  private failures: string[] | undefined;
+  /** Replicas that failed as coordinator: they get a hint, not a MERGE. */
+  private failed: ServerId[] | undefined;
   private attempt = 0;
   private replicating = false;
   private result: { versioned: Versioned; dot: Dot; coordinator: ServerId } | undefined;
   private acks = 1;
+  /** Acks from the row (the coordinator's included): PW counts these. */
+  private primaryAcks = 1;
+  /** Requests whose ack could still come: MERGEs and hints. */
   private pending = 0;
+  /** MERGEs to replicas whose ack could still come (a redirected one no longer can). */
+  private primaryPending = 0;
   private settled = false;
+  /** Built on the first hint: most writes never need a fallback, and allocate nothing for them. */
+  private handoff: Handoff | undefined;
 
   constructor(
     private readonly host: RoundHost,
     private readonly request: CoordinatedPutRequest,
-    /** Live replicas in row order, then those believed down (the local view may be stale). */
-    private readonly order: readonly ServerId[],
-    private readonly pendingTarget: ServerId | undefined,
+    private readonly placement: Placement,
     private readonly w: number,
+    private readonly pw: number,
     private readonly listener: WriteListener,
   ) {}
 
@@ -60,38 +87,57 @@ export class WriteRound implements Exchange {
   }
 
   onReply(server: ServerId, reply: InternodeReply): void {
-    if (this.replicating) {
-      this.acks++;
-      this.pending--;
-      this.check();
-    } else if (reply.kind !== 'put-result') {
-      this.settled = true;
-      this.listener.onWriteFailed(unexpectedReply(reply, server, 'put-result'));
-    } else {
-      this.replicate(server, reply.versioned, reply.dot);
+    if (!this.replicating) {
+      if (reply.kind === 'put-result') {
+        this.replicate(server, reply.versioned, reply.dot);
+      } else {
+        this.settled = true;
+        this.listener.onWriteFailed(unexpectedReply(reply, server, 'put-result'));
+      }
+      return;
     }
+    this.acks++;
+    this.pending--;
+    const handoff = this.handoff;
+    if (handoff === undefined || ownerIn(handoff, server) === undefined) {
+      this.primaryAcks++;
+      this.primaryPending--;
+    } else if (!this.settled) {
+      handoff.acked.push(server);
+    }
+    this.check();
   }
 
   onFailure(server: ServerId, error: unknown): void {
-    const failure = describeFailure(server, error);
-    if (this.replicating) {
-      this.pending--;
-      this.failures.push(failure);
-      this.check();
-    } else if (!isTransportFailure(error)) {
-      this.fail(error);
-    } else {
-      this.failures.push(failure);
-      this.failed.push(server);
+    (this.failures ??= []).push(describeFailure(server, error));
+    if (!this.replicating) {
+      if (!isTransportFailure(error)) {
+        this.fail(error);
+        return;
+      }
+      (this.failed ??= []).push(server);
       this.attempt++;
       this.askNextCoordinator();
+      return;
     }
+    const owner = this.handoff === undefined ? undefined : ownerIn(this.handoff, server);
+    if (owner === undefined) {
+      // A MERGE to a replica: unreachable or timed out, its copy goes to a fallback instead.
+      this.primaryPending--;
+      if (!isTransportFailure(error) || !this.sendHint(server)) this.pending--;
+    } else if (!this.sendHint(owner)) {
+      // A fallback refused or could not be reached: the next one, while any is left.
+      this.pending--;
+    }
+    this.check();
   }
 
+  /** Live replicas in row order, then those believed down (the local view may be stale). */
   private askNextCoordinator(): void {
-    const coordinator = this.order[this.attempt];
+    const { live, down } = this.placement;
+    const coordinator = this.attempt < live.length ? live[this.attempt] : down[this.attempt - live.length];
     if (coordinator === undefined) {
-      this.fail(writeQuorumError(0, this.w, this.order.length, this.failures));
+      this.fail(writeQuorumError(0, this.w, this.placement.replicas.length, this.failures ?? []));
       return;
     }
     this.host.send(coordinator, this.request, this);
@@ -102,23 +148,72 @@ export class WriteRound implements Exchange {
     this.result = { versioned, dot, coordinator };
     const { key, vnode } = this.request;
     const merge: MergeRequest = { kind: 'merge', key, vnode, versioned };
-    if (this.pendingTarget !== undefined) this.host.send(this.pendingTarget, merge, IGNORED);
-    for (const server of this.order) {
-      if (server === coordinator || this.failed.includes(server)) continue;
+    const { live, down, pendingTarget } = this.placement;
+    const failed = this.failed;
+    if (pendingTarget !== undefined) this.host.send(pendingTarget, merge, IGNORED);
+    // Indexed loops: the usual write is N-1 MERGEs, with no iterator even before the JIT gets to it.
+    for (let i = 0; i < live.length; i++) {
+      const server = live[i] as ServerId;
+      if (server === coordinator) continue;
+      if (failed?.includes(server) === true) {
+        if (this.sendHint(server)) this.pending++;
+        continue;
+      }
       this.pending++;
+      this.primaryPending++;
       this.host.send(server, merge, this);
+    }
+    for (let i = 0; i < down.length; i++) {
+      const server = down[i] as ServerId;
+      if (server === coordinator) continue;
+      if (this.sendHint(server)) {
+        this.pending++;
+      } else if (failed?.includes(server) !== true) {
+        // No fallback to take its copy: try the replica itself, the view may be stale.
+        this.pending++;
+        this.primaryPending++;
+        this.host.send(server, merge, this);
+      }
     }
     this.check();
   }
 
+  /** Sends the hint for `owner` to the next fallback believed up; false when none is left. */
+  private sendHint(owner: ServerId): boolean {
+    const { fallbacks } = this.placement;
+    if (fallbacks.length === 0) return false;
+    const result = this.result as NonNullable<WriteRound['result']>;
+    // One encoding of the state for every hint of this write.
+    const handoff = (this.handoff ??= { to: [], next: 0, request: hintRequest(owner, this.request.key, this.request.vnode, result.versioned), acked: [] });
+    const liveness = this.host.liveness;
+    while (handoff.next < fallbacks.length) {
+      const fallback = fallbacks[handoff.next++] as ServerId;
+      if (!liveness.isUp(fallback)) continue;
+      const request: HintRequest = handoff.request.owner === owner ? handoff.request : { ...handoff.request, owner };
+      handoff.to.push(fallback, owner);
+      this.host.stats.hintsSent++;
+      this.host.send(fallback, request, this);
+      return true;
+    }
+    return false;
+  }
+
   private check(): void {
     if (this.settled) return;
-    if (this.acks >= this.w) {
+    if (this.acks >= this.w && this.primaryAcks >= this.pw) {
       this.settled = true;
       const result = this.result as NonNullable<WriteRound['result']>;
-      this.listener.onWriteDone({ versioned: result.versioned, dot: result.dot, coordinator: result.coordinator, acks: this.acks });
+      const hinted = this.acks - this.primaryAcks;
+      if (hinted > 0) this.host.stats.hintedWrites++;
+      this.listener.onWriteDone({
+        versioned: result.versioned, dot: result.dot, coordinator: result.coordinator, acks: this.acks, hinted,
+        hintedBy: hinted === 0 || this.handoff === undefined ? NO_FALLBACKS : this.handoff.acked,
+      });
     } else if (this.acks + this.pending < this.w) {
-      this.fail(writeQuorumError(this.acks, this.w, this.order.length, this.failures));
+      const asked = this.placement.replicas.length + (this.handoff === undefined ? 0 : this.handoff.to.length / 2);
+      this.fail(writeQuorumError(this.acks, this.w, asked, this.failures ?? []));
+    } else if (this.primaryAcks + this.primaryPending < this.pw) {
+      this.fail(primaryQuorumError(this.primaryAcks, this.pw, this.acks, this.failures ?? []));
     }
   }
 
@@ -127,4 +222,19 @@ export class WriteRound implements Exchange {
     this.host.stats.writeFailures++;
     this.listener.onWriteFailed(error instanceof Error ? error : new RingcacheError('RC_ERR_INTERNAL', 'write failed'));
   }
+}
+
+/** A write's hints: fallbacks asked with the owner each holds it for ([fallback, owner, ...]), the next to consider, the acks. */
+interface Handoff {
+  readonly to: ServerId[];
+  next: number;
+  readonly request: HintRequest;
+  readonly acked: ServerId[];
+}
+
+/** The owner a fallback holds this write's hint for; undefined for a replica of the row. */
+function ownerIn(handoff: Handoff, server: ServerId): ServerId | undefined {
+  const to = handoff.to;
+  for (let i = 0; i < to.length; i += 2) if (to[i] === server) return to[i + 1];
+  return undefined;
 }

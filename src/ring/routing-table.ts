@@ -68,8 +68,11 @@ export class RoutingTable {
    * a whole epoch and most vnodes never need fallbacks.
    */
   fallbacks(vnode: number): readonly ServerId[] {
-    const cached = this.fallbackCache[vnode];
-    if (cached !== undefined) return cached;
+    // Every placement asks: a memo hit stays small enough to inline, the walk lives apart.
+    return this.fallbackCache[vnode] ?? this.walkFallbacks(vnode);
+  }
+
+  private walkFallbacks(vnode: number): readonly ServerId[] {
     const own = this.row(vnode);
     const seen = new Set<ServerId>(own.replicas);
     if (own.pending !== undefined) seen.add(own.pending.to);
@@ -108,6 +111,12 @@ export interface Placement {
   readonly pendingTarget: ServerId | undefined;
   /** The first live replica: it assigns the dot of a write. Undefined when every replica is down. */
   readonly coordinator: ServerId | undefined;
+  /**
+   * The ring walk past the row (RoutingTable.fallbacks), whatever their liveness: a write or read
+   * round takes the first ones it believes up when a replica cannot answer (sloppy quorum). Not
+   * filtered here, so the usual case builds nothing: the table's memoized array.
+   */
+  readonly fallbacks: readonly ServerId[];
 }
 
 /**
@@ -116,6 +125,7 @@ export interface Placement {
  */
 export function placementOf(table: RoutingTable, vnode: number, liveness: Liveness): Placement {
   const row = table.row(vnode);
+  const fallbacks = table.fallbacks(vnode);
   let allUp = true;
   for (const server of row.replicas) {
     if (!liveness.isUp(server)) {
@@ -124,7 +134,7 @@ export function placementOf(table: RoutingTable, vnode: number, liveness: Livene
     }
   }
   // The usual case on the request path: the row itself is the live list, no arrays built.
-  if (allUp) return { vnode, replicas: row.replicas, live: row.replicas, down: NONE, pendingTarget: row.pending?.to, coordinator: row.replicas[0] };
+  if (allUp) return { vnode, replicas: row.replicas, live: row.replicas, down: NONE, pendingTarget: row.pending?.to, coordinator: row.replicas[0], fallbacks };
   const live: ServerId[] = [];
   const down: ServerId[] = [];
   for (const server of row.replicas) {
@@ -138,5 +148,6 @@ export function placementOf(table: RoutingTable, vnode: number, liveness: Livene
     down,
     pendingTarget: row.pending?.to,
     coordinator: live[0],
+    fallbacks,
   };
 }

@@ -22,6 +22,7 @@ export const ERROR_CATALOGUE = {
   RC_ERR_QUORUM_READ: { httpStatus: 503, summary: 'Fewer than R replicas answered a read.' },
   RC_ERR_TIMEOUT: { httpStatus: 504, summary: 'A peer did not answer within its deadline.' },
   RC_ERR_UNREACHABLE: { httpStatus: 503, summary: 'A peer could not be reached (connection refused, reset, or partitioned).' },
+  RC_ERR_HINTS_FULL: { httpStatus: 507, summary: 'A fallback refused a hint: its hints for that owner are at hints.bytesMax (or the hint alone is larger); the coordinator tries the next fallback.' },
   RC_ERR_STORAGE_FULL: { httpStatus: 507, summary: 'A storage node is at storage.bytesMax and its eviction policy is "reject".' },
   RC_ERR_OVERLOADED: { httpStatus: 503, summary: 'A bounded queue is full (inflight requests per connection or per peer).' },
   RC_ERR_PROTOCOL: { httpStatus: 400, summary: 'A RESP frame is malformed or over a limit (bulk length, array length, inline length).' },

@@ -17,6 +17,11 @@ export interface WriteOperation {
   dot?: Dot;
   /** What the coordinating replica stored: its context minus its siblings is what this write superseded. */
   stored?: Versioned;
+  /**
+   * Fallbacks whose hint counted toward W (sloppy quorum): R + W > N does not cover this write
+   * until they are replayed, and it survives as long as one of its W acknowledgers, these included.
+   */
+  hintedBy?: readonly ServerId[];
   errorCode?: string;
 }
 
@@ -28,6 +33,8 @@ export interface ReadOperation {
   completedMs: number;
   outcome: 'pending' | 'ok' | 'failed';
   result?: Versioned | null;
+  /** Answered with fallbacks counted toward R, or with fewer than R answers (ReadResult): outside what R + W > N promises. */
+  sloppy?: boolean;
   errorCode?: string;
 }
 

@@ -44,6 +44,7 @@ async function read(
   try {
     const result = await coordinator.get(encoder.encode(key));
     operation.result = result.versioned;
+    operation.sloppy = result.quorum !== 'strict';
     operation.outcome = 'ok';
     if (result.versioned === null) contexts.delete(key);
     else contexts.set(key, result.versioned.context);
@@ -69,6 +70,7 @@ async function write(
     const result = await coordinator.put(encoder.encode(key), value === null ? null : encoder.encode(value), { context });
     operation.dot = result.dot;
     operation.stored = result.versioned;
+    operation.hintedBy = result.hintedBy;
     operation.outcome = 'ok';
   } catch (error) {
     operation.outcome = 'failed';

@@ -54,18 +54,21 @@ describe('Coordinator', () => {
     expect(written.acks).toBe(2);
   });
 
-  it('reports how many replicas answered when a quorum is impossible', async () => {
+  it('reports how many replicas answered when a quorum is impossible, fallbacks included', async () => {
     const c = cluster();
     const row = c.rowOf(key);
-    c.crash(row[1] ?? '');
-    c.crash(row[2] ?? '');
+    // Two replicas and every fallback down (5 servers: the walk past the row has two).
+    const fallbacks = c.table.fallbacks(c.table.vnodeOf(key));
+    expect(fallbacks).toHaveLength(2);
+    for (const server of [row[1], row[2], ...fallbacks]) c.crash(server ?? '');
     const coordinator = c.coordinator('t');
     const write = await rejection(c, coordinator.put(key, encoder.encode('v')));
     expect(write.code).toBe('RC_ERR_QUORUM_WRITE');
-    expect(write.message).toMatch(/acknowledged by 1 of 2 required replicas \(w=2.*see replication\.w/);
+    expect(write.message).toMatch(/acknowledged by 1 of 2 required replicas \(w=2, 4 of 5 failed\); see replication\.w/);
     const read = await rejection(c, coordinator.get(key));
     expect(read.code).toBe('RC_ERR_QUORUM_READ');
-    expect(read.message).toMatch(/answered by [01] of 2 required replicas \(r=2, 2 of 3 failed\); see replication\.r/);
+    // The fallbacks failed the write a moment ago: the read skips them (local failure detection).
+    expect(read.message).toMatch(/answered by 1 of 2 required replicas \(r=2, 2 of 3 failed\); see replication\.r/);
     // W=1 and R=1 per request still work on the one replica left.
     await drive(c.clock, coordinator.put(key, encoder.encode('w1'), { w: 1 }));
     expect(valueOf(c, (await drive(c.clock, coordinator.get(key, { r: 1 }))).versioned)).toBe('w1');

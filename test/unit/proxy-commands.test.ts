@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProxyRespHandler } from '../../src/proxy/index.js';
 import { ContextTokens } from '../../src/version/index.js';
 
@@ -24,6 +24,7 @@ function start(options: ConstructorParameters<typeof InProcessCluster>[0] = {}):
 }
 
 beforeEach(() => { start(); });
+afterEach(async () => { await cluster.stop(); });
 
 describe('connection commands', () => {
   it('PING, ECHO, SELECT, QUIT answer as Redis', async () => {
@@ -416,9 +417,9 @@ describe('failures', () => {
     const key = Buffer.from('fragile');
     await redis.call('SET', key, 'v');
     const row = cluster.rowOf(key);
-    cluster.crash(row[0]!);
-    cluster.crash(row[1]!);
-    // W=2 with two of three replicas down: the fallbacks are not tried by this coordinator.
+    const fallbacks = cluster.fallbacksOf(key);
+    // W=2 with two of three replicas down and no fallback left to hold their hints.
+    for (const server of [row[0]!, row[1]!, ...fallbacks]) cluster.crash(server);
     expect(await redis.text('SET', key, 'v2')).toMatch(/^-ERR write acknowledged by 1 of 2 required replicas \(w=2\b.*\); see replication\.w\r\n$/);
     expect(await redis.text('GET', key)).toMatch(/^-ERR read answered by \d of 2 required replicas/);
     expect(await redis.call('RC.GETV', key, 'R', '1')).toEqual(expect.any(Array));
@@ -426,10 +427,27 @@ describe('failures', () => {
     expect(text).toMatch(/ringcache_proxy_requests_total\{protocol="resp",command="set",outcome="failed"\} 1\n/);
     expect(text).toMatch(/ringcache_proxy_requests_total\{protocol="resp",command="get",outcome="failed"\} 1\n/);
     expect(text).toMatch(/ringcache_proxy_quorum_failures_total\{operation="write"\} 1\n/);
-    cluster.restart(row[0]!);
-    cluster.restart(row[1]!);
+    for (const server of [row[0]!, row[1]!, ...fallbacks]) cluster.restart(server);
     await sleep(250);
     expect(await redis.call('SET', key, 'v3')).toBe('OK');
     expect(await redis.call('GET', key)).toBe('v3');
+  });
+
+  it('RC.SETV with W N succeeds through a fallback when a replica is down; PW n demands primaries; PW outside 0..N is refused', async () => {
+    const key = Buffer.from('sloppy');
+    const row = cluster.rowOf(key);
+    const fallback = cluster.fallbacksOf(key)[0]!;
+    cluster.crash(row[2]!);
+    expect(await redis.call('RC.SETV', key, 'v', '', 'W', '3')).toEqual(expect.any(String));
+    const hints = cluster.coreOf(fallback)?.service('hinted-handoff');
+    expect(hints?.metrics?.().find((source) => source.name === 'hints_keys')?.read()).toBe(1);
+    expect(await redis.text('RC.SETV', key, 'v2', '', 'W', '3', 'PW', '3')).toMatch(/^-ERR write acknowledged by [12] of 3 required primaries \(pw=3\b.*see replication\.pw\r\n$/);
+    expect(await redis.call('RC.SETV', key, 'v3', '', 'PW', '2', 'W', '3')).toEqual(expect.any(String));
+    expect(await redis.text('RC.SETV', key, 'v', '', 'PW', '4')).toMatch(/^-ERR per-request pw=4 is outside 0\.\.N=3 .*replication\.pw/);
+    expect(await redis.text('RC.SETV', key, 'v', '', 'PW', 'x')).toBe('-ERR value is not an integer or out of range\r\n');
+    expect(await redis.text('RC.SETV', key, 'v', '', 'PW')).toBe('-ERR syntax error\r\n');
+    expect(await redis.call('GET', key)).toBe('v3');
+    const text = await registry.metrics();
+    expect(text).toMatch(/ringcache_proxy_hinted_writes_total 2\n/);
   });
 });

@@ -27,7 +27,7 @@ function start(options: ConstructorParameters<typeof InProcessCluster>[0] = {}):
 }
 
 beforeEach(() => { start(); });
-afterEach(async () => { await app.close(); });
+afterEach(async () => { await app.close(); await cluster.stop(); });
 
 const put = (key: string, body: string | Buffer, headers: Record<string, string> = {}, query = ''): Promise<LightMyRequestResponse> =>
   app.inject({ method: 'PUT', url: `/v1/kv/${key}${query}`, payload: body, headers: { 'content-type': 'application/octet-stream', ...headers } });
@@ -213,8 +213,8 @@ describe('route, health, metrics, password', () => {
   it('answers quorum failures with 503 and the coordinator\'s message', async () => {
     const key = 'fragile';
     const row = cluster.rowOf(Buffer.from(key));
-    cluster.crash(row[0]!);
-    cluster.crash(row[1]!);
+    // Two replicas down and no fallback to take their hints.
+    for (const server of [row[0]!, row[1]!, ...cluster.fallbacksOf(Buffer.from(key))]) cluster.crash(server);
     const write = await put(key, 'v');
     expect(write.statusCode).toBe(503);
     expect(write.json()).toMatchObject({ code: 'RC_ERR_QUORUM_WRITE', message: expect.stringContaining('see replication.w') as unknown });
@@ -222,5 +222,22 @@ describe('route, health, metrics, password', () => {
     expect(read.statusCode).toBe(503);
     expect(read.json()).toMatchObject({ code: 'RC_ERR_QUORUM_READ' });
     expect((await get(key, '?r=1')).statusCode).toBe(200);
+  });
+
+  it('writes through a fallback with ?w=N and a replica down; ?pw= demands primaries and is checked against N', async () => {
+    const key = 'sloppy';
+    const row = cluster.rowOf(Buffer.from(key));
+    cluster.crash(row[1]!);
+    expect((await put(key, 'v', {}, '?w=3')).statusCode).toBe(204);
+    const strict = await put(key, 'v2', {}, '?w=3&pw=3');
+    expect(strict.statusCode).toBe(503);
+    expect(strict.json()).toMatchObject({ code: 'RC_ERR_QUORUM_WRITE', message: expect.stringMatching(/required primaries \(pw=3.*see replication\.pw/) as unknown });
+    expect((await put(key, 'v3', {}, '?w=3&pw=2')).statusCode).toBe(204);
+    for (const bad of ['4', '-1', 'x', '1.5']) {
+      const refused = await put(key, 'v', {}, `?pw=${bad}`);
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({ code: 'RC_ERR_BAD_QUORUM', message: expect.stringContaining('pw') as unknown });
+    }
+    expect((await get(key)).body).toBe('v3');
   });
 });

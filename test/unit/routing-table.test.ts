@@ -102,7 +102,22 @@ describe('placementOf', () => {
       down: [],
       pendingTarget: undefined,
       coordinator: 'n1',
+      fallbacks: ['n4', 'n5', 'n6', 'n7'],
     });
+  });
+
+  it('builds nothing when everyone is up: the row and the memoized fallbacks themselves', () => {
+    const placement = placementOf(routing, 4, ALL_UP);
+    expect(placement.live).toBe(routing.row(4).replicas);
+    expect(placement.replicas).toBe(routing.row(4).replicas);
+    expect(placement.fallbacks).toBe(routing.fallbacks(4));
+    expect(placementOf(routing, 4, ALL_UP).fallbacks).toBe(placement.fallbacks);
+  });
+
+  it('returns the fallbacks whatever the liveness view: rounds pick the ones they believe up', () => {
+    // v3 holds n4 n2 n1: the walk gives n6 n5 (v4), n3 (v5), n7 (v7)
+    expect(placementOf(routing, 3, downSet('n4', 'n6')).fallbacks).toEqual(['n6', 'n5', 'n3', 'n7']);
+    expect(placementOf(routing, 3, ALL_UP).fallbacks).toEqual(['n6', 'n5', 'n3', 'n7']);
   });
 
   it('splits replicas by the liveness view, keeping row order; the first live one coordinates', () => {
@@ -124,5 +139,7 @@ describe('placementOf', () => {
     expect(placement.replicas).toEqual(['n1', 'n2', 'n3']);
     expect(placement.live).toEqual(['n2', 'n3']);
     expect(placement.coordinator).toBe('n2');
+    // The moving target is no fallback: it receives the writes already.
+    expect(placement.fallbacks).not.toContain('n6');
   });
 });

@@ -7,14 +7,16 @@
  *         *k  (live siblings, newest first: the first is what GET answers unless a newer delete hides it)
  *             *4  $<value>  $<dot "actor:counter">  :<timestampMs>  :<expiresAtMs, -1 = never>
  *
- *   RC.SETV key value context [W n] [EX seconds | PX milliseconds]
+ *   RC.SETV key value context [W n] [PW n] [EX seconds | PX milliseconds]
  *     context "" or "-" = none (a blind write, as SET); answers $<new context token>
+ *     PW: of the W acknowledgements, how many must come from the row's replicas rather than
+ *     fallbacks holding a hint (0..N, replication.pw by default; Riak's pw)
  *
  *   RC.ROUTE key
  *     *16 a flat map: vnode :v  epoch :e  replicas *N  live *k  down *k
  *                     coordinator $id|nil  fallbacks *f  pending *2 [from, to]|nil
  *
- * R and W must be within 1..N (RC_ERR_BAD_QUORUM); a malformed token is RC_ERR_BAD_CONTEXT.
+ * R and W must be within 1..N, PW within 0..N (RC_ERR_BAD_QUORUM); a malformed token is RC_ERR_BAD_CONTEXT.
  */
 import { arrayReply, bulkReply, integerReply } from '../../resp/index.js';
 import type { Reply, ReplyValue } from '../../resp/index.js';
@@ -57,6 +59,7 @@ function getVersions(args: Buffer[], _connection: unknown, context: CommandConte
 
 function setVersion(args: Buffer[], _connection: unknown, context: CommandContext): Reply | Promise<Reply> {
   let w: number | undefined;
+  let pw: number | undefined;
   let expiresAtMs: number | null = null;
   let expiryGiven = false;
   for (let j = 4; j < args.length; j += 2) {
@@ -67,6 +70,12 @@ function setVersion(args: Buffer[], _connection: unknown, context: CommandContex
       const parsed = parseInteger(value);
       if (parsed === undefined) return ERRORS.notInteger;
       w = context.kv.checkQuorum('w', parsed);
+      continue;
+    }
+    if (isToken(option, 'pw')) {
+      const parsed = parseInteger(value);
+      if (parsed === undefined) return ERRORS.notInteger;
+      pw = context.kv.checkPrimaries(parsed);
       continue;
     }
     const seconds = isToken(option, 'ex');
@@ -83,7 +92,7 @@ function setVersion(args: Buffer[], _connection: unknown, context: CommandContex
   kv.checkKey(key);
   kv.checkValue(value);
   const clientContext = kv.decodeContext(text(args[3] as Buffer));
-  const options = w === undefined ? { context: clientContext, expiresAtMs } : { context: clientContext, expiresAtMs, w };
+  const options = { context: clientContext, expiresAtMs, ...(w === undefined ? {} : { w }), ...(pw === undefined ? {} : { pw }) };
   return kv.write(key, ownedCopy(value), options).then((result) => bulkReply(kv.writeToken(result, clientContext)));
 }
 
@@ -118,6 +127,7 @@ export const RINGCACHE_COMMANDS: readonly CommandDefinition[] = [
     arguments: [
       key(), argument('value', 'string'), argument('context', 'string'),
       argument('w', 'integer', { token: 'W', optional: true }),
+      argument('pw', 'integer', { token: 'PW', optional: true }),
       argument('expiration', 'oneof', { optional: true, arguments: [argument('seconds', 'integer', { token: 'EX' }), argument('milliseconds', 'integer', { token: 'PX' })] }),
     ],
   },
