@@ -60,7 +60,8 @@ export function check(history: History, finals: readonly FinalKey[], r: number, 
   for (const write of writes) {
     const final = finalByKey.get(write.key);
     if (final === undefined || write.dot === undefined) continue;
-    if (crashedBetween(history, final.row, write.invokedMs, Number.POSITIVE_INFINITY) >= w) continue;
+    // A hint that counted toward W dies with its fallback: the write's holders are the row and those fallbacks.
+    if (crashedBetween(history, [...final.row, ...(write.hintedBy ?? [])], write.invokedMs, Number.POSITIVE_INFINITY) >= w) continue;
     if (!holds(final.merged, write.dot)) {
       lost++;
       violations.push(`lost acknowledged write ${dotName(write.dot)} (${write.value ?? 'delete'}) of ${write.key}`);
@@ -76,6 +77,9 @@ export function check(history: History, finals: readonly FinalKey[], r: number, 
     if (final === undefined) continue;
     for (const write of writes) {
       if (write.key !== read.key || write.dot === undefined || write.completedMs >= read.invokedMs) continue;
+      // A sloppy write (a fallback's hint counted toward W) is outside R + W > N until its hint is
+      // replayed (Dynamo 4.6): reads of the row may miss it meanwhile; it is still never lost.
+      if (write.hintedBy !== undefined && write.hintedBy.length > 0) continue;
       if (crashedBetween(history, final.row, write.invokedMs, read.completedMs) > 0) continue;
       if (!holds(read.result, write.dot)) {
         violations.push(`stale read of ${read.key} by ${read.client} at ${String(read.invokedMs)}: misses ${dotName(write.dot)} acknowledged at ${String(write.completedMs)}`);
@@ -112,7 +116,8 @@ function checkResurrections(
     for (const sibling of state?.siblings ?? []) {
       if (sibling.value === null) continue;
       const successor = writes.find((write) => write.key === key && write.completedMs < atMs && superseded(write, sibling.dot)
-        && crashedBetween(history, row, write.invokedMs, atMs) < (final ? w : 1));
+        && (final || write.hintedBy === undefined || write.hintedBy.length === 0)
+        && crashedBetween(history, final ? [...row, ...(write.hintedBy ?? [])] : row, write.invokedMs, atMs) < (final ? w : 1));
       if (successor === undefined) continue;
       resurrections++;
       violations.push(`resurrected ${dotName(sibling.dot)} of ${key} in ${where}: acknowledged ${successor.value === null ? 'delete' : 'write'} ${successor.dot === undefined ? '' : dotName(successor.dot)} had superseded it`);
