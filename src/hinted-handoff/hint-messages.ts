@@ -15,10 +15,13 @@
  */
 import type { ServerId } from '../ring/index.js';
 import { bulkReply, integerReply } from '../resp/index.js';
-import {
-  arity, asBuffer, bulkItem, integerItem, keyArg, nameArg, protocolError, replyArray, replyLength, vnodeArg,
-} from '../transport/index.js';
-import type { AckReply, AnyMessageCodec, InternodeLimits, MessageCodec, VersionedReply } from '../transport/index.js';
+// The transport's modules, not its index: the index brings the TCP transport and ioredis, which a
+// coordinator that only sends hints (the client library, the simulator) does not need to load.
+import type { InternodeLimits } from '../transport/internode-codec.js';
+import type { AckReply, VersionedReply } from '../transport/messages.js';
+import { replyArray } from '../transport/peer-codec.js';
+import type { AnyMessageCodec, MessageCodec } from '../transport/peer-message.js';
+import { arity, asBuffer, bulkItem, integerItem, keyArg, nameArg, protocolError, replyLength, vnodeArg } from '../transport/wire-fields.js';
 import { decodeVersioned, encodeVersioned } from '../version/index.js';
 import type { Versioned } from '../version/index.js';
 

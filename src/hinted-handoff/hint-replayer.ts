@@ -15,7 +15,7 @@ import type { ServerId } from '../ring/index.js';
 import { every, isRingcacheError } from '../runtime/index.js';
 import type { Startable, Timer } from '../runtime/index.js';
 import type { NodeContext } from '../node/index.js';
-import type { MergeRequest } from '../transport/index.js';
+import type { MergeRequest } from '../transport/messages.js';
 import type { Hint, HintStore } from './hint-store.js';
 import type { HintOptions } from './options.js';
 import { TokenBucket } from './token-bucket.js';

@@ -14,8 +14,10 @@
  */
 import { RingcacheError, isRingcacheError } from '../runtime/index.js';
 import type { MetricSource, NodeContext, PeerHandlers, PeerService } from '../node/index.js';
-import type { AckReply, InternodeLimits, VersionedReply } from '../transport/index.js';
-import { internodeLimitsOf, protocolError } from '../transport/index.js';
+import { internodeLimitsOf } from '../transport/internode-codec.js';
+import type { InternodeLimits } from '../transport/internode-codec.js';
+import type { AckReply, VersionedReply } from '../transport/messages.js';
+import { protocolError } from '../transport/wire-fields.js';
 import { decodeVersioned, merge, truncateSiblings } from '../version/index.js';
 import type { Versioned } from '../version/index.js';
 import type { HintReadRequest, HintRequest } from './hint-messages.js';

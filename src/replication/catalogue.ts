@@ -1,5 +1,7 @@
 import { HINT_MESSAGES } from '../hinted-handoff/index.js';
-import { DATA_MESSAGES, MessageCatalogue } from '../transport/index.js';
+// Not the transport's index: it brings the TCP transport and ioredis (see hint-messages.ts).
+import { DATA_MESSAGES } from '../transport/data-messages.js';
+import { MessageCatalogue } from '../transport/peer-message.js';
 
 /**
  * The peer message kinds a coordinator (proxy, client library) sends: the data kinds, and hints
