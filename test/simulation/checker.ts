@@ -73,6 +73,8 @@ export function check(history: History, finals: readonly FinalKey[], r: number, 
   for (const read of reads) {
     maxSiblings = Math.max(maxSiblings, read.result?.siblings.length ?? 0);
     if (r + w <= n) continue;
+    // A read that counted a fallback's answer, or had fewer than R answers, is outside R + W > N.
+    if (read.sloppy === true) continue;
     const final = finalByKey.get(read.key);
     if (final === undefined) continue;
     for (const write of writes) {
@@ -124,7 +126,7 @@ function checkResurrections(
     }
   };
   for (const operation of history.operations) {
-    if (operation.type === 'read' && operation.outcome === 'ok') seen(operation.key, operation.result, operation.invokedMs, `a read at ${String(Math.round(operation.invokedMs))}`);
+    if (operation.type === 'read' && operation.outcome === 'ok' && operation.sloppy !== true) seen(operation.key, operation.result, operation.invokedMs, `a read at ${String(Math.round(operation.invokedMs))}`);
   }
   for (const final of finals) seen(final.key, final.merged, Number.POSITIVE_INFINITY, 'the final state');
   return resurrections;
