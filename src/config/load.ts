@@ -189,26 +189,17 @@ function checkConsistency(config: RingcacheConfig): void {
 }
 
 /**
- * How long a hinted write may wait for its owner (hinted handoff's hint lifetime), read from the
- * `hints.ageMsMax` key when the schema has it, 0 while it does not: the one place the grace check
- * learns about hints.
- */
-function hintLifetimeMs(config: RingcacheConfig): number {
-  const hints = (config as unknown as Record<string, unknown>).hints;
-  if (!isRecord(hints)) return 0;
-  const ageMsMax = hints.ageMsMax;
-  return typeof ageMsMax === 'number' ? ageMsMax : 0;
-}
-
-/**
  * A tombstone must outlive every way a replica can still be missing the delete: a hint that
  * carries it (hints.ageMsMax) and a full anti-entropy cycle (anti-entropy/options.ts). Collected
  * sooner, a replica that missed the delete would hand the old value back (a resurrection).
  */
 function checkTombstoneGrace(config: RingcacheConfig): void {
   const { vnodeCount, replicaCount } = config.cluster;
+  // N = 1: no other replica can miss a delete, and no hint is ever written (only a replica
+  // coordinates, and the one replica needs no fallback to reach itself).
+  if (replicaCount === 1) return;
   const cycleMs = antiEntropyCycleMs(vnodeCount, replicaCount, config.antiEntropy);
-  const hintMs = hintLifetimeMs(config);
+  const hintMs = config.hints.ageMsMax;
   const graceMs = config.storage.tombstoneGraceMs;
   if (graceMs > hintMs + cycleMs) return;
   const { intervalMs, exchangesMax, vnodesPerExchangeMax } = config.antiEntropy;

@@ -29,19 +29,20 @@ interface Workload {
 function startWrites(redis: Redis, prefix: string): Workload {
   const acked = new Map<string, string>();
   const failures: string[] = [];
-  let stopping = false;
+  const state = { stopping: false };
   const done = (async () => {
-    for (let i = 0; i < 20_000 && !stopping; i++) {
+    for (let i = 0; i < 20_000 && !state.stopping; i++) {
       const key = `${prefix}:${String(i)}`;
       const value = `v${String(i)}`;
       try {
-        if (await redis.set(key, value) === 'OK') acked.set(key, value);
+        await redis.set(key, value);
+        acked.set(key, value);
       } catch (error) {
         failures.push(`${key}: ${(error as Error).message}`);
       }
     }
   })();
-  return { acked, failures, stop: async () => { stopping = true; await done; } };
+  return { acked, failures, stop: async () => { state.stopping = true; await done; } };
 }
 
 async function health(cluster: ProcessCluster, id: string): Promise<{ recovering?: boolean } | undefined> {

@@ -199,7 +199,7 @@ describe('StorageNode', () => {
   it('sweeps tombstones past their grace on its timer', async () => {
     // A grace well above one write's round trip: with 1 ms a sweep on a busy machine could take the
     // tombstone before the check below sees it.
-    const { node, coordinator } = await startNode(configWith({ storage: { tombstoneGraceMs: 200 } }));
+    const { node, coordinator } = await startNode(configWith({ storage: { tombstoneGraceMs: 200 }, hints: { ageMsMax: 100 } }));
     await coordinator.put(Buffer.from('doomed'), null);
     expect(node.engine.stats().keys).toBe(1);
     for (let waited = 0; waited < 2000 && node.engine.stats().keys > 0; waited += 10) await clock.sleep(10);

@@ -53,6 +53,7 @@ export interface AeNode {
 export const AE_TEST_CONFIG = Object.freeze({
   antiEntropy: { intervalMs: 100, exchangesMax: 2, keysPerRoundMax: 200, bytesPerRoundMax: 256 * 1024, messageBytesMax: 16 * 1024, leavesPerNode: 4096, requestTimeoutMs: 500 },
   storage: { bytesMax: 64 * 1024 * 1024, evictionPolicy: 'reject', tombstoneGraceMs: 60_000, sweepIntervalMs: 100 },
+  hints: { ageMsMax: 30_000 },
 });
 
 export class AeCluster {

@@ -80,11 +80,12 @@ describe('recovery by anti-entropy, no client reads', () => {
     expect(tookMs).toBeLessThanOrEqual(REFILL_MS_MAX);
     expect(missingWhenSynced).toEqual([]);
     expect(node.core.context.recovery.recovering).toBe(false);
-    expect(node.core.data.stats.reads + node.core.data.stats.merges + node.core.data.stats.coordinatedPuts).toBe(0);
+    // No client read or write reached it; MERGEs may (the hints of the writes it missed, replayed).
+    expect(node.core.data.stats.reads + node.core.data.stats.coordinatedPuts).toBe(0);
     const held = KEYS.filter((key) => sim.replicaStates(encoder.encode(key)).has('n3'));
     expect(held.length).toBeGreaterThan(150);
     expect(node.engine.stats().keys).toBe(held.length);
-    expect(sim.service('n3').stats.keysRepaired).toBeGreaterThanOrEqual(held.length);
+    expect(sim.service('n3').stats.keysRepaired + node.core.data.stats.merges).toBeGreaterThanOrEqual(held.length);
   });
 
   it('survives a rolling restart, each node in turn once the one before is in sync, with writes between and a replica that missed some', async () => {

@@ -41,7 +41,7 @@ afterEach(async () => {
 async function deleteWhileCutOff(graceMs: number): Promise<{ resurrected: Set<string>; collected: number }> {
   const sim = new AeCluster({
     seed: 21, servers: 3, vnodeCount: 16, replicaCount: 3, startInSync: true,
-    config: { storage: { tombstoneGraceMs: Math.max(graceMs, CYCLE_MS + 1), sweepIntervalMs: 50 } },
+    config: { storage: { tombstoneGraceMs: Math.max(graceMs, CYCLE_MS + 2), sweepIntervalMs: 50 }, hints: { ageMsMax: 1 } },
     patchConfig: (config) => ({ ...config, storage: { ...config.storage, tombstoneGraceMs: graceMs } }),
   });
   clusters.push(sim);
@@ -89,7 +89,8 @@ describe('tombstone collection after storage.tombstoneGraceMs', () => {
   });
 
   it('config validation refuses a grace not longer than the hint lifetime plus one cycle, naming the setting', () => {
-    const file = { cluster: { vnodeCount: 16, replicaCount: 3 }, antiEntropy: { intervalMs: 100, exchangesMax: 2, vnodesPerExchangeMax: 64 } };
+    const HINT_MS = 1000;
+    const file = { cluster: { vnodeCount: 16, replicaCount: 3 }, hints: { ageMsMax: HINT_MS }, antiEntropy: { intervalMs: 100, exchangesMax: 2, vnodesPerExchangeMax: 64 } };
     const refused = (graceMs: number): unknown => {
       try {
         loadConfig({ file: { ...file, storage: { tombstoneGraceMs: graceMs } } });
@@ -98,12 +99,12 @@ describe('tombstone collection after storage.tombstoneGraceMs', () => {
         return error;
       }
     };
-    const error = refused(CYCLE_MS);
+    const error = refused(HINT_MS + CYCLE_MS);
     expect(error).toBeInstanceOf(RingcacheError);
     expect((error as RingcacheError).code).toBe('RC_ERR_CONFIG');
-    expect((error as RingcacheError).message).toContain(`storage.tombstoneGraceMs (${String(CYCLE_MS)} ms)`);
-    expect((error as RingcacheError).message).toMatch(/antiEntropy\.exchangesMax.*antiEntropy\.vnodesPerExchangeMax.*antiEntropy\.intervalMs/);
-    expect(refused(CYCLE_MS + 1)).toBeUndefined();
+    expect((error as RingcacheError).message).toContain(`storage.tombstoneGraceMs (${String(HINT_MS + CYCLE_MS)} ms)`);
+    expect((error as RingcacheError).message).toMatch(/hints\.ageMsMax.*antiEntropy\.exchangesMax.*antiEntropy\.vnodesPerExchangeMax.*antiEntropy\.intervalMs/);
+    expect(refused(HINT_MS + CYCLE_MS + 1)).toBeUndefined();
     // N = 1: no other replica can miss a delete, so anti-entropy adds nothing to the bound.
     expect(() => loadConfig({ file: { cluster: { vnodeCount: 16, replicaCount: 1 }, replication: { r: 1, w: 1 }, storage: { tombstoneGraceMs: 1 } } })).not.toThrow();
   });

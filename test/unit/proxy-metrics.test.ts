@@ -80,7 +80,7 @@ describe('per-backend metrics', () => {
   it('count each node\'s requests by kind, and its errors and timeouts apart', async () => {
     const registry = new Registry();
     const backends = new BackendMetrics(registry);
-    const cluster = new InProcessCluster({ observer: backends, replication: { requestTimeoutMs: 100, speculativeRetryMs: 5000 } });
+    const cluster = new InProcessCluster({ observer: backends, replication: { requestTimeoutMs: 100, speculativeRetryMs: 5000, failureBackoffMs: 60_000 } });
     const redis = new RespDriver(new ProxyRespHandler(cluster.proxyDeps({ registry })));
     const [first, second, third] = cluster.rowOf(Buffer.from('k')) as [string, string, string];
     expect(await redis.call('SET', 'k', 'v')).toBe('OK');
@@ -92,12 +92,13 @@ describe('per-backend metrics', () => {
     const reads = [first, second, third].map((server) => backends.totals(server, 'read').requests);
     expect(reads.reduce((sum, count) => sum + count, 0)).toBe(2);
 
-    // second refuses (crashed), third never answers (cut off from this coordinator): the write
-    // fails its quorum once the timeout passes, and each failure is counted against its node.
+    // second refuses (crashed), third never answers (cut off from this coordinator, as is every
+    // fallback, so no hint can stand in): the write fails its quorum once the timeout passes, and
+    // each failure is counted against its node.
     cluster.crash(second);
-    cluster.network.partition(['proxy-test'], [third]);
+    cluster.network.partition(['proxy-test'], cluster.serverIds.filter((server) => server !== first && server !== second));
     const reply = await redis.call('SET', 'k', 'w');
-    expect(reply).toEqual({ error: 'ERR write acknowledged by 1 of 2 required replicas (w=2, 2 of 3 failed); see replication.w' });
+    expect(reply).toEqual({ error: 'ERR write acknowledged by 1 of 2 required replicas (w=2, 4 of 5 failed); see replication.w' });
     expect(backends.totals(second, 'merge')).toEqual({ requests: 2, errors: 1, timeouts: 0 });
     expect(backends.totals(third, 'merge')).toEqual({ requests: 2, errors: 0, timeouts: 1 });
 
@@ -111,7 +112,8 @@ describe('per-backend metrics', () => {
     expect(sample(text, `ringcache_proxy_backend_request_duration_seconds_sum{node="${third}",op="merge"}`)).toBeGreaterThan(0.095);
     // Both failed as transport failures: the coordinator now holds them down, and says so per node.
     expect([first, second, third].map((node) => sample(text, `ringcache_proxy_node_up{node="${node}"}`))).toEqual([1, 0, 0]);
-    expect(sample(text, 'ringcache_proxy_servers_down')).toBe(2);
+    // Down too: the two fallbacks the hints could not reach.
+    expect(sample(text, 'ringcache_proxy_servers_down')).toBe(4);
     expect(text).toMatch(/^ringcache_build_info\{version="[^"]+",node_version="v[^"]+",role="proxy"\} 1$/m);
   });
 });
