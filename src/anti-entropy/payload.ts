@@ -10,9 +10,9 @@
  *   roots      count, then per vnode: vnode gap, root hi, root lo (4 bytes each, big-endian)
  *   verdicts   per vnode of the roots, in order: flags (bit 0 pending there, bit 1 roots equal),
  *              then unless equal its root's children's digests (fanOut x width bytes)
- *   digests    width bytes per digest (3: 24 bits of one word; 8: two 4-byte words, hi first)
  *   node lists sections: count, then per vnode: vnode gap, index count >= 1, first index, gaps >= 1
- *              per child of each listed node, in order
+ *   digests    per child of each listed node, in order, width bytes (3: 24 bits of one word;
+ *              8: two 4-byte words, hi first)
  *   listing    per listed (vnode, leaf), in order: key count, then per key: position's low 16 bits
  *              (2 bytes), state hash (width bytes: listedHash), context weight (varint)
  *   wanted     sections: count, then per vnode: vnode gap, key count, per key: leaf gap (>= 0),
