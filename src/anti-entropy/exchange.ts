@@ -292,10 +292,11 @@ export class Exchange {
   /** One request within the round's byte budget; its bytes and the reply's are counted. */
   private async send<K extends PeerKind>(kind: K, body: RequestOf<K>): Promise<ReplyOf<K>> {
     const { catalogue, transport, table, limits, stats, serverId } = this.parts;
+    if (this.stopped()) throw new RingcacheError('RC_ERR_SHUTTING_DOWN', `anti-entropy with ${this.peer}: the node is stopping`);
     const current = table.current();
-    if (this.stopped() || current === undefined || !holdsAll(current, serverId, this.vnodes)) {
+    if (current === undefined || !holdsAll(current, serverId, this.vnodes)) {
       stats.dropped.stale++;
-      throw new RingcacheError('RC_ERR_STALE_TABLE', `anti-entropy with ${this.peer}: stopped, or the table moved a vnode away`);
+      throw new RingcacheError('RC_ERR_STALE_TABLE', `anti-entropy with ${this.peer}: the table moved a vnode of the exchange away`);
     }
     const epoch = table.epoch();
     const requestBytes = requestWireBytes(catalogue, kind, epoch, body);

@@ -2,13 +2,15 @@
  * The hash of one key's state, the unit the Merkle trees XOR together (merkle-tree.ts).
  *
  *   position(key)       = H(key bytes)                                  where the key sits in its tree
- *   stateHash(key, s)   = H(key bytes | context (actor, counter)... | sibling dots (actor index, counter)...)
+ *   stateHash(key, s)   = H(key bytes | context (actor, counter)... | sibling dots (actor index, counter)...
+ *                           | the counter's lanes and offsets (actor, dot counter, added, removed)..., if any)
  *
  * What identifies a state: its context and its siblings' dots, never its values. A dot names
  * exactly one write (its value, timestamp and expiry), so two replicas holding the same context
- * and the same dots hold the same state. That is also exactly what `versionsEqual` compares and
- * what `merge` calls "unchanged": a hash that covered more (the value bytes) could show a
- * difference that no merge would ever repair, and one that covered less would hide a real one.
+ * and the same dots hold the same state; a key's counter (INCR) is joined apart from the dots, so
+ * its lanes are hashed too. That is also exactly what `versionsEqual` compares and what `merge`
+ * calls "unchanged": a hash that covered more (the value bytes) could show a difference that no
+ * merge would ever repair, and one that covered less would hide a real one.
  * Not hashing values keeps the cost per write independent of the value size (measured in the
  * anti-entropy benchmark: `npm run bench -- anti-entropy`).
  *
@@ -19,6 +21,7 @@
  * accident, not malice: a peer is trusted not to forge collisions (the cluster token admits it).
  */
 import { assert } from '../runtime/index.js';
+import type { CounterLane } from '../datatypes/index.js';
 import type { VectorEntry, Versioned } from '../version/index.js';
 
 const A1 = 0xcc9e2d51;
@@ -102,7 +105,30 @@ export class StateHasher {
       this.word(contextIndex);
       this.counter(sibling.dot.counter);
     }
+    const counter = versioned.counter;
+    if (counter !== undefined) {
+      // A marker word, so a state with a counter never hashes as the same words without one.
+      this.word(0x434e5452);
+      this.lanes(counter.lanes);
+      this.lanes(counter.offsets);
+    }
     this.finish();
+  }
+
+  private lanes(lanes: readonly CounterLane[]): void {
+    this.word(lanes.length);
+    for (const lane of lanes) {
+      this.text(lane.actor);
+      this.counter(lane.counter);
+      this.sum(lane.added);
+      this.sum(lane.removed);
+    }
+  }
+
+  /** A lane's sum, 0 .. 2^64 - 1: both 32-bit halves. */
+  private sum(value: bigint): void {
+    this.word(Number(BigInt.asUintN(32, value)));
+    this.word(Number(BigInt.asUintN(32, value >> 32n)));
   }
 
   /**

@@ -17,8 +17,7 @@
  *
  * Fan-out 4, not 16: comparing a differing node costs its 4 children's digests on the wire, and
  * the bytes to find d differences among K keys grow as d * F / ln(F) * ln(K / d), lowest near
- * F = 3; 4 keeps the index arithmetic to shifts. Updates stay cheap at the extra depth (two
- * 32-bit XORs per level).
+ * F = 3; 4 keeps the index arithmetic to shifts. Depth costs a write nothing (it touches a leaf).
  *
  * Hashes live in Int32Arrays, two words (hi, lo) per node: the leaves, and the levels above them.
  */

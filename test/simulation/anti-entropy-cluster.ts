@@ -60,7 +60,9 @@ export class AeCluster {
   readonly clock = new VirtualClock();
   readonly random: SeededRandom;
   readonly network: SimNetwork;
-  readonly table: RoutingTable;
+  /** The table every node sees; setRows() replaces it (a new epoch) and tells the nodes. */
+  table: RoutingTable;
+  private readonly tableListeners = new Set<(table: RoutingTable) => void>();
   readonly config: RingcacheConfig;
   readonly nodes = new Map<ServerId, AeNode>();
 
@@ -86,6 +88,13 @@ export class AeCluster {
     });
     this.config = options.patchConfig?.(loaded) ?? loaded;
     for (const server of servers) this.boot(server.id, options.startInSync === true);
+  }
+
+  /** A new epoch with these rows: the nodes hear of it as from the shard-master. */
+  setRows(rows: readonly (readonly ServerId[])[]): void {
+    const { table } = this.table;
+    this.table = new RoutingTable({ ...table, epoch: table.epoch + 1, rows: rows.map((replicas) => ({ replicas: [...replicas] })) });
+    for (const listener of this.tableListeners) listener(this.table);
   }
 
   node(id: ServerId): AeNode {
@@ -143,10 +152,16 @@ export class AeCluster {
 
   private boot(id: ServerId, startsInSync: boolean): AeNode {
     const engine = new MemoryEngine({ bytesMax: 64 * 1024 * 1024, evictionPolicy: 'reject' });
-    const table = this.table;
+    const listeners = this.tableListeners;
     const core = new NodeCore({
       serverId: id, engine, clock: this.clock, random: this.random, transport: this.network.transport(id),
-      table: { current: () => table, epoch: () => table.epoch, observeEpoch: () => undefined },
+      table: {
+        current: () => this.table, epoch: () => this.table.epoch, observeEpoch: () => undefined,
+        onChange: (listener) => {
+          listeners.add(listener);
+          return () => { listeners.delete(listener); };
+        },
+      },
       logger: silentLogger, config: this.config, services: nodeServices(), startsInSync,
     });
     const node: AeNode = { id, engine, core, up: true };

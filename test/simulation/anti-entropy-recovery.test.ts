@@ -151,3 +151,25 @@ describe('the recovery check catches planted bugs', () => {
     expect(missingWhenSynced?.length).toBeGreaterThan(100);
   });
 });
+
+describe('a vnode the table gives a node later', () => {
+  it('makes the node recovering until that vnode is synced, then it holds the vnode\'s keys', async () => {
+    const sim = new AeCluster({ seed: 15, servers: 3, vnodeCount: 4, replicaCount: 2, startInSync: true, rows: [['n1', 'n2'], ['n1', 'n2'], ['n1', 'n2'], ['n1', 'n2']] });
+    clusters.push(sim);
+    await writeAll(sim, KEYS.slice(0, 100), 2);
+    const n3 = sim.node('n3');
+    expect(n3.core.context.recovery.recovering).toBe(false);
+    const heard: boolean[] = [];
+    n3.core.context.recovery.onChange((recovering) => heard.push(recovering));
+    // n3 takes n2's place in vnodes 0 and 1.
+    sim.setRows([['n1', 'n3'], ['n3', 'n1'], ['n1', 'n2'], ['n1', 'n2']]);
+    expect(n3.core.context.recovery.pendingList()).toEqual([0, 1]);
+    expect(sim.node('n2').core.context.recovery.recovering).toBe(false);
+    await sim.run(REFILL_MS_MAX, () => !n3.core.context.recovery.recovering);
+    expect(heard).toEqual([true, false]);
+    const moved = KEYS.slice(0, 100).filter((key) => sim.table.vnodeOf(encoder.encode(key)) < 2);
+    expect(moved.length).toBeGreaterThan(20);
+    expect(missingOn(sim, 'n3', moved)).toEqual([]);
+    expect(n3.engine.stats().keys).toBe(moved.length);
+  });
+});

@@ -191,4 +191,16 @@ describe('anti-entropy exchange between two NodeCores', () => {
     await drive(cluster.clock, cluster.service('n2').visitNow(vnodeOf(cluster, key)));
     for (const state of cluster.replicaStates(key).values()) expect(state?.siblings.map((sibling) => sibling.value)).toEqual([null]);
   });
+
+  it('repairs a counter (INCR) whose lanes differ under the same context and dots', async () => {
+    const cluster = pair();
+    const key = encoder.encode('hits');
+    const base = write(undefined, 'n1.x', '');
+    const lane = (actor: string, added: bigint) => ({ actor, counter: 1, added, removed: 0n });
+    put(cluster, cluster.node('n1').engine, key, { ...base, counter: { lanes: [lane('n1.x', 5n)], offsets: [] } });
+    put(cluster, cluster.node('n2').engine, key, { ...base, counter: { lanes: [lane('n1.x', 5n), lane('n2.y', 2n)], offsets: [] } });
+    await drive(cluster.clock, cluster.service('n1').visitNow(vnodeOf(cluster, key)));
+    const states = [...cluster.replicaStates(key).values()];
+    expect(states.map((state) => state?.counter?.lanes.map((each) => [each.actor, each.added]))).toEqual([[['n1.x', 5n], ['n2.y', 2n]], [['n1.x', 5n], ['n2.y', 2n]]]);
+  });
 });

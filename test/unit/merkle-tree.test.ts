@@ -86,6 +86,22 @@ describe('StateHasher', () => {
     for (const [bytes, versioned] of variants) expect(hashOf(hasher, bytes, versioned)).not.toEqual(reference);
   });
 
+  it('depends on a key\'s counter (INCR): its lanes and offsets, as versionsEqual compares them', () => {
+    const lane = (actor: string, counter: number, added: bigint, removed = 0n) => ({ actor, counter, added, removed });
+    const withCounter = (lanes: ReturnType<typeof lane>[], offsets: ReturnType<typeof lane>[] = []): Versioned => ({ ...base, counter: { lanes, offsets } });
+    const plain = hashOf(hasher, key('k'), base);
+    const one = hashOf(hasher, key('k'), withCounter([lane('n1.a', 3, 5n)]));
+    expect(one).not.toEqual(plain);
+    expect(hashOf(hasher, key('k'), withCounter([]))).not.toEqual(plain);
+    for (const other of [
+      withCounter([lane('n1.a', 4, 5n)]), withCounter([lane('n1.a', 3, 6n)]), withCounter([lane('n1.a', 3, 5n, 1n)]),
+      withCounter([lane('n1.a', 3, 5n + 2n ** 40n)]), withCounter([lane('n1.a', 3, 5n)], [lane('n1.a', 3, 5n)]), withCounter([lane('n2.b', 3, 5n)]),
+    ]) {
+      expect(hashOf(hasher, key('k'), other)).not.toEqual(one);
+    }
+    expect(hashOf(hasher, key('k'), withCounter([lane('n1.a', 3, 5n)]))).toEqual(one);
+  });
+
   it('does not read values: a dot names its value, so the same dots are the same state', () => {
     expect(hashOf(hasher, key('k'), state([['n1.a', 3]], [['n1.a', 3]], 'x'))).toEqual(hashOf(hasher, key('k'), state([['n1.a', 3]], [['n1.a', 3]], 'a much longer value')));
   });
