@@ -38,6 +38,10 @@ describe('the simulation checker catches planted bugs', () => {
     expect(await findViolation('early-gc', 300, 'resurrected')).toMatch(/superseded it$/);
   });
 
+  it('catches a failure detector that declares a member down on one missed probe (false downs)', async () => {
+    expect(await findViolation('hasty-detector', 50, 'false down')).toMatch(/no crash, partition or slowness/);
+  });
+
   it('catches a restarted node reusing its actor (a dot minted twice)', async () => {
     const violations = await violationsWith('reused-actor', 30);
     expect(violations.some((v) => v.includes('minted twice') || v.includes('minted as'))).toBe(true);

@@ -11,7 +11,8 @@ import type { InternodeHandler } from '../../src/transport/transport.js';
 import { Coordinator, fixedTableView } from '../../src/replication/index.js';
 import type { Versioned } from '../../src/version/types.js';
 import type { SimulationOptions } from './options.js';
-import { History } from './history.js';
+import { History, type Disturbance } from './history.js';
+import { detectionWindowMs } from './false-downs.js';
 
 const decoder = new TextDecoder();
 
@@ -63,6 +64,7 @@ export class SimCluster {
     // The planted bug is a grace config validation refuses (shorter than an anti-entropy cycle),
     // so it is set past the validation.
     if (options.bug === 'early-gc') this.config = { ...this.config, storage: { ...this.config.storage, tombstoneGraceMs: 1, sweepIntervalMs: 10 } };
+    if (options.bug === 'hasty-detector') this.config = { ...this.config, membership: { ...this.config.membership, indirectProbes: 0, suspicionMult: 0 } };
     for (const server of servers) this.boot(server.id);
   }
 
@@ -84,8 +86,38 @@ export class SimCluster {
     this.history.crashes.push({ server, atMs: this.clock.nowMs() });
   }
 
+  /** Cuts the two groups apart until heal(), recorded so a "down" it causes is not called false. */
+  partition(groupA: readonly string[], groupB: readonly string[]): void {
+    this.network.partition(groupA, groupB);
+    this.history.disturbances.push({ kind: 'partition', fromMs: this.clock.nowMs(), toMs: Number.POSITIVE_INFINITY });
+  }
+
+  heal(): void {
+    this.network.heal();
+    this.endDisturbances((d) => d.kind === 'partition');
+  }
+
+  /** Multiplies a node's latency (factor 1 ends it), recorded like a partition. */
+  slow(server: ServerId, factor: number): void {
+    this.network.slow(server, factor);
+    this.endDisturbances((d) => d.kind === 'slow' && d.server === server);
+    if (factor !== 1) this.history.disturbances.push({ kind: 'slow', server, fromMs: this.clock.nowMs(), toMs: Number.POSITIVE_INFINITY });
+  }
+
+  private endDisturbances(which: (d: Disturbance) => boolean): void {
+    const nowMs = this.clock.nowMs();
+    for (const d of this.history.disturbances) if (d.toMs === Number.POSITIVE_INFINITY && which(d)) d.toMs = nowMs;
+  }
+
   restart(server: ServerId): void {
-    if (this.nodes.get(server)?.up !== true) this.boot(server);
+    if (this.nodes.get(server)?.up === true) return;
+    this.history.restarts.push({ server, atMs: this.clock.nowMs() });
+    this.boot(server);
+  }
+
+  /** See false-downs.ts: how long before a "down" the member must have been undisturbed. */
+  get detectionWindowMs(): number {
+    return detectionWindowMs(this.config.membership, this.nodes.size);
   }
 
   coordinator(name: string, overrides: { r?: number; w?: number } = {}): Coordinator {
@@ -138,6 +170,9 @@ export class SimCluster {
       logger: silentLogger,
       config: this.config,
       services: nodeServices(),
+    });
+    core.context.peers.onChange((member, now) => {
+      this.history.statusChanges.push({ atMs: this.clock.nowMs(), observer: id, member, status: now.status });
     });
     this.nodes.set(id, { id, engine, core, up: true });
     this.network.listen(id, this.recording(core));

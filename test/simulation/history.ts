@@ -43,6 +43,24 @@ export interface Crash {
   readonly atMs: number;
 }
 
+/** A fault that makes a live member look dead for a while: a partition (everyone) or a slow node. */
+export interface Disturbance {
+  readonly kind: 'partition' | 'slow';
+  /** The slowed node; undefined for a partition, which may separate any two nodes. */
+  readonly server?: ServerId;
+  readonly fromMs: number;
+  /** Infinity while it lasts. */
+  toMs: number;
+}
+
+/** One node's board turning a member to a new status (gossip's verdict as that node sees it). */
+export interface StatusChange {
+  readonly atMs: number;
+  readonly observer: ServerId;
+  readonly member: ServerId;
+  readonly status: 'up' | 'suspect' | 'down';
+}
+
 /** Ground truth, recorded at the nodes: every dot ever minted, acknowledged or not. */
 export interface MintedWrite {
   readonly key: string;
@@ -58,6 +76,10 @@ export function dotName(dot: Dot): string {
 export class History {
   readonly operations: Operation[] = [];
   readonly crashes: Crash[] = [];
+  /** When crashed servers came back (empty, under a new actor). */
+  readonly restarts: Crash[] = [];
+  readonly disturbances: Disturbance[] = [];
+  readonly statusChanges: StatusChange[] = [];
   readonly minted = new Map<string, MintedWrite>();
   /** Broken invariants seen while running (a dot minted twice). */
   readonly violations: string[] = [];

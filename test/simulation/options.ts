@@ -29,9 +29,11 @@ export interface SimulationOptions {
    * 'drop-merges' acks replication without storing it; 'empty-reads' answers some reads with
    * nothing; 'reused-actor' restarts a node under its old actor, so dots repeat; 'early-gc'
    * collects tombstones at once (a grace shorter than the time a delete takes to reach every
-   * replica), so a replica that missed a delete brings the value back.
+   * replica), so a replica that missed a delete brings the value back; 'hasty-detector' declares
+   * a member down on one missed probe (no indirect probes, no suspicion), so message loss alone
+   * makes false downs.
    */
-  readonly bug: 'none' | 'drop-merges' | 'empty-reads' | 'reused-actor' | 'early-gc';
+  readonly bug: 'none' | 'drop-merges' | 'empty-reads' | 'reused-actor' | 'early-gc' | 'hasty-detector';
 }
 
 export const SIMULATION_DEFAULTS: SimulationOptions = Object.freeze({

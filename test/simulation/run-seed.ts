@@ -6,6 +6,7 @@ import { check, type FinalKey } from './checker.js';
 import { drawOptions, type SimulationOptions } from './options.js';
 import { runClient, runNemesis } from './workload.js';
 import { runClockUntil } from './drive.js';
+import { falseDowns } from './false-downs.js';
 
 export interface SeedReport {
   readonly seed: number;
@@ -21,6 +22,8 @@ export interface SeedReport {
    */
   readonly convergedAfterMs: number | undefined;
   readonly maxSiblings: number;
+  /** "down" verdicts about a member no fault explains (false-downs.ts). */
+  readonly falseDowns: number;
   readonly failedOperations: number;
   readonly simulatedMs: number;
   readonly events: number;
@@ -47,11 +50,11 @@ export async function runSeed(seed: number, overrides: Partial<SimulationOptions
   void runNemesis(cluster, clients, () => finished === clients.length);
   let events = await runClockUntil(cluster.clock, Number.POSITIVE_INFINITY, () => finished === clients.length);
 
-  cluster.network.heal();
+  cluster.heal();
   cluster.network.configure({ dropRate: 0, duplicateRate: 0 });
   for (const server of cluster.serverIds) {
     cluster.restart(server);
-    cluster.network.slow(server, 1);
+    cluster.slow(server, 1);
   }
   const keys = Array.from({ length: options.keys }, (_, i) => `k${String(i)}`);
   const healedMs = cluster.clock.nowMs();
@@ -85,6 +88,8 @@ export async function runSeed(seed: number, overrides: Partial<SimulationOptions
     return { key, row: cluster.rowOf(bytes), merged: merged.get(key) ?? null, replicas: cluster.replicaStates(bytes) };
   });
   const report = check(cluster.history, finals, options.r, options.w, options.replicaCount);
+  // Over the whole run, the quiet time after heal included.
+  const falseDownVerdicts = falseDowns(cluster.history, cluster.detectionWindowMs);
   const operations = cluster.history.operations;
   return {
     seed,
@@ -95,12 +100,13 @@ export async function runSeed(seed: number, overrides: Partial<SimulationOptions
     resurrections: report.resurrections,
     convergedAfterMs,
     maxSiblings: report.maxSiblings,
+    falseDowns: falseDownVerdicts.length,
     failedOperations: operations.filter((o) => o.outcome === 'failed').length,
     simulatedMs: cluster.clock.nowMs() - started,
     events,
     violations: [
       ...(convergedAfterMs === undefined ? [`replicas did not agree within ${String(options.convergeMsMax)} ms of heal with no client read (hints, anti-entropy)`] : []),
-      ...finalReadFailures, ...report.violations,
+      ...finalReadFailures, ...report.violations, ...falseDownVerdicts,
     ],
   };
 }

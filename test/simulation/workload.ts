@@ -103,8 +103,8 @@ export async function runNemesis(cluster: SimCluster, clients: readonly string[]
     } else if (roll < 0.45) {
       const everyone = [...servers, ...clients];
       const side = everyone.filter(() => cluster.random.next() < 0.5);
-      cluster.network.partition(side, everyone.filter((x) => !side.includes(x)));
-      cluster.clock.schedule(100 + pauseMs(cluster, 500), () => { cluster.network.heal(); });
+      cluster.partition(side, everyone.filter((x) => !side.includes(x)));
+      cluster.clock.schedule(100 + pauseMs(cluster, 500), () => { cluster.heal(); });
     } else if (roll < 0.65) {
       cluster.network.configure({
         dropRate: cluster.random.next() * dropRateMax,
@@ -112,12 +112,12 @@ export async function runNemesis(cluster: SimCluster, clients: readonly string[]
       });
     } else if (roll < 0.8) {
       cluster.network.configure({ dropRate: 0, duplicateRate: 0 });
-      cluster.network.heal();
+      cluster.heal();
     } else if (roll < 0.9) {
       const victim = servers[cluster.random.int(servers.length)];
       if (victim !== undefined) {
-        cluster.network.slow(victim, 2 + cluster.random.next() * cluster.options.slowFactorMax);
-        cluster.clock.schedule(200 + pauseMs(cluster, 1000), () => { cluster.network.slow(victim, 1); });
+        cluster.slow(victim, 2 + cluster.random.next() * cluster.options.slowFactorMax);
+        cluster.clock.schedule(200 + pauseMs(cluster, 1000), () => { cluster.slow(victim, 1); });
       }
     }
   }
