@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChildHandle, configAsJson, freePort, LocalCluster, resolveClusterConfig } from '../src/cli/index.js';
 import { cliLauncherPath } from '../src/cli/config-source.js';
@@ -7,6 +7,9 @@ import { SystemClock } from '../src/runtime/index.js';
 import { benchClusterConfig } from './bench-targets.js';
 import { ClusterWatch } from './cluster-watch.js';
 import type { WatchedNode } from './cluster-watch.js';
+import { reportFileStem } from './bench-report.js';
+import { setUpPinning } from './processes.js';
+import type { Pinning } from './processes.js';
 
 /**
  * A real local cluster (master, the config's nodes, a proxy) for the benchmarks that kill nodes
@@ -26,6 +29,36 @@ export interface BenchCluster {
 }
 
 const clock = new SystemClock();
+
+/** Where one benchmark run writes: its report stem, the children's log, a scratch folder, the pinning. */
+export interface BenchRun {
+  readonly stem: string;
+  readonly pinning: Pinning;
+  readonly logFile: string;
+  readonly folder: string;
+  readonly onLine: BenchCluster['onLine'];
+  /** Closes the log and removes the scratch folder. */
+  close(): Promise<void>;
+}
+
+/** Opens `<outDir>/<kind>-<time>.log` for the children's lines and a scratch folder beside it. */
+export function openBenchRun(kind: string, outDir: string, pin: boolean, startedAt: Date): BenchRun {
+  const stem = reportFileStem(startedAt).replace(/^bench-/, `${kind}-`);
+  const pinning = setUpPinning(pin);
+  mkdirSync(outDir, { recursive: true });
+  const logFile = join(outDir, `${stem}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const folder = mkdtempSync(join(outDir, `.${kind}-`));
+  return {
+    stem, pinning, logFile, folder,
+    onLine: (name, _stream, line) => { log.write(`[${name}] ${line}
+`); },
+    close: async () => {
+      rmSync(folder, { recursive: true, force: true });
+      await new Promise<void>((resolve) => { log.end(resolve); });
+    },
+  };
+}
 
 export async function startBenchCluster(
   base: RingcacheConfig, folder: string, prefix: readonly string[], onLine: BenchCluster['onLine'], quorum: { n: number; r: number; w: number },

@@ -1,16 +1,14 @@
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '../src/cli/index.js';
 import type { RingcacheConfig } from '../src/config/index.js';
-import { pidOf, restartMember, startBenchCluster, stopBenchCluster } from './bench-cluster.js';
+import { openBenchRun, pidOf, restartMember, startBenchCluster, stopBenchCluster } from './bench-cluster.js';
 import type { BenchCluster } from './bench-cluster.js';
-import { reportFileStem } from './bench-report.js';
 import { watchDetection, watchReturn } from './cluster-watch.js';
 import type { MembershipCounters } from './cluster-watch.js';
 import { renderDetectionMarkdown } from './detection-report.js';
 import type { DetectionReport, DetectionSample, FalsePositiveWindow } from './detection-report.js';
-import { setUpPinning } from './processes.js';
 import { runRespLoad, sequentialSets, zipfMix } from './resp-driver.js';
 import type { RespLoadResult } from './resp-driver.js';
 import { ZipfKeys } from './zipf-keys.js';
@@ -51,14 +49,10 @@ const HEALTH_EVERY_SAMPLES = 8;
 
 export async function runDetectionBench(options: DetectionBenchOptions): Promise<{ json: string; markdown: string }> {
   const startedAt = new Date();
-  const stem = reportFileStem(startedAt).replace(/^bench-/, 'detection-');
   const { io } = options;
-  const pinning = setUpPinning(options.pin);
-  mkdirSync(options.outDir, { recursive: true });
-  const log = createWriteStream(join(options.outDir, `${stem}.log`), { flags: 'a' });
-  const onLine = (name: string, _stream: 'stdout' | 'stderr', line: string): void => { log.write(`[${name}] ${line}\n`); };
-  const folder = mkdtempSync(join(options.outDir, '.detection-'));
-  const notes = [pinning.note, `process logs: ${join(options.outDir, `${stem}.log`)}`];
+  const run = openBenchRun('detection', options.outDir, options.pin, startedAt);
+  const { stem, pinning, folder, onLine } = run;
+  const notes = [pinning.note, `process logs: ${run.logFile}`];
   io.out(`bench detection: ${pinning.note}; ${options.samples} kills idle and ${options.samples} under load, a ${options.loadSeconds} s false-positive window`);
   let running: BenchCluster | undefined;
   const samples: DetectionSample[] = [];
@@ -85,8 +79,7 @@ export async function runDetectionBench(options: DetectionBenchOptions): Promise
     measured.load = await loading;
   } finally {
     await stopBenchCluster(running);
-    rmSync(folder, { recursive: true, force: true });
-    await new Promise<void>((resolve) => { log.end(resolve); });
+    await run.close();
   }
   const report: DetectionReport = {
     startedAt: startedAt.toISOString(),

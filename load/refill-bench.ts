@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '../src/cli/index.js';
@@ -7,10 +7,8 @@ import { RoutingTable, vnodeOf } from '../src/ring/index.js';
 import type { Table } from '../src/ring/index.js';
 import { SystemClock } from '../src/runtime/index.js';
 import { TcpTransport } from '../src/transport/index.js';
-import { pidOf, restartMember, startBenchCluster, stopBenchCluster } from './bench-cluster.js';
+import { openBenchRun, pidOf, restartMember, startBenchCluster, stopBenchCluster } from './bench-cluster.js';
 import type { BenchCluster } from './bench-cluster.js';
-import { reportFileStem } from './bench-report.js';
-import { setUpPinning } from './processes.js';
 import { runRespLoad, sequentialSets, zipfMix } from './resp-driver.js';
 import { keyName, ZipfKeys } from './zipf-keys.js';
 
@@ -62,14 +60,10 @@ const READ_TIMEOUT_MS = 2_000;
 
 export async function runRefillBench(options: RefillBenchOptions): Promise<RefillReport> {
   const startedAt = new Date();
-  const stem = reportFileStem(startedAt).replace(/^bench-/, 'refill-');
   const { io } = options;
-  const pinning = setUpPinning(options.pin);
-  mkdirSync(options.outDir, { recursive: true });
-  const log = createWriteStream(join(options.outDir, `${stem}.log`), { flags: 'a' });
-  const onLine = (name: string, _stream: 'stdout' | 'stderr', line: string): void => { log.write(`[${name}] ${line}\n`); };
-  const folder = mkdtempSync(join(options.outDir, '.refill-'));
-  const notes = [pinning.note, `process logs: ${join(options.outDir, `${stem}.log`)}`];
+  const run = openBenchRun('refill', options.outDir, options.pin, startedAt);
+  const { stem, pinning, folder, onLine } = run;
+  const notes = [pinning.note, `process logs: ${run.logFile}`];
   io.out(`bench refill: ${pinning.note}; ${String(options.keyCount)} keys of ${String(options.valueBytes)} B, kill -9 ${VICTIM} under load, down ${String(options.downSeconds)} s`);
   let running: BenchCluster | undefined;
   let report: RefillReport;
@@ -110,8 +104,7 @@ export async function runRefillBench(options: RefillBenchOptions): Promise<Refil
     };
   } finally {
     await stopBenchCluster(running);
-    rmSync(folder, { recursive: true, force: true });
-    await new Promise<void>((resolve) => { log.end(resolve); });
+    await run.close();
   }
   const json = join(options.outDir, `${stem}.json`);
   writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
