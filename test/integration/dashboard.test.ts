@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +20,8 @@ import { testPort } from '../support/ports.js';
  * them). It loads the page with the token in the URL fragment, checks every server row, the keys
  * chart and, under a bounded burst of reads, each node's requests/s and p50/p99 charts; that a
  * zone, a server id and a hot key named like markup show as text; that a node killed with SIGKILL turns red
- * within the master's detection bound, that the page says so when the master dies, and saves
+ * within the master's detection bound, that the page says so when the master dies and goes live
+ * again when it is back, and saves
  * screenshots under reports/.
  *
  * Chromium: /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it) or
@@ -59,6 +62,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
   let masterUrl = '';
   let masterPort = 0;
   let proxyHttpUrl = '';
+  let restartedMaster: ChildProcess | undefined;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -71,15 +75,16 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     for (const [index, zone] of zones.entries()) {
       nodes.push({ id: SERVER_IDS[index] ?? '', zone, capacity: 1, host: '127.0.0.1', port: await testPort(), httpPort: await testPort() });
     }
-    const config = loadConfig({
-      file: {
-        cluster: { vnodeCount: 64, replicaCount: 3, token: TOKEN },
-        replication: { r: 2, w: 2, requestTimeoutMs: 500, failureBackoffMs: 300 },
-        master: { host: '127.0.0.1', port: masterPort, stateFile: 'master-state.json', longPollMs: 1000 },
-        proxy: { host: '127.0.0.1', respPort: await testPort(), httpPort: await testPort(), tableCacheFile: 'proxy-table.json' },
-        nodes,
-      },
-    });
+    const file = {
+      cluster: { vnodeCount: 64, replicaCount: 3, token: TOKEN },
+      replication: { r: 2, w: 2, requestTimeoutMs: 500, failureBackoffMs: 300 },
+      master: { host: '127.0.0.1', port: masterPort, stateFile: 'master-state.json', longPollMs: 1000 },
+      proxy: { host: '127.0.0.1', respPort: await testPort(), httpPort: await testPort(), tableCacheFile: 'proxy-table.json' },
+      nodes,
+    };
+    // The same config as a file, for the master the last test starts again by hand.
+    writeFileSync(join(folder, 'config.json'), JSON.stringify(file));
+    const config = loadConfig({ file });
     proxyHttpUrl = `http://127.0.0.1:${String(config.proxy.httpPort)}`;
     cluster = new LocalCluster({
       config, clock: new SystemClock(), startupTimeoutMs: 30_000, stopTimeoutMs: 5_000, cwd: folder,
@@ -103,6 +108,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
   }, 90_000);
 
   afterAll(async () => {
+    restartedMaster?.kill('SIGKILL');
     await context?.close();
     await cluster?.stop();
     rmSync(folder, { recursive: true, force: true });
@@ -286,7 +292,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     expect(held.every((keys) => keys > 0)).toBe(true);
   }, 30_000);
 
-  it('keeps the last picture and says so when the master dies', async () => {
+  it('keeps the last picture and says so when the master dies, and goes live again when it is back', async () => {
     const page = await context!.newPage();
     await page.goto(`${masterUrl}/#token=${TOKEN}`);
     await page.waitForSelector('body[data-state="live"]', { timeout: 15_000 });
@@ -297,9 +303,19 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     expect(await page.locator('tr.server').count()).toBe(5);
     expect(await page.locator('#dashboard').getAttribute('class')).toContain('stale');
     await page.screenshot({ path: join(REPORTS, 'dashboard-master-down.png') });
+    // The master comes back (same port, same state file): the page goes live again by itself,
+    // without a reload, and shows the servers it says, the killed n3 among them.
+    restartedMaster = spawn(process.execPath, [join(ROOT, 'bin', 'ringcache.js'), 'master', '--config', join(folder, 'config.json')], {
+      cwd: folder, stdio: 'ignore', env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('RINGCACHE_'))),
+    });
+    await page.waitForSelector('body[data-state="live"]', { timeout: 30_000 });
+    expect(await page.locator('#connection').textContent()).toMatch(/^live · updated/);
+    expect(await page.locator('#dashboard').getAttribute('class')).not.toContain('stale');
+    await page.waitForSelector(`tr[data-server="n1"]${LIVE}`, { timeout: 10_000 });
+    expect(await page.locator('tr.server').count()).toBe(5);
     await page.close();
     expect(pageErrors).toEqual([]);
-  }, 30_000);
+  }, 60_000);
 
   async function overviewBound(): Promise<number> {
     const response = await fetch(`${masterUrl}/v1/dashboard`, { headers: { authorization: `Bearer ${TOKEN}` } });
