@@ -9,8 +9,9 @@
  *               latencyMs: { boundsMs: [0.25, 0.5, 1, ...],         upper bounds, increasing
  *                            counts:   [ 10,  40, 700, ..., 2] } }  one per bound + one above the last
  *
- * Nodes do not send it yet; until they do, the dashboard says "not reported" rather than drawing
- * zeros. Rates and percentiles come from the difference of two such snapshots (request-rates.ts).
+ * Nodes send it (src/node/request-figures.ts: the data kinds only, no errors); a node of an older
+ * version does not, and the dashboard then says "not reported" rather than drawing zeros. Rates
+ * and percentiles come from the difference of two such snapshots (request-rates.ts).
  */
 
 export interface RequestCounters {

@@ -15,7 +15,7 @@ export function globalHelp(commands: Readonly<Record<string, CommandSpec>>): str
     'usage: ringcache <command> [--config FILE] [--section.key=value ...] [options]',
     '',
     'A sharded, replicated key-value cache after Amazon\'s Dynamo: Redis-protocol and HTTP proxy,',
-    'quorums, dotted version vectors, load-aware rebalancing.',
+    'quorums, dotted version vectors, gossip failure detection, hinted handoff, Merkle anti-entropy.',
     '',
     'Commands:',
     ...Object.entries(commands).map(([name, spec]) => `  ${name.padEnd(width)}  ${spec.summary}`),

@@ -29,14 +29,21 @@ export function renderStatus(overview: DashboardOverview): string[] {
     percent(server.share),
     text(server.leads),
     server.requests === null ? '-' : server.requests.perSec.toFixed(0),
+    server.requests === null ? '-' : `${msText(server.requests.p50Ms)} / ${msText(server.requests.p99Ms)}`,
     `${text(server.host)}:${text(server.port)}`,
     `:${text(server.httpPort)}`,
   ]);
   const table = formatTable(
-    ['SERVER', 'ZONE', 'CAP', 'STATE', 'STATUS', 'KEYS', 'BYTES / MAX', 'VNODES HELD', 'REPLICAS/TARGET', 'SHARE', 'LEADS', 'REQ/S', 'INTERNODE', 'HTTP'],
+    ['SERVER', 'ZONE', 'CAP', 'STATE', 'STATUS', 'KEYS', 'BYTES / MAX', 'VNODES HELD', 'REPLICAS/TARGET', 'SHARE', 'LEADS', 'REQ/S', 'P50 / P99 MS', 'INTERNODE', 'HTTP'],
     rows,
   );
   return [...header, '', ...table, ...problems(overview), '', ...proxies(overview)];
+}
+
+/** A node's own time on a request is often under 0.1 ms: three decimals below 1 ms. */
+function msText(value: number | null): string {
+  if (value === null) return '-';
+  return value < 1 ? value.toFixed(3) : value.toFixed(1);
 }
 
 function statusOrigin(overview: DashboardOverview): string {
@@ -63,7 +70,7 @@ function problemOf(server: DashboardServer, overview: DashboardOverview): string
   if (server.holds === null) {
     if (server.holdsProblem !== null) parts.push(`holdings unknown: ${server.holdsProblem}`);
   } else if (server.holds.keys === 0 && server.replicas > 0 && overview.totals.keys > 0) {
-    parts.push(`holds no keys although the table gives it ${server.replicas} replicas (empty after a restart? reads repair what they touch)`);
+    parts.push(`holds no keys although the table gives it ${server.replicas} replicas (empty after a restart? anti-entropy refills it while it says recovering)`);
   } else if (server.holds.epoch < overview.epoch) {
     parts.push(`knows epoch ${server.holds.epoch}, behind the table's ${overview.epoch}`);
   }

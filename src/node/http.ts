@@ -9,6 +9,7 @@ import type { Logger } from '../runtime/index.js';
 import type { ServerId } from '../ring/index.js';
 import type { StorageEngine } from '../storage/index.js';
 import type { SyncProgress } from '../anti-entropy/index.js';
+import type { NodeRequestFigures } from './request-figures.js';
 
 /**
  * A storage node's HTTP port (DESIGN.md section 7, `720x`): for probes, scrapers and operators,
@@ -18,7 +19,8 @@ import type { SyncProgress } from '../anti-entropy/index.js';
  *                       recovering, pendingVnodes}                 scrapers carry no token
  *   GET /metrics   Prometheus text of the node's Registry
  *   GET /v1/stats  keys and bytes per vnode, totals, epoch, actor,  `Authorization: Bearer <token>`
- *                  recovery and anti-entropy progress               when cluster.token is set
+ *                  recovery and anti-entropy progress, data         when cluster.token is set
+ *                  requests and their latency (request-figures.ts)
  *
  * A recovering node (started empty, anti-entropy not done) is alive and serving, so /health stays
  * 200; `recovering` and `pendingVnodes` tell an operator (and a rolling restart) to wait.
@@ -42,6 +44,8 @@ export interface NodeHttpDeps {
   readonly recovery?: { readonly recovering: boolean; readonly pending: number };
   /** Anti-entropy's figures for /v1/stats. */
   readonly syncProgress?: () => SyncProgress | undefined;
+  /** Data requests answered and their latency, cumulative, for the dashboard (request-figures.ts). */
+  readonly requests?: () => NodeRequestFigures;
 }
 
 export interface NodeStats {
@@ -53,6 +57,7 @@ export interface NodeStats {
   readonly vnodes: readonly { readonly vnode: number; readonly keys: number; readonly bytes: number }[];
   readonly recovery?: { readonly recovering: boolean; readonly pendingVnodes: number };
   readonly antiEntropy?: SyncProgress;
+  readonly requests?: NodeRequestFigures;
 }
 
 /** No route takes a body; anything sent is read no further than this. */
@@ -85,7 +90,7 @@ export function buildNodeHttp(deps: NodeHttpDeps): FastifyInstance {
   return app;
 }
 
-export function nodeStats(deps: Pick<NodeHttpDeps, 'serverId' | 'engine' | 'epoch' | 'actor' | 'recovery' | 'syncProgress'>): NodeStats {
+export function nodeStats(deps: Pick<NodeHttpDeps, 'serverId' | 'engine' | 'epoch' | 'actor' | 'recovery' | 'syncProgress' | 'requests'>): NodeStats {
   const { engine, recovery } = deps;
   const { keys, bytes, bytesMax, evictions, rejections, siblingsOverflow } = engine.stats();
   const progress = deps.syncProgress?.();
@@ -97,6 +102,7 @@ export function nodeStats(deps: Pick<NodeHttpDeps, 'serverId' | 'engine' | 'epoc
     vnodes: engine.vnodes().map((vnode) => ({ vnode, ...engine.vnodeStats(vnode) })),
     ...(recovery === undefined ? {} : { recovery: { recovering: recovery.recovering, pendingVnodes: recovery.pending } }),
     ...(progress === undefined ? {} : { antiEntropy: progress }),
+    ...(deps.requests === undefined ? {} : { requests: deps.requests() }),
   };
 }
 

@@ -13,6 +13,8 @@ export type { NodeRespHandlerDeps, NodeRespHandlerStats } from './resp-handler.j
 export { buildNodeHttp, nodeStats } from './http.js';
 export type { NodeHttpDeps, NodeStats } from './http.js';
 export { NodeMetrics } from './metrics.js';
+export { DATA_REQUEST_KINDS, requestFigures } from './request-figures.js';
+export type { NodeRequestFigures } from './request-figures.js';
 export type { NodeMetricsSources } from './metrics.js';
 export { StorageNode, internodeRespLimits } from './storage-node.js';
 export type { NodeListen, StorageNodeDeps } from './storage-node.js';

@@ -18,6 +18,7 @@ import { NodeMetrics } from './metrics.js';
 import { NodeCore } from './node-core.js';
 import type { NodeTableView } from './peer-service.js';
 import { NodeRespHandler } from './resp-handler.js';
+import { requestFigures } from './request-figures.js';
 import { nodeServices } from './services.js';
 
 /** Where the node listens; port 0 picks a free port (read the bound ones after start()). */
@@ -170,6 +171,7 @@ export class StorageNode implements Startable {
       serverId, registry, engine: this.engine, epoch: () => table.epoch(), actor: () => core.actor,
       token: config.cluster.token, logger: this.deps.logger,
       recovery: core.context.recovery, syncProgress: () => antiEntropy?.progress(),
+      requests: () => requestFigures(handler.stats),
     });
     await this.http.listen({ host: this.listenAt.host, port: this.listenAt.httpPort });
     this.boundHttpPort = (this.http.server.address() as AddressInfo).port;

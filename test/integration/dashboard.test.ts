@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +17,11 @@ import { testPort } from '../support/ports.js';
 /**
  * The dashboard in a real browser: Debian's chromium driven by playwright-core, against a real
  * cluster (master, five nodes, a proxy: child processes on free ports, as `ringcache start` runs
- * them). It loads the page with the token in the URL fragment, checks every server row and a
- * chart, that a zone named like markup shows as text, that a node killed with SIGKILL turns red
- * within the master's detection bound, that the page says so when the master dies, and saves
+ * them). It loads the page with the token in the URL fragment, checks every server row, the keys
+ * chart and, under a bounded burst of reads, each node's requests/s and p50/p99 charts; that a
+ * zone, a server id and a hot key named like markup show as text; that a node killed with SIGKILL turns red
+ * within the master's detection bound, that the page says so when the master dies and goes live
+ * again when it is back, and saves
  * screenshots under reports/.
  *
  * Chromium: /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it) or
@@ -33,6 +37,16 @@ const REPORTS = join(ROOT, 'reports');
 const TOKEN = 'dashboard-test-token';
 /** A zone named like markup: the page must show these characters, never run them. */
 const MARKUP_ZONE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
+const SERVER_IDS = ['n1', 'n2', 'n3', 'n4', 'n5'];
+/**
+ * A server id named like markup. The config refuses such ids (src/config/load.ts: 1-32 letters,
+ * digits, '-' or '_'), and the master's servers come only from it, so no real process can carry
+ * one; the page must still show it as text. Parsed as HTML it would add an <img> to the page.
+ */
+const MARKUP_ID = '<img src=x onerror="window.__pwned = 4">n5';
+/** Reads through the proxy while the request charts fill: bounded in time and count. */
+const BURST_MS_MAX = 15_000;
+const BURST_REQUESTS_MAX = 30_000;
 /** The page polls the master once a second: one poll and its answer on top of the master's bound. */
 // Page-side checks are passed as strings: this project compiles without the DOM's types.
 const PAGE_POLL_MS = 1000;
@@ -47,6 +61,8 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
   let context: BrowserContext | undefined;
   let masterUrl = '';
   let masterPort = 0;
+  let proxyHttpUrl = '';
+  let restartedMaster: ChildProcess | undefined;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -57,17 +73,19 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     const zones = ['a', 'a', 'b', 'b', MARKUP_ZONE];
     const nodes = [];
     for (const [index, zone] of zones.entries()) {
-      nodes.push({ id: `n${String(index + 1)}`, zone, capacity: 1, host: '127.0.0.1', port: await testPort(), httpPort: await testPort() });
+      nodes.push({ id: SERVER_IDS[index] ?? '', zone, capacity: 1, host: '127.0.0.1', port: await testPort(), httpPort: await testPort() });
     }
-    const config = loadConfig({
-      file: {
-        cluster: { vnodeCount: 64, replicaCount: 3, token: TOKEN },
-        replication: { r: 2, w: 2, requestTimeoutMs: 500, failureBackoffMs: 300 },
-        master: { host: '127.0.0.1', port: masterPort, stateFile: 'master-state.json', longPollMs: 1000 },
-        proxy: { host: '127.0.0.1', respPort: await testPort(), httpPort: await testPort(), tableCacheFile: 'proxy-table.json' },
-        nodes,
-      },
-    });
+    const file = {
+      cluster: { vnodeCount: 64, replicaCount: 3, token: TOKEN },
+      replication: { r: 2, w: 2, requestTimeoutMs: 500, failureBackoffMs: 300 },
+      master: { host: '127.0.0.1', port: masterPort, stateFile: 'master-state.json', longPollMs: 1000 },
+      proxy: { host: '127.0.0.1', respPort: await testPort(), httpPort: await testPort(), tableCacheFile: 'proxy-table.json' },
+      nodes,
+    };
+    // The same config as a file, for the master the last test starts again by hand.
+    writeFileSync(join(folder, 'config.json'), JSON.stringify(file));
+    const config = loadConfig({ file });
+    proxyHttpUrl = `http://127.0.0.1:${String(config.proxy.httpPort)}`;
     cluster = new LocalCluster({
       config, clock: new SystemClock(), startupTimeoutMs: 30_000, stopTimeoutMs: 5_000, cwd: folder,
       onLine: () => undefined,
@@ -90,6 +108,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
   }, 90_000);
 
   afterAll(async () => {
+    restartedMaster?.kill('SIGKILL');
     await context?.close();
     await cluster?.stop();
     rmSync(folder, { recursive: true, force: true });
@@ -120,7 +139,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     // The fragment is wiped from the address bar and kept for this tab only.
     expect(page.url()).toBe(`${masterUrl}/`);
     expect(await page.evaluate("sessionStorage.getItem('ringcache.token')")).toBe(TOKEN);
-    for (const id of ['n1', 'n2', 'n3', 'n4', 'n5']) {
+    for (const id of SERVER_IDS) {
       await page.waitForSelector(`tr[data-server="${id}"]${LIVE}`, { timeout: 10_000 });
     }
     expect(await page.locator('tr.server').count()).toBe(5);
@@ -130,18 +149,41 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     // The keys chart is a uPlot canvas with one series per node, and it has drawn points.
     await page.waitForFunction("document.querySelector('#keys-chart')?.getAttribute('data-series') === '5'", undefined, { timeout: 10_000 });
     const legend = await page.locator('#keys-chart .u-legend .u-series .u-label').allTextContents();
-    expect(legend).toEqual(expect.arrayContaining(['n1', 'n2', 'n3', 'n4', 'n5']));
-    // Drawn: some pixel of the plot canvas is not transparent.
-    await page.waitForFunction(`(() => {
-      const canvas = document.querySelector('#keys-chart canvas');
-      const pixels = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
-      return pixels !== undefined && pixels.some((value, index) => index % 4 === 3 && value > 0);
-    })()`, undefined, { timeout: 10_000 });
+    expect(legend).toEqual(expect.arrayContaining(SERVER_IDS));
+    await page.waitForFunction(canvasDrawn('#keys-chart'), undefined, { timeout: 10_000 });
     expect(await page.locator('#heatmap').getAttribute('data-cells')).toBe('64');
     // What no route reports yet says so, instead of a blank panel.
     await page.waitForFunction("document.querySelector('#hotkeys')?.textContent?.includes('not reported yet') === true", undefined, { timeout: 10_000 });
-    expect(await page.locator('#rps-note').textContent()).toContain('not reported yet');
     await page.screenshot({ path: join(REPORTS, 'dashboard-live.png'), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it("charts each node's requests/s and p50/p99 latency from the nodes' own counters", async () => {
+    const page = await context!.newPage();
+    await page.goto(`${masterUrl}/#token=${TOKEN}`);
+    await page.waitForSelector('body[data-state="live"]', { timeout: 15_000 });
+    const burst = readBurst(proxyHttpUrl);
+    try {
+      // One series per node, and p50 and p99 for each; both charts drawn.
+      await waitUntil(page, "document.querySelector('#rps-chart')?.getAttribute('data-series') === '5'", 15_000);
+      await waitUntil(page, "document.querySelector('#latency-chart')?.getAttribute('data-series') === '10'", 15_000);
+      // A server row's req/s cell (the 9th column) shows a rate above zero while reads go on.
+      await waitUntil(page, "[...document.querySelectorAll('tr.server td:nth-child(9)')].some((cell) => Number(cell.textContent) > 0)", 15_000);
+      await waitUntil(page, canvasDrawn('#rps-chart'), 10_000);
+      await waitUntil(page, canvasDrawn('#latency-chart'), 10_000);
+    } finally {
+      burst.stop();
+    }
+    const sent = await burst.done;
+    const legend = await page.locator('#latency-chart .u-legend .u-series .u-label').allTextContents();
+    expect(legend).toEqual(expect.arrayContaining(['n1 p50', 'n1 p99', 'n5 p99']));
+    expect(await page.locator('#rps-note').textContent()).toBe('');
+    const overview = await (await fetch(`${masterUrl}/v1/dashboard`, { headers: { authorization: `Bearer ${TOKEN}` } })).json() as DashboardOverview;
+    const rates = overview.servers.map((server) => server.requests);
+    expect(overview.servers.every((server) => server.requestsReported)).toBe(true);
+    expect(rates.some((figures) => figures !== null && figures.perSec > 0 && figures.p50Ms !== null && figures.p99Ms !== null)).toBe(true);
+    console.log(`dashboard: request charts drawn after ${String(sent)} reads; per node ${overview.servers.map((server) => `${server.id} ${server.requests === null ? '-' : `${server.requests.perSec.toFixed(0)}/s p50 ${String(server.requests.p50Ms?.toFixed(3))} ms p99 ${String(server.requests.p99Ms?.toFixed(3))} ms`}`).join('; ')}`);
+    await page.screenshot({ path: join(REPORTS, 'dashboard-requests.png'), fullPage: true });
     await page.close();
   }, 60_000);
 
@@ -154,6 +196,35 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     expect(await page.evaluate("document.querySelectorAll('main script, main img').length")).toBe(0);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     await page.close();
+  }, 30_000);
+
+  it('shows a server id named like markup as text: row, chart legends, heat map', async () => {
+    // The real master's answers with n5 renamed on the way to the page (no config can name a
+    // server so: MARKUP_ID). Every other byte is what the master said.
+    const page = await context!.newPage();
+    const rename = (text: string): string => text.replaceAll('"n5"', JSON.stringify(MARKUP_ID));
+    await page.route(/\/v1\/dashboard(\/vnodes)?(\?.*)?$/, async (route) => {
+      try {
+        const response = await route.fetch();
+        await route.fulfill({ response, body: rename(await response.text()) });
+      } catch {
+        await route.abort().catch(() => undefined);
+      }
+    });
+    try {
+      await page.goto(`${masterUrl}/#token=${TOKEN}`);
+      await page.waitForSelector('tr.server[data-server^="<img"]', { timeout: 15_000 });
+      expect(await page.locator('tr.server[data-server^="<img"] td.id').textContent()).toBe(MARKUP_ID);
+      await waitUntil(page, "document.querySelector('#keys-chart')?.getAttribute('data-series') === '5'", 10_000);
+      expect(await page.locator('#keys-chart .u-legend .u-series .u-label').allTextContents()).toContain(MARKUP_ID);
+      // Coloured by leader, the heat map's legend names each server.
+      await page.selectOption('#heatmap-metric', 'leader');
+      await waitUntil(page, `document.querySelector('#heatmap-legend')?.textContent?.includes(${JSON.stringify(MARKUP_ID)}) === true`, 10_000);
+      expect(await page.evaluate("document.querySelectorAll('img').length")).toBe(0);
+      expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    } finally {
+      await page.close();
+    }
   }, 30_000);
 
   it('shows a hot key named <script> as text', async () => {
@@ -202,7 +273,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     expect(elapsedMs).toBeLessThanOrEqual(boundMs + PAGE_POLL_MS + 500);
     const colour = await page.evaluate(`getComputedStyle(document.querySelector('tr[data-server="n3"] td.status')).color`);
     expect(colour).toBe('rgb(200, 35, 44)');
-    for (const id of ['n1', 'n2', 'n4', 'n5']) expect(['up', 'recovering']).toContain(await page.locator(`tr[data-server="${id}"]`).getAttribute('data-status'));
+    for (const id of SERVER_IDS.filter((id) => id !== 'n3')) expect(['up', 'recovering']).toContain(await page.locator(`tr[data-server="${id}"]`).getAttribute('data-status'));
     expect(await page.locator('#summary').textContent()).toMatch(ONE_DOWN);
     expect(await page.locator('tr[data-server="n3"] td.problem').textContent()).toContain('connection refused');
     await page.screenshot({ path: join(REPORTS, 'dashboard.png'), fullPage: true });
@@ -221,7 +292,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     expect(held.every((keys) => keys > 0)).toBe(true);
   }, 30_000);
 
-  it('keeps the last picture and says so when the master dies', async () => {
+  it('keeps the last picture and says so when the master dies, and goes live again when it is back', async () => {
     const page = await context!.newPage();
     await page.goto(`${masterUrl}/#token=${TOKEN}`);
     await page.waitForSelector('body[data-state="live"]', { timeout: 15_000 });
@@ -232,15 +303,67 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     expect(await page.locator('tr.server').count()).toBe(5);
     expect(await page.locator('#dashboard').getAttribute('class')).toContain('stale');
     await page.screenshot({ path: join(REPORTS, 'dashboard-master-down.png') });
+    // The master comes back (same port, same state file): the page goes live again by itself,
+    // without a reload, and shows the servers it says, the killed n3 among them.
+    restartedMaster = spawn(process.execPath, [join(ROOT, 'bin', 'ringcache.js'), 'master', '--config', join(folder, 'config.json')], {
+      cwd: folder, stdio: 'ignore', env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('RINGCACHE_'))),
+    });
+    await page.waitForSelector('body[data-state="live"]', { timeout: 30_000 });
+    expect(await page.locator('#connection').textContent()).toMatch(/^live · updated/);
+    expect(await page.locator('#dashboard').getAttribute('class')).not.toContain('stale');
+    await page.waitForSelector(`tr[data-server="n1"]${LIVE}`, { timeout: 10_000 });
+    expect(await page.locator('tr.server').count()).toBe(5);
     await page.close();
     expect(pageErrors).toEqual([]);
-  }, 30_000);
+  }, 60_000);
 
   async function overviewBound(): Promise<number> {
     const response = await fetch(`${masterUrl}/v1/dashboard`, { headers: { authorization: `Bearer ${TOKEN}` } });
     return (await response.json() as DashboardOverview).detection.boundMs;
   }
 });
+
+/**
+ * Polls a page-side expression from the test until it is true. page.waitForFunction polls inside
+ * the page with eval, which the page's Content-Security-Policy refuses (no 'unsafe-eval'); an
+ * evaluate from here goes through the debugging protocol, outside the page's policy.
+ */
+async function waitUntil(page: Page, expression: string, timeoutMs: number): Promise<void> {
+  const endMs = Date.now() + timeoutMs;
+  for (;;) {
+    if (await page.evaluate(expression) === true) return;
+    if (Date.now() > endMs) throw new Error(`not true within ${String(timeoutMs)} ms: ${expression}`);
+    await new Promise((resolve) => { setTimeout(resolve, 100); });
+  }
+}
+
+/** A page-side check that some pixel of a chart's plot canvas is not transparent: it has drawn. */
+function canvasDrawn(chart: string): string {
+  return `(() => {
+    const canvas = document.querySelector('${chart} canvas');
+    const pixels = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+    return pixels !== undefined && pixels.some((value, index) => index % 4 === 3 && value > 0);
+  })()`;
+}
+
+/**
+ * GETs of the keys the test wrote, one at a time through the proxy's HTTP port, until stop() or
+ * the bounds (BURST_MS_MAX, BURST_REQUESTS_MAX); `done` resolves with how many were sent.
+ */
+function readBurst(proxyUrl: string): { stop: () => void; done: Promise<number> } {
+  let stopped = false;
+  const run = async (): Promise<number> => {
+    const endMs = Date.now() + BURST_MS_MAX;
+    let sent = 0;
+    while (!stopped && sent < BURST_REQUESTS_MAX && Date.now() < endMs) {
+      const response = await fetch(`${proxyUrl}/v1/kv/user:${String(sent % 300)}`);
+      await response.arrayBuffer();
+      sent++;
+    }
+    return sent;
+  };
+  return { stop: () => { stopped = true; }, done: run() };
+}
 
 /** Script errors and CSP refusals fail the test; a 404 of a route the master lacks is expected. */
 function watchErrors(page: Page, errors: string[]): void {

@@ -37,7 +37,7 @@ export class Charts {
     for (const server of [...this.history.keys()]) if (!present.has(server)) this.history.delete(server);
     this.servers = overview.servers.map((server) => server.id);
     const reporting = overview.servers.filter((server) => server.requestsReported).map((server) => server.id);
-    const why = 'not reported yet: the nodes\' /v1/stats carry no request counters (a `requests` field); this chart fills in when they do.';
+    const why = 'not reported: no node\'s /v1/stats carries request counters (a `requests` field; nodes older than this master\'s version send none).';
     this.draw('rps', reporting, [{ field: 'perSec', suffix: '' }], count, reporting.length === 0 ? why : null);
     this.draw('latency', reporting, [{ field: 'p50Ms', suffix: ' p50' }, { field: 'p99Ms', suffix: ' p99', dash: [6, 4] }], ms, reporting.length === 0 ? why : null);
     this.draw('keys', this.servers, [{ field: 'keys', suffix: '' }], count, null);
