@@ -14,7 +14,7 @@ export const BENCH_TARGETS = ['ringcache-n1', 'ringcache-n3', 'redis', 'twemprox
 
 export const benchCommand: CommandSpec = {
   summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify; Merkle anti-entropy between two nodes; or failure detection',
-  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] | detection [--samples K] [--window-seconds S]',
+  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] | detection [--samples K] [--window-seconds S] | load-cost [--rounds K] | balance [--keys K] [--json]',
   positionalsMax: 1,
   options: [
     { name: 'rounds', value: 'K', doc: 'rounds, alternating the targets (default 5); figures are medians over rounds' },
@@ -35,6 +35,7 @@ export const benchCommand: CommandSpec = {
     { name: 'samples', value: 'K', doc: 'detection: kill -9 this many nodes idle, and as many under load (default 5)' },
     { name: 'window-seconds', value: 'S', doc: 'detection: the false-positive window under load, no kill (default 60; 600 for 10 minutes)' },
     { name: 'pipeline', value: 'P', doc: 'detection: pipeline depth of the load (default 4)' },
+    { name: 'json', doc: 'balance: the last line is one JSON object with the rows' },
   ],
   details: [
     'Workloads: 90/10 GET/SET over RESP at pipeline depth 1 and 16, and HTTP GET with autocannon.',
@@ -43,6 +44,9 @@ export const benchCommand: CommandSpec = {
     '  --divergence of them differing; prints bytes exchanged against the minimum, the repair time and the cost per write.',
     'detection: a local cluster with the config\'s membership settings; how long until every other node and the proxy hold a',
     'killed node down, and how many downs any node declares in a window under load with no kill (all false).',
+    'load-cost: what counting load for the rebalancer costs a request on the proxy\'s path (in process, CPU time per command).',
+    'balance: max/mean server load under Zipf keys (1,000,000 by default; s 0.9, 0.99, 1.2; 5, 8, 32 servers) for ketama, bounded-load',
+    '  consistent hashing, the table before and after the rebalance planner, and with the hot-key cache; vnodes and bytes moved.',
   ],
   run: runBenchCommand,
 };
@@ -61,7 +65,9 @@ async function runBenchCommand(context: CommandContext): Promise<number> {
   const subject = args.positionals[0] ?? 'proxy';
   if (subject === 'anti-entropy') return runAntiEntropy(context);
   if (subject === 'detection') return runDetection(context);
-  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy, anti-entropy, detection)`);
+  if (subject === 'load-cost') return runLoadCost(context);
+  if (subject === 'balance') return runBalance(context);
+  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy, anti-entropy, detection, load-cost, balance)`);
   const targetsText = args.options.get('targets');
   const targets = parseTargets(typeof targetsText === 'string' ? targetsText : undefined);
   const options = {
@@ -116,5 +122,19 @@ async function runDetection(context: CommandContext): Promise<number> {
     config: context.config,
     io: context.io,
   });
+  return EXIT.ok;
+}
+
+async function runLoadCost(context: CommandContext): Promise<number> {
+  const { args } = context;
+  const { runLoadCostBench } = await import('../../load/load-cost-bench.js');
+  await runLoadCostBench({ rounds: optionInteger(args, 'rounds', 3, 1, 100), runSeconds: optionNumber(args, 'run-seconds', 2, 0.2, 600), io: context.io });
+  return EXIT.ok;
+}
+
+async function runBalance(context: CommandContext): Promise<number> {
+  const { args } = context;
+  const { runBalanceBench } = await import('../../load/balance-bench.js');
+  await runBalanceBench({ keyCount: optionInteger(args, 'keys', 1_000_000, 1000, 50_000_000), json: optionFlag(args, 'json'), config: context.config, io: context.io });
   return EXIT.ok;
 }
