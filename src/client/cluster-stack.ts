@@ -47,6 +47,8 @@ export interface ClusterStack {
   readonly view: ViewPuller;
   /** Posts the load counts; undefined when load reports are off. */
   readonly reporter: LoadReporter | undefined;
+  /** The coordinator's load counter (hot keys for the proxy's near cache); undefined when reports are off. */
+  readonly load: LoadCounter | undefined;
   /** Idempotent: stops following and closes every internode connection. */
   stop(): Promise<void>;
 }
@@ -93,7 +95,7 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
   await reporter?.start();
   let stopping: Promise<void> | undefined;
   return {
-    follower, transport, coordinator, view, reporter,
+    follower, transport, coordinator, view, reporter, load: counter,
     stop: () => {
       view.stop();
       stopping ??= Promise.all([follower.stop(), transport.close(), reporter?.stop()]).then(() => undefined);

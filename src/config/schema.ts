@@ -88,6 +88,8 @@ export const SCHEMA = {
     httpRequestTimeoutMs: { type: 'integer', default: HTTP_SERVER_DEFAULTS.requestTimeoutMs, min: 1, max: 3_600_000, doc: 'Time a client has to send a whole HTTP request (headers and body); slower ones are closed (slowloris).' },
     mgetReplyBytesMax: { type: 'integer', default: 64 * MiB, min: 1, max: INT_MAX, doc: 'Value bytes one MGET may gather; past it the command fails with RC_ERR_REPLY_TOO_LARGE instead of holding the reply (one 1 MiB key named 1,000 times is 1 GiB).' },
     password: { type: 'string', default: '', doc: "Password clients must AUTH with on the RESP port and send as 'Authorization: Bearer' on HTTP /v1/kv (Redis requirepass); empty: no authentication." },
+    hotKeyCacheTtlMs: { type: 'integer', default: 1000, min: 0, max: 60_000, doc: 'How long the proxy serves a hot key from its near cache before reading it again; a write through another proxy is seen at most this late. 0: no near cache. Needs load reports (rebalance.loadReportIntervalMs > 0): they find the hot keys.' },
+    hotKeyCacheFactor: { type: 'integer', default: 8, min: 1, max: 1000, doc: 'Near-cache size: ceil(S ln S x this) keys for S servers (Fan et al. 2011: O(S log S) hot keys even the load whatever the skew).' },
   },
   antiEntropy: {
     intervalMs: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.intervalMs, min: 1, max: 3_600_000, doc: 'Mean time between two anti-entropy ticks (+-25% jitter); each tick starts up to exchangesMax visits of vnodesPerExchangeMax vnodes, so a node holding all V vnodes visits each within ceil(V / (exchangesMax x vnodesPerExchangeMax)) ticks (one cycle).' },

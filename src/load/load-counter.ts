@@ -54,6 +54,10 @@ export class LoadCounter implements LoadSink {
   private bytes: Float64Array;
   private readonly sketch: SpaceSaving;
   private untilSample = 0;
+  private writeListener: ((key: Uint8Array) => void) | undefined;
+  /** Bumped by each take(): the hot keys below are those of the last interval. */
+  intervals = 0;
+  lastHotKeys: readonly HotKey[] = [];
 
   constructor(vnodeCount: number, options: Partial<LoadCounterOptions> = {}) {
     this.options = { ...LOAD_COUNTER_DEFAULTS, ...options };
@@ -72,7 +76,10 @@ export class LoadCounter implements LoadSink {
   onRequest(vnode: number, key: Uint8Array, kind: 'read' | 'write'): void {
     // A vnode past the arrays would be a table of another V: a Float64Array ignores the write.
     this.requests[vnode] = (this.requests[vnode] ?? 0) + 1;
-    if (kind === 'write') this.writes[vnode] = (this.writes[vnode] ?? 0) + 1;
+    if (kind === 'write') {
+      this.writes[vnode] = (this.writes[vnode] ?? 0) + 1;
+      this.writeListener?.(key);
+    }
     if (this.untilSample-- > 0) return;
     this.untilSample = this.options.hotKeySampleEvery - 1;
     this.sketch.offer(keyText(key));
@@ -84,6 +91,14 @@ export class LoadCounter implements LoadSink {
     this.touches[vnode] = (this.touches[vnode] ?? 0) + 1;
     const carried = carriedBytes(body);
     if (carried > 0) this.bytes[vnode] = (this.bytes[vnode] ?? 0) + carried;
+  }
+
+  /**
+   * Told of every write the coordinator starts, before it is sent (the near cache invalidates
+   * on it, so counters and typed writes are covered too). One listener.
+   */
+  watchWrites(listener: (key: Uint8Array) => void): void {
+    this.writeListener = listener;
   }
 
   /** The interval's counts; the counter starts a new interval. */
@@ -98,6 +113,8 @@ export class LoadCounter implements LoadSink {
     this.touches = new Float64Array(vnodeCount);
     this.bytes = new Float64Array(vnodeCount);
     this.sketch.reset();
+    this.lastHotKeys = hotKeys;
+    this.intervals++;
     return taken;
   }
 }
