@@ -28,6 +28,7 @@ export function loadView(table: Table, rates: VnodeRates, servers: readonly Serv
     })),
     maxOverMean: ratio,
     requestsPerSec: rates.requests.reduce((sum, value) => sum + value, 0),
+    vnodes: Array.from(rates.touches, (value) => Math.round(value * 1000) / 1000),
     ...extras,
   };
 }

@@ -24,6 +24,8 @@ export interface AdminLoad {
   readonly maxOverMean: number;
   /** Client requests per second over every reporter. */
   readonly requestsPerSec: number;
+  /** Replica requests per second of each vnode (index = vnode): the dashboard's heat map. */
+  readonly vnodes: readonly number[];
   readonly reporters: number;
   readonly reportsAccepted: number;
   readonly auto: boolean;
