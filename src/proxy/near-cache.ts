@@ -61,6 +61,11 @@ export class NearCache {
   /** Last write sequence per recently written hot key, bounded (oldest dropped first). */
   private readonly writes = new Map<string, number>();
   private hot = new Set<string>();
+  /**
+   * A 4096-slot signature filter of the hot set (length, first, middle and last three bytes): a key whose
+   * slot is empty is not hot, so most reads pay a few array reads, not a key-to-text conversion.
+   */
+  private filter = new Uint8Array(FILTER_SLOTS);
   private seenInterval = -1;
   private sequence = 0;
 
@@ -76,7 +81,8 @@ export class NearCache {
    */
   lookup(key: Uint8Array): { readonly hit: ReadResult } | NearCacheTicket | undefined {
     this.refreshHotSet();
-    if (this.hot.size === 0 && this.entries.size === 0) return undefined;
+    // Every cached key is hot (cooled ones leave at the refresh): outside the filter, nothing to find.
+    if (this.filter[signature(key)] === 0) return undefined;
     const text = keyText(key);
     const entry = this.entries.get(text);
     if (entry !== undefined) {
@@ -110,7 +116,7 @@ export class NearCache {
   /** A write of `key` through this proxy is starting. */
   invalidate(key: Uint8Array): void {
     this.refreshHotSet();
-    if (this.hot.size === 0 && this.entries.size === 0) return;
+    if (this.filter[signature(key)] === 0) return;
     const text = keyText(key);
     this.sequence++;
     if (this.entries.delete(text)) this.stats.invalidations++;
@@ -133,6 +139,8 @@ export class NearCache {
       if (candidate.count - candidate.error >= this.options.hotCountMin) hot.add(candidate.key);
     }
     this.hot = hot;
+    this.filter = new Uint8Array(FILTER_SLOTS);
+    for (const text of hot) this.filter[signature(Buffer.from(text, 'latin1'))] = 1;
     // A key that cooled down leaves the cache at once: it no longer earns its slot.
     for (const text of this.entries.keys()) if (!hot.has(text)) this.entries.delete(text);
   }
@@ -142,6 +150,17 @@ export class NearCache {
 export function nearCacheCapacity(serverCount: number, factor: number): number {
   const servers = Math.max(2, serverCount);
   return Math.max(1, Math.ceil(servers * Math.log(servers) * factor));
+}
+
+const FILTER_SLOTS = 4096;
+
+function signature(key: Uint8Array): number {
+  const length = key.length;
+  if (length === 0) return 0;
+  // Keys often share a prefix and differ at the end ("user:1041"): the last bytes weigh most.
+  const tail = (key[length - 1] ?? 0) | ((key[length - 2] ?? 0) << 8) | ((key[length - 3] ?? 0) << 16);
+  const mixed = Math.imul(length, 0x9e3779b1) ^ Math.imul(key[0] ?? 0, 0x85ebca6b) ^ Math.imul(key[length >> 1] ?? 0, 0xc2b2ae35) ^ Math.imul(tail, 0x27d4eb2f);
+  return (mixed ^ (mixed >>> 15)) & (FILTER_SLOTS - 1);
 }
 
 function keyText(key: Uint8Array): string {
