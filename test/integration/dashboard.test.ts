@@ -139,7 +139,9 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     })()`, undefined, { timeout: 10_000 });
     expect(await page.locator('#heatmap').getAttribute('data-cells')).toBe('64');
     // The master serves GET /v1/hotkeys; with no proxy reporting, the panel says there are none.
-    await page.waitForFunction("document.querySelector('#hotkeys')?.textContent?.includes('no hot keys right now') === true", undefined, { timeout: 10_000 });
+    // Polled from the test, not with a string predicate: the page's CSP refuses the eval a
+    // re-evaluated waitForFunction string needs when the panel is not filled at the first look.
+    await expect.poll(() => page.locator('#hotkeys').textContent(), { timeout: 10_000, interval: 100 }).toContain('no hot keys right now');
     expect(await page.locator('#rps-note').textContent()).toContain('not reported yet');
     await page.screenshot({ path: join(REPORTS, 'dashboard-live.png'), fullPage: true });
     await page.close();
