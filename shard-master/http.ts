@@ -8,6 +8,7 @@
  *   GET /v1/cluster               200 ClusterSummary (what `ringcache status` prints)
  *   GET /v1/servers               200 { servers: ServerInfo[] }
  *   GET /v1/dashboard[/vnodes]    200 what the dashboard shows (dashboard/routes.ts)
+ *   /v1/load, /v1/load/report, /v1/hotkeys, /v1/route/:key, /v1/rebalance   admin/load.ts
  *   GET /health, /metrics         open: liveness, Prometheus text
  *   GET /, /dashboard/<file>      open: the dashboard page and its files (its data comes from /v1)
  *
@@ -28,6 +29,7 @@ import type { GossipLiveness } from './cluster-summary.js';
 import { registerDashboard } from './dashboard/index.js';
 import type { Dashboard, DashboardDeps } from './dashboard/index.js';
 import type { ShardMaster } from './master.js';
+import { registerLoadAdmin } from './admin/load.js';
 
 export interface MasterHttpDeps {
   readonly config: RingcacheConfig;
@@ -91,6 +93,7 @@ export function buildMasterHttpWithDashboard(master: ShardMaster, deps: MasterHt
     guard,
     ...deps.dashboard,
   });
+  registerLoadAdmin(app, { config: deps.config, clock: deps.clock ?? new SystemClock(), logger: deps.logger, guard, table: () => master.table(), commit: (next) => master.commit(next), sampler: dashboard.sampler });
 
   // Shutdown answers parked long polls "no news" first, so close() never waits one out, and
   // those answers close their connections: a keep-alive socket left open would hold close() up.

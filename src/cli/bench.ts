@@ -13,8 +13,8 @@ import { importWithOptional } from './optional-import.js';
 export const BENCH_TARGETS = ['ringcache-n1', 'ringcache-n3', 'redis', 'twemproxy', 'fastify'] as const;
 
 export const benchCommand: CommandSpec = {
-  summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify; Merkle anti-entropy between two nodes; failure detection; or the refill of a restarted node',
-  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] | detection [--samples K] [--window-seconds S] | refill [--keys K] [--down-seconds S]',
+  summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify; Merkle anti-entropy between two nodes; failure detection; the refill of a restarted node; the load counting cost; or load balance under Zipf keys',
+  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] | detection [--samples K] [--window-seconds S] | refill [--keys K] [--down-seconds S] | load-cost [--rounds K] | balance [--keys K] [--json]',
   positionalsMax: 1,
   options: [
     { name: 'rounds', value: 'K', doc: 'rounds, alternating the targets (default 5); figures are medians over rounds' },
@@ -36,6 +36,7 @@ export const benchCommand: CommandSpec = {
     { name: 'window-seconds', value: 'S', doc: 'detection: the false-positive window under load, no kill (default 60; 600 for 10 minutes)' },
     { name: 'pipeline', value: 'P', doc: 'detection: pipeline depth of the load (default 4)' },
     { name: 'down-seconds', value: 'S', doc: 'refill: how long the killed node stays down before its restart (default 3)' },
+    { name: 'json', doc: 'balance: the last line is one JSON object with the rows' },
   ],
   details: [
     'Workloads: 90/10 GET/SET over RESP at pipeline depth 1 and 16, and HTTP GET with autocannon.',
@@ -47,6 +48,9 @@ export const benchCommand: CommandSpec = {
     'refill: a local cluster (N=3), --keys keys of --value-bytes (default 100,000 of 100 B), a GET/SET load (--get-ratio, default',
     '  0.5); kill -9 n3, restart it after --down-seconds; the time until it is in sync and the keys of its rows it still lacks',
     '  (--seconds bounds the wait, default 120).',
+    'load-cost: what counting load for the rebalancer costs a request on the proxy\'s path (in process, CPU time per command).',
+    'balance: max/mean server load under Zipf keys (1,000,000 by default; s 0.9, 0.99, 1.2; 5, 8, 32 servers) for ketama, bounded-load',
+    '  consistent hashing, the table before and after the rebalance planner, and with the hot-key cache; vnodes and bytes moved.',
   ],
   run: runBenchCommand,
 };
@@ -66,7 +70,9 @@ async function runBenchCommand(context: CommandContext): Promise<number> {
   if (subject === 'anti-entropy') return runAntiEntropy(context);
   if (subject === 'detection') return runDetection(context);
   if (subject === 'refill') return runRefill(context);
-  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy, anti-entropy, detection, refill)`);
+  if (subject === 'load-cost') return runLoadCost(context);
+  if (subject === 'balance') return runBalance(context);
+  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy, anti-entropy, detection, refill, load-cost, balance)`);
   const targetsText = args.options.get('targets');
   const targets = parseTargets(typeof targetsText === 'string' ? targetsText : undefined);
   const options = {
@@ -139,5 +145,19 @@ async function runDetection(context: CommandContext): Promise<number> {
     config: context.config,
     io: context.io,
   });
+  return EXIT.ok;
+}
+
+async function runLoadCost(context: CommandContext): Promise<number> {
+  const { args } = context;
+  const { runLoadCostBench } = await import('../../load/load-cost-bench.js');
+  await runLoadCostBench({ rounds: optionInteger(args, 'rounds', 3, 1, 100), runSeconds: optionNumber(args, 'run-seconds', 2, 0.2, 600), io: context.io });
+  return EXIT.ok;
+}
+
+async function runBalance(context: CommandContext): Promise<number> {
+  const { args } = context;
+  const { runBalanceBench } = await import('../../load/balance-bench.js');
+  await runBalanceBench({ keyCount: optionInteger(args, 'keys', 1_000_000, 1000, 50_000_000), json: optionFlag(args, 'json'), config: context.config, io: context.io });
   return EXIT.ok;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { isRingcacheError, RingcacheError, SystemClock } from '../runtime/index.js';
 import type { Clock } from '../runtime/index.js';
 import { parseArgs, UsageError } from './args.js';
+import { adminCommand } from './admin.js';
 import { benchCommand } from './bench.js';
 import { EXIT } from './command.js';
 import type { CliIo, CommandSpec } from './command.js';
@@ -51,6 +52,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = Object.freeze({
   status: statusCommand,
   load: loadCommand,
   bench: benchCommand,
+  admin: adminCommand,
 });
 
 export interface MainDeps {

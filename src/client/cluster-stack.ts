@@ -5,6 +5,7 @@ import { Coordinator, type ReplicationOptions, type SendObserver } from '../repl
 import { DATA_MESSAGES, MessageCatalogue, TcpTransport, internodeLimitsOf, type TcpTransportOptions } from '../transport/index.js';
 import { DATATYPE_MESSAGES } from '../datatypes/index.js';
 import { HINT_MESSAGES } from '../hinted-handoff/index.js';
+import { LoadCounter, LoadReporter } from '../load/index.js';
 import { TableFollower, type TableFollowerOptions } from './table-follower.js';
 
 /**
@@ -31,6 +32,11 @@ export interface ClusterStackDeps {
   readonly observer?: SendObserver;
   /** How the gossip view is pulled from the nodes (membership.viewPullIntervalMs, viewStaleMs). */
   readonly membership?: Partial<ViewPullerOptions>;
+  /**
+   * Load reports to the shard-master (rebalance.loadReportIntervalMs; 0 or absent: none): per
+   * vnode counts and the hottest keys, what the rebalancer plans from.
+   */
+  readonly loadReport?: { readonly intervalMs: number; readonly hotKeysMax: number };
 }
 
 export interface ClusterStack {
@@ -39,6 +45,10 @@ export interface ClusterStack {
   readonly coordinator: Coordinator;
   /** The gossip view pulled from the nodes: the coordinator's liveness, with its own failures on top. */
   readonly view: ViewPuller;
+  /** Posts the load counts; undefined when load reports are off. */
+  readonly reporter: LoadReporter | undefined;
+  /** The coordinator's load counter (hot keys for the proxy's near cache); undefined when reports are off. */
+  readonly load: LoadCounter | undefined;
   /** Idempotent: stops following and closes every internode connection. */
   stop(): Promise<void>;
 }
@@ -71,24 +81,31 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
     ...(deps.membership === undefined ? {} : { options: deps.membership }),
   });
   view.start();
+  const reportEveryMs = deps.loadReport?.intervalMs ?? 0;
+  const counter = reportEveryMs > 0 ? new LoadCounter(follower.current().vnodeCount, { hotKeysMax: deps.loadReport?.hotKeysMax ?? 64 }) : undefined;
   const coordinator = new Coordinator({
     name: deps.name, transport, clock, random, table: follower, gossip: view,
     ...(deps.replication === undefined ? {} : { options: deps.replication }),
     ...(deps.observer === undefined ? {} : { observer: deps.observer }),
+    ...(counter === undefined ? {} : { load: counter }),
   });
+  const reporter = counter === undefined ? undefined : new LoadReporter({
+    masterUrl: deps.masterUrl, ...token, name: deps.name, clock, random, logger, counter, epoch: () => follower.current().epoch, intervalMs: reportEveryMs,
+  });
+  await reporter?.start();
   let stopping: Promise<void> | undefined;
   return {
-    follower, transport, coordinator, view,
+    follower, transport, coordinator, view, reporter, load: counter,
     stop: () => {
       view.stop();
-      stopping ??= Promise.all([follower.stop(), transport.close()]).then(() => undefined);
+      stopping ??= Promise.all([follower.stop(), transport.close(), reporter?.stop()]).then(() => undefined);
       return stopping;
     },
   };
 }
 
 /** The coordinator and transport settings a process takes from the configuration. */
-export function clusterSettingsOf(config: RingcacheConfig): Pick<ClusterStackDeps, 'replication' | 'transport' | 'membership'> {
+export function clusterSettingsOf(config: RingcacheConfig): Pick<ClusterStackDeps, 'replication' | 'transport' | 'membership' | 'loadReport'> {
   const { r, w, pw, requestTimeoutMs, speculativeRetryMs, failureBackoffMs, readRepair, readRepairDelayMs } = config.replication;
   return {
     replication: {
@@ -99,5 +116,6 @@ export function clusterSettingsOf(config: RingcacheConfig): Pick<ClusterStackDep
     },
     transport: { limits: internodeLimitsOf(config) },
     membership: { viewPullIntervalMs: config.membership.viewPullIntervalMs, viewStaleMs: config.membership.viewStaleMs },
+    loadReport: { intervalMs: config.rebalance.loadReportIntervalMs, hotKeysMax: config.rebalance.hotKeysMax },
   };
 }

@@ -4,6 +4,7 @@ import type { ReplicationOptions } from '../replication/index.js';
 import { ContextTokens, liveSiblings, resolve } from '../version/index.js';
 import type { VersionVector } from '../version/index.js';
 import { connectCluster, type ClusterStack } from './cluster-stack.js';
+import { SCHEMA } from '../config/index.js';
 import { counterView, incrementCounterAsync } from '../datatypes/index.js';
 
 export interface RingcacheClientOptions {
@@ -16,6 +17,11 @@ export interface RingcacheClientOptions {
   /** N/R/W and timeouts; the same options as the proxy's `replication.*` and `limits.*`. */
   readonly replication?: Partial<ReplicationOptions>;
   readonly logger?: Logger;
+  /**
+   * How often this client posts its per-vnode counts and hottest keys to the shard-master, which
+   * rebalances from them (rebalance.loadReportIntervalMs); 0: never. @default 1000
+   */
+  readonly loadReportIntervalMs?: number;
 }
 
 export interface ReadOptions {
@@ -78,6 +84,7 @@ export class RingcacheClient {
       random: new SystemRandom(),
       logger: options.logger ?? silentLogger,
       ...(options.replication === undefined ? {} : { replication: options.replication }),
+      loadReport: { intervalMs: options.loadReportIntervalMs ?? SCHEMA.rebalance.loadReportIntervalMs.default, hotKeysMax: SCHEMA.rebalance.hotKeysMax.default },
     });
     // The same key as the proxies: a token read through a proxy can be written back here.
     return new RingcacheClient(stack, new ContextTokens(options.token ?? ''));

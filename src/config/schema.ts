@@ -88,6 +88,8 @@ export const SCHEMA = {
     httpRequestTimeoutMs: { type: 'integer', default: HTTP_SERVER_DEFAULTS.requestTimeoutMs, min: 1, max: 3_600_000, doc: 'Time a client has to send a whole HTTP request (headers and body); slower ones are closed (slowloris).' },
     mgetReplyBytesMax: { type: 'integer', default: 64 * MiB, min: 1, max: INT_MAX, doc: 'Value bytes one MGET may gather; past it the command fails with RC_ERR_REPLY_TOO_LARGE instead of holding the reply (one 1 MiB key named 1,000 times is 1 GiB).' },
     password: { type: 'string', default: '', doc: "Password clients must AUTH with on the RESP port and send as 'Authorization: Bearer' on HTTP /v1/kv (Redis requirepass); empty: no authentication." },
+    hotKeyCacheTtlMs: { type: 'integer', default: 1000, min: 0, max: 60_000, doc: 'How long the proxy serves a hot key from its near cache before reading it again; a write through another proxy is seen at most this late. 0: no near cache. Needs load reports (rebalance.loadReportIntervalMs > 0): they find the hot keys.' },
+    hotKeyCacheFactor: { type: 'integer', default: 8, min: 1, max: 1000, doc: 'Near-cache size: ceil(S ln S x this) keys for S servers (Fan et al. 2011: O(S log S) hot keys even the load whatever the skew).' },
   },
   antiEntropy: {
     intervalMs: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.intervalMs, min: 1, max: 3_600_000, doc: 'Mean time between two anti-entropy ticks (+-25% jitter); each tick starts up to exchangesMax visits of vnodesPerExchangeMax vnodes, so a node holding all V vnodes visits each within ceil(V / (exchangesMax x vnodesPerExchangeMax)) ticks (one cycle).' },
@@ -123,6 +125,16 @@ export const SCHEMA = {
     awarenessMax: { type: 'integer', default: MEMBERSHIP_DEFAULTS.awarenessMax, min: 1, max: 64, doc: 'Lifeguard local health: a node that sees itself slow multiplies its probe interval and timeout by up to this; 1 turns it off.' },
     viewPullIntervalMs: { type: 'integer', default: MEMBERSHIP_DEFAULTS.viewPullIntervalMs, min: 50, max: 600_000, doc: 'How often proxies, client libraries and the shard-master pull a node\'s whole gossip view (RC.VIEW), rotating over nodes; a fifth of it while a member is suspect. Below the suspicion timeout, so a kill -9 reaches the proxy soon after the nodes.' },
     viewStaleMs: { type: 'integer', default: MEMBERSHIP_DEFAULTS.viewStaleMs, min: 100, max: 3_600_000, doc: 'A pulled view older than this is not believed: every server counts as up again and local failure detection alone decides.' },
+  },
+  rebalance: {
+    auto: { type: 'boolean', default: false, doc: 'The shard-master plans a rebalance by itself every rebalance.checkIntervalMs when max/mean server load exceeds 1 + imbalanceTolerancePercent/100, and hands the moves to the move executor (manual: POST /v1/rebalance).' },
+    imbalanceTolerancePercent: { type: 'integer', default: 5, min: 0, max: 1000, doc: 'Load imbalance tolerated before the planner moves anything: it acts while the most loaded server (per unit of capacity) is above (1 + this/100) x the mean.' },
+    moveBudgetBytesPerMin: { type: 'integer', default: 256 * MiB, min: 0, max: INT_MAX, doc: 'Replica bytes one planning round may move, per minute of rebalance.checkIntervalMs (leader reorders move no data and are always allowed); bounds the copy traffic a rebalance adds.' },
+    checkIntervalMs: { type: 'integer', default: 60_000, min: 1000, max: 3_600_000, doc: 'How often automatic mode compares the imbalance with its tolerance.' },
+    loadReportIntervalMs: { type: 'integer', default: 1000, min: 0, max: 600_000, doc: 'How often each proxy and client library posts its per-vnode counts and hottest keys to the shard-master; 0: no reports.' },
+    loadHalfLifeMs: { type: 'integer', default: 10_000, min: 100, max: 3_600_000, doc: "Half-life of the master's moving average of the reported load (EWMA): a load change is half seen after this long." },
+    hotKeysMax: { type: 'integer', default: 64, min: 1, max: 4096, doc: 'Counters of the Space-Saving sketch in each reporter, and hot keys accepted per report: any key with more than 1/hotKeysMax of the requests is found.' },
+    reportersMax: { type: 'integer', default: 256, min: 1, max: 65_536, doc: 'Reporters the master keeps load for at once (each costs about 24 bytes x V); a new one past it is refused (RC_ERR_OVERLOADED) until a silent one expires.' },
   },
 } as const satisfies Record<string, Record<string, Leaf>>;
 

@@ -84,7 +84,7 @@ export class KvRoutes {
       this.kv.checkKey(key);
       const r = quorumParameter(request.query, 'r');
       all = wantsSiblings(request.query);
-      read = this.kv.read(key, r === undefined ? undefined : this.kv.checkQuorum('r', r));
+      read = all ? this.kv.read(key, r === undefined ? undefined : this.kv.checkQuorum('r', r)) : this.kv.readCached(key, r === undefined ? undefined : this.kv.checkQuorum('r', r));
     } catch (error) {
       this.metrics.record(this.getSeries, outcomeOf(error), this.clock.monotonicMs() - startMs);
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));

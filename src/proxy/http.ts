@@ -43,7 +43,7 @@ type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<HttpPay
 export function buildProxyHttp(deps: ProxyHttpDeps): FastifyInstance {
   const { clock, config } = deps;
   const metrics = deps.metrics ?? new ProxyMetrics(deps.registry, { coordinator: deps.coordinator, table: deps.table });
-  const kv = new KvStore(deps.coordinator, deps.table, clock, config);
+  const kv = deps.kv ?? new KvStore(deps.coordinator, deps.table, clock, config);
   const { httpHeaderBytesMax, httpRequestTimeoutMs, httpConnectionsMax } = config.proxy;
   const shape = { where: 'proxy', logger: deps.logger, bodyBytesMax: config.limits.valueBytesMax, bodyLimitName: 'limits.valueBytesMax' };
   const app = Fastify({

@@ -13,6 +13,7 @@ import { ContextTokens, compareRecency, isExpired, resolve, VERSION_DEFAULTS } f
 import { counterView, isFullyReset } from '../datatypes/index.js';
 import type { Sibling, VersionLimits, Versioned, VersionVector } from '../version/index.js';
 import type { ProxyConfig } from './options.js';
+import type { NearCache } from './near-cache.js';
 
 export interface KvWriteOptions {
   readonly context: VersionVector | null;
@@ -39,6 +40,8 @@ export class KvStore {
     readonly table: TableView,
     private readonly clock: Clock,
     config: ProxyConfig,
+    /** Hot keys served without a round trip (near-cache.ts); absent: every read goes to the replicas. */
+    readonly nearCache?: NearCache,
   ) {
     this.keyBytesMax = config.limits.keyBytesMax;
     this.valueBytesMax = config.limits.valueBytesMax;
@@ -90,13 +93,48 @@ export class KvStore {
     return value;
   }
 
+  /**
+   * Always from the replicas: what read-then-write commands (DEL, EXPIRE, SET ... GET) and
+   * RC.GETV use, since the context they write back must be the replicas' latest.
+   */
   read(key: Uint8Array, r?: number): Promise<ReadResult> {
     return this.coordinator.get(key, r === undefined ? NO_READ_OPTIONS : { r });
   }
 
-  /** `read` without a promise: the listener hears the outcome; bad input throws here. */
+  /**
+   * A plain read (HTTP GET): at the default R it may be answered by the near cache, a hot key
+   * read at R at most proxy.hotKeyCacheTtlMs ago.
+   */
+  readCached(key: Uint8Array, r?: number): Promise<ReadResult> {
+    const cached = r === undefined ? this.nearCache?.lookup(key) : undefined;
+    if (cached === undefined) return this.coordinator.get(key, r === undefined ? NO_READ_OPTIONS : { r });
+    if ('hit' in cached) return Promise.resolve(cached.hit);
+    return this.coordinator.get(key, NO_READ_OPTIONS).then((result) => {
+      this.nearCache?.admit(cached, result, this.coordinator.options.r);
+      return result;
+    });
+  }
+
+  /** `readCached` without a promise (RESP GET): the listener hears the outcome, at once on a near-cache hit; bad input throws here. */
   readTo(key: Uint8Array, listener: ReadListener): void {
-    this.coordinator.read(key, NO_READ_OPTIONS, listener);
+    const cached = this.nearCache?.lookup(key);
+    if (cached === undefined) {
+      this.coordinator.read(key, NO_READ_OPTIONS, listener);
+      return;
+    }
+    if ('hit' in cached) {
+      listener.onReadDone(cached.hit);
+      return;
+    }
+    const cache = this.nearCache;
+    const r = this.coordinator.options.r;
+    this.coordinator.read(key, NO_READ_OPTIONS, {
+      onReadDone: (result) => {
+        cache?.admit(cached, result, r);
+        listener.onReadDone(result);
+      },
+      onReadFailed: (error) => { listener.onReadFailed(error); },
+    });
   }
 
   /** `write` without a promise: the listener hears the outcome; bad input throws here. */

@@ -3,6 +3,8 @@ import type { RingcacheConfig } from '../config/index.js';
 import type { Coordinator, TableView } from '../replication/index.js';
 import type { Clock, Logger } from '../runtime/index.js';
 import type { ProxyMetrics } from './metrics.js';
+import type { KvStore } from './kv-store.js';
+import type { LoadCounter } from '../load/index.js';
 
 /** The configuration sections the proxy reads (the process loads the whole RingcacheConfig). */
 export type ProxyConfig = Pick<RingcacheConfig, 'cluster' | 'proxy' | 'limits' | 'resp'>;
@@ -27,6 +29,13 @@ export interface ProxyDeps {
   readonly metrics?: ProxyMetrics;
   /** Tuning that is not in the config file; see PROXY_DEFAULTS. */
   readonly options?: Partial<ProxyOptions>;
+  /**
+   * The one key-value facade of the front-ends (ProxyServer builds it and passes it to both, so
+   * they share its near cache); each front-end builds its own when absent (tests of one).
+   */
+  readonly kv?: KvStore;
+  /** The coordinator's load counter: it finds the hot keys the near cache keeps. */
+  readonly load?: LoadCounter;
 }
 
 export interface ProxyOptions {

@@ -18,6 +18,9 @@ import { HttpConnections } from './http-connections.js';
 import { ProxyMetrics } from './metrics.js';
 import type { ProxyDeps } from './options.js';
 import { ProxyRespHandler } from './resp/handler.js';
+import { KvStore } from './kv-store.js';
+import { NearCache, nearCacheCapacity } from './near-cache.js';
+import { registerNearCacheMetrics } from './near-cache-metrics.js';
 
 export interface ProxyServerOptions {
   /** How long stop() lets connections answer what they received before they are cut (RESP and HTTP). @default 5000 */
@@ -34,6 +37,8 @@ export class ProxyServer implements Startable {
   readonly handler: ProxyRespHandler;
   readonly resp: RespServer;
   readonly http: FastifyInstance;
+  /** The one key-value facade of both front-ends. */
+  readonly kv: KvStore;
   private phase: Phase = 'new';
   private stopping: Promise<void> | null = null;
   private readonly httpConnections = new HttpConnections();
@@ -43,7 +48,9 @@ export class ProxyServer implements Startable {
   constructor(private readonly deps: ProxyDeps, options: ProxyServerOptions = {}) {
     this.closeTimeoutMs = options.closeTimeoutMs ?? RESP_SERVER_DEFAULTS.closeTimeoutMs;
     this.metrics = deps.metrics ?? new ProxyMetrics(deps.registry, { coordinator: deps.coordinator, table: deps.table });
-    const shared: ProxyDeps = { ...deps, metrics: this.metrics };
+    this.kv = deps.kv ?? new KvStore(deps.coordinator, deps.table, deps.clock, deps.config, nearCacheOf(deps));
+    if (this.kv.nearCache !== undefined) registerNearCacheMetrics(deps.registry, this.kv.nearCache);
+    const shared: ProxyDeps = { ...deps, metrics: this.metrics, kv: this.kv };
     this.handler = new ProxyRespHandler(shared);
     const respOptions = { host: deps.config.proxy.host, port: deps.config.proxy.respPort, limits: deps.config.resp, closeTimeoutMs: this.closeTimeoutMs, clientsMax: deps.config.proxy.maxClients };
     this.resp = new RespServer({
@@ -115,4 +122,19 @@ export class ProxyServer implements Startable {
   private reportError(error: unknown, connection: RespConnection | undefined): void {
     this.deps.logger.error({ err: error, connection: connection?.id }, 'RESP server error');
   }
+}
+
+/**
+ * The near cache, when it is on (proxy.hotKeyCacheTtlMs > 0) and load counting finds hot keys.
+ * Sized for the servers of the table at start; invalidated by every write the coordinator starts.
+ */
+function nearCacheOf(deps: ProxyDeps): NearCache | undefined {
+  const { hotKeyCacheTtlMs, hotKeyCacheFactor } = deps.config.proxy;
+  const load = deps.load;
+  if (hotKeyCacheTtlMs === 0 || load === undefined) return undefined;
+  const capacity = nearCacheCapacity(deps.table.current().table.servers.length, hotKeyCacheFactor);
+  // Two sampled requests in an interval: one alone is noise.
+  const cache = new NearCache(deps.clock, load, { capacity, ttlMs: hotKeyCacheTtlMs, hotCountMin: 2 * load.options.hotKeySampleEvery });
+  load.watchWrites((key) => { cache.invalidate(key); });
+  return cache;
 }

@@ -20,6 +20,7 @@ import type { ReadListener, ReadRoundHost } from './read-round.js';
 import { WriteRound } from './write-round.js';
 import type { WriteListener, WriteResult } from './write-round.js';
 import type { TableView } from './table-view.js';
+import type { LoadSink } from './load-sink.js';
 
 export type { WriteResult } from './write-round.js';
 
@@ -35,6 +36,8 @@ export interface CoordinatorDeps {
   readonly options?: Partial<ReplicationOptions>;
   /** Hears every internode request's outcome and latency (the proxy's per-backend metrics). */
   readonly observer?: SendObserver;
+  /** Counts requests per vnode and the hottest keys for the load reports (src/load). */
+  readonly load?: LoadSink;
 }
 
 export interface WriteOptions {
@@ -104,6 +107,7 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
     const quorum = w ?? this.options.w;
     validateQuorum(table.table.replicaCount, this.options.r, quorum);
     const vnode = table.vnodeOf(key);
+    this.deps.load?.onRequest(vnode, key, 'write');
     const placement = placementOf(table, vnode, this.liveness);
     const order = placement.down.length === 0 ? placement.live : [...placement.live, ...placement.down];
     return { vnode, order, pendingTarget: placement.pendingTarget, w: quorum, requestId: this.requestPrefix + (this.requestSequence++).toString(36) };
@@ -127,6 +131,7 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
     const pw = options.pw ?? this.options.pw;
     if (pw !== 0) checkPrimaries(pw, n);
     const vnode = table.vnodeOf(key);
+    this.deps.load?.onRequest(vnode, key, 'write');
     const placement = placementOf(table, vnode, this.liveness);
     const request: CoordinatedPutRequest = {
       kind: 'coord-put',
@@ -153,6 +158,7 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
     const r = options.r ?? this.options.r;
     validateQuorum(table.table.replicaCount, r, this.options.w);
     const vnode = table.vnodeOf(key);
+    this.deps.load?.onRequest(vnode, key, 'read');
     const placement = placementOf(table, vnode, this.liveness);
     this.stats.reads++;
     const replicas = this.readOrder(placement);
@@ -163,6 +169,7 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
   send(server: ServerId, body: CoordinatorRequest | PeerRequest, exchange: Exchange): void {
     const epoch = this.deps.table.current().table.epoch;
     this.outstandingOf(server).count++;
+    this.deps.load?.onSend(body);
     const observed = this.observed;
     if (observed === undefined) this.dispatch(server, { epoch, body }, this.options.requestTimeoutMs, this, exchange);
     else this.dispatch(server, { epoch, body }, this.options.requestTimeoutMs, observed, observed.begin(server, body.kind, exchange));

@@ -16,3 +16,4 @@ export type { CoordinatorRequest } from './exchange.js';
 export type { WriteListener } from './write-round.js';
 export { isTransportFailure } from './errors.js';
 export type { SendObserver, SendOutcome } from './send-observer.js';
+export type { LoadSink } from './load-sink.js';

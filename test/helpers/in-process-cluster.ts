@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config/index.js';
 import type { RingcacheConfig } from '../../src/config/index.js';
 import { NodeCore, nodeServices } from '../../src/node/index.js';
 import { Coordinator, fixedTableView } from '../../src/replication/index.js';
-import type { ReplicationOptions, SendObserver, TableView } from '../../src/replication/index.js';
+import type { LoadSink, ReplicationOptions, SendObserver, TableView } from '../../src/replication/index.js';
 import { RoutingTable } from '../../src/ring/index.js';
 import type { ServerId, ServerInfo } from '../../src/ring/index.js';
 import { RingcacheError, SystemClock, SystemRandom, asRingcacheError, silentLogger } from '../../src/runtime/index.js';
@@ -51,6 +51,8 @@ export interface InProcessClusterOptions {
   readonly transport?: 'sim' | 'direct';
   /** Told about every request the cluster's coordinator sends (the proxy's BackendMetrics). */
   readonly observer?: SendObserver;
+  /** Counts the coordinator's load for the load reports (src/load). */
+  readonly load?: LoadSink;
 }
 
 function isDataRequest(request: Envelope<PeerRequest>): request is Envelope<InternodeRequest> {
@@ -120,10 +122,10 @@ export class InProcessCluster {
       `replication.r=${String(r)}`, `replication.w=${String(w)}`, ...(options.config ?? []),
     ] });
     for (const id of this.serverIds) this.boot(id);
-    this.coordinator = this.newCoordinator('proxy-test', options.replication, options.observer);
+    this.coordinator = this.newCoordinator('proxy-test', options.replication, options.observer, options.load);
   }
 
-  newCoordinator(name: string, replication: Partial<ReplicationOptions> = {}, observer?: SendObserver): Coordinator {
+  newCoordinator(name: string, replication: Partial<ReplicationOptions> = {}, observer?: SendObserver, load?: LoadSink): Coordinator {
     const replicaCount = this.table.replicaCount;
     return new Coordinator({
       name,
@@ -142,6 +144,7 @@ export class InProcessCluster {
         ...replication,
       },
       ...(observer === undefined ? {} : { observer }),
+      ...(load === undefined ? {} : { load }),
     });
   }
 

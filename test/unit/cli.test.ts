@@ -107,7 +107,7 @@ describe('main: help and usage errors', () => {
   it('an unknown command exits 2 naming the commands, with its code and a hint', async () => {
     const result = await cli(['frobnicate']);
     expect(result.code).toBe(2);
-    expect(result.err).toMatch(/RC_ERR_USAGE: unknown command 'frobnicate' \(commands: start, master, node, proxy, status, load, bench\)/);
+    expect(result.err).toMatch(/RC_ERR_USAGE: unknown command 'frobnicate' \(commands: start, master, node, proxy, status, load, bench, admin\)/);
     expect(result.err).toContain('ringcache: hint: see ringcache --help');
   });
 

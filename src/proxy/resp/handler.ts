@@ -51,7 +51,7 @@ export class ProxyRespHandler implements RespHandler {
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.metrics = deps.metrics ?? new ProxyMetrics(deps.registry, { coordinator: deps.coordinator, table: deps.table });
-    this.kv = new KvStore(deps.coordinator, deps.table, deps.clock, deps.config);
+    this.kv = deps.kv ?? new KvStore(deps.coordinator, deps.table, deps.clock, deps.config);
     this.commands = new CommandTable(PROXY_COMMANDS, this.metrics, this.options.commandNameBytesMax);
     const digest = passwordDigest(deps.config.proxy.password);
     this.authenticatedByDefault = digest === null;

@@ -1,0 +1,13 @@
+/**
+ * src/load/: what coordinators measure for the rebalancer (DESIGN.md section 6): per-vnode
+ * request, replica and byte counts under the replica load model, the hottest keys (Space-Saving),
+ * and the report that carries them to the shard-master.
+ */
+export { SpaceSaving } from './space-saving.js';
+export type { HotKey } from './space-saving.js';
+export { LOAD_COUNTER_DEFAULTS, LoadCounter } from './load-counter.js';
+export type { LoadCounterOptions, LoadInterval } from './load-counter.js';
+export { encodeLoadReport, readLoadReport } from './load-report.js';
+export type { LoadReport, LoadReportLimits, ReportedHotKey, ReportedVnode } from './load-report.js';
+export { LoadReporter } from './load-reporter.js';
+export type { LoadReporterDeps, LoadReporterStats } from './load-reporter.js';

@@ -1,0 +1,103 @@
+/**
+ * Posts a coordinator's load counts to the shard-master every intervalMs (DESIGN.md section 6):
+ *
+ *   every intervalMs: counter.take() --encodeLoadReport--> POST /v1/load/report (one at a time)
+ *
+ * A report that fails (master down, timeout, refused) is dropped and counted, not retried: the
+ * next one carries fresher counts, and the master's EWMA only needs most of them. One request in
+ * flight at most, so a slow master never piles reports up in this process.
+ */
+import type { Clock, Logger, Random, Startable, Timer } from '../runtime/index.js';
+import { every } from '../runtime/index.js';
+import { encodeLoadReport } from './load-report.js';
+import type { LoadCounter } from './load-counter.js';
+
+export interface LoadReporterDeps {
+  readonly masterUrl: string;
+  readonly token?: string;
+  /** Names the reporter at the master; a random suffix keeps two processes of one name apart. */
+  readonly name: string;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly counter: LoadCounter;
+  /** The epoch of the table the counts were taken under. */
+  readonly epoch: () => number;
+  readonly intervalMs: number;
+  /** Injected for tests; the global fetch otherwise. */
+  readonly fetch?: typeof fetch;
+}
+
+export interface LoadReporterStats {
+  sent: number;
+  failed: number;
+  /** Intervals whose report was skipped because the previous one was still in flight. */
+  skipped: number;
+}
+
+export class LoadReporter implements Startable {
+  readonly reporter: string;
+  readonly stats: LoadReporterStats = { sent: 0, failed: 0, skipped: 0 };
+  private timer: Timer | undefined;
+  private inFlight: Promise<void> | undefined;
+  private lastMs = 0;
+  private controller: AbortController | undefined;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly deps: LoadReporterDeps) {
+    this.reporter = `${deps.name}.${deps.random.int(0x7fffffff).toString(36)}`.replace(/[^A-Za-z0-9._:-]/g, '_').slice(0, 64);
+    this.fetch = deps.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  start(): Promise<void> {
+    if (this.timer !== undefined) return Promise.resolve();
+    this.lastMs = this.deps.clock.monotonicMs();
+    this.timer = every(this.deps.clock, this.deps.intervalMs, () => { void this.tick(); });
+    return Promise.resolve();
+  }
+
+  /** Idempotent; a report in flight is abandoned (the master loses one interval of counts). */
+  async stop(): Promise<void> {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.controller?.abort();
+    await this.inFlight;
+  }
+
+  /** Takes the interval's counts and posts them (tests call it instead of waiting for the timer). */
+  tick(): Promise<void> {
+    if (this.inFlight !== undefined) {
+      this.stats.skipped++;
+      return this.inFlight;
+    }
+    const nowMs = this.deps.clock.monotonicMs();
+    const intervalMs = nowMs - this.lastMs;
+    this.lastMs = nowMs;
+    const body = encodeLoadReport(this.reporter, this.deps.epoch(), intervalMs, this.deps.counter.take());
+    this.inFlight = this.post(body).finally(() => { this.inFlight = undefined; });
+    return this.inFlight;
+  }
+
+  private async post(body: unknown): Promise<void> {
+    const controller = new AbortController();
+    this.controller = controller;
+    // A report older than an interval is worth nothing: give up on it by then.
+    const deadline = this.deps.clock.schedule(this.deps.intervalMs, () => { controller.abort(); });
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.deps.token !== undefined && this.deps.token !== '') headers.authorization = `Bearer ${this.deps.token}`;
+    try {
+      const response = await this.fetch(`${this.deps.masterUrl}/v1/load/report`, { method: 'POST', headers, body: JSON.stringify(body), signal: controller.signal });
+      await response.arrayBuffer();
+      if (response.ok) this.stats.sent++;
+      else {
+        this.stats.failed++;
+        this.deps.logger.debug({ status: response.status }, 'load report refused by the shard-master');
+      }
+    } catch (error) {
+      this.stats.failed++;
+      this.deps.logger.debug({ err: error }, 'load report not delivered');
+    } finally {
+      deadline.cancel();
+    }
+  }
+}
