@@ -106,6 +106,7 @@ export class RingcacheClient {
     const outcome = await incrementCounterAsync(this.stack.coordinator, bytes(key), BigInt(amount), options.w);
     if (outcome === 'not-integer') throw new RingcacheError('RC_ERR_BAD_REQUEST', 'value is not an integer or out of range');
     if (outcome === 'overflow') throw new RingcacheError('RC_ERR_BAD_REQUEST', 'increment or decrement would overflow');
+    if (outcome === 'wrong-type') throw new RingcacheError('RC_ERR_BAD_REQUEST', 'WRONGTYPE Operation against a key holding the wrong kind of value');
     return outcome.value;
   }
 

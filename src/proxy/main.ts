@@ -37,7 +37,7 @@ export async function run(config: RingcacheConfig, _argv: string[]): Promise<voi
       {
         start: async () => {
           if (stack === undefined) throw new Error('proxy: the cluster stack did not start');
-          proxy = new ProxyServer({ coordinator: stack.coordinator, table: stack.follower, clock, config, registry, logger });
+          proxy = new ProxyServer({ coordinator: stack.coordinator, table: stack.follower, clock, config, registry, logger, random: new SystemRandom() });
           await proxy.start();
         },
         stop: async () => { await proxy?.stop(); },

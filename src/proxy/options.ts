@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { RingcacheConfig } from '../config/index.js';
 import type { Coordinator, TableView } from '../replication/index.js';
-import type { Clock, Logger } from '../runtime/index.js';
+import type { Clock, Logger, Random } from '../runtime/index.js';
 import type { ProxyMetrics } from './metrics.js';
 
 /** The configuration sections the proxy reads (the process loads the whole RingcacheConfig). */
@@ -19,6 +19,8 @@ export interface ProxyDeps {
   /** The process's own registry: /metrics serves it; two proxies in one test never collide. */
   readonly registry: Registry;
   readonly logger: Logger;
+  /** SRANDMEMBER's choices; a seeded one (from the clock) when absent, as in tests. */
+  readonly random?: Random;
   /**
    * Metrics shared by the front-ends of one proxy (ProxyServer passes one to both). When absent,
    * the front-end registers its own on `registry`, so building both front-ends on one registry
