@@ -39,7 +39,7 @@ declare module '../transport/peer-message.js' {
 }
 
 /** append only: values are on the wire. */
-const OUTCOMES = ['ok', 'wrong-type', 'hash-not-integer', 'hash-not-float', 'overflow', 'nan-or-infinity', 'too-many-elements'] as const;
+const OUTCOMES = ['ok', 'wrong-type', 'hash-not-integer', 'hash-not-float', 'overflow', 'nan-or-infinity', 'too-many-elements', 'nan-score'] as const;
 const EMPTY: ReplyValue = bulkReply('');
 /** RC.TYPEDOP, epoch, request id, vnode, key, operation: then the operation's own arguments. */
 const FIXED_ARGUMENTS = 6;

@@ -22,6 +22,7 @@ import type { Collection, CollectionType, Element } from './or-map.js';
 import { collectionOf, compareMembers, withCollection } from './or-map.js';
 import { applyHashOperation } from './hash-op.js';
 import { applySetOperation } from './set-op.js';
+import { ZADD_CH, ZADD_GT, ZADD_INCR, ZADD_LT, ZADD_NX, ZADD_XX, applyZsetOperation } from './zset-op.js';
 import { parseInt64 } from './counter-op.js';
 import { parseFloatText } from './float-text.js';
 
@@ -32,20 +33,63 @@ export type CollectionOperation =
   | { readonly name: 'hincrbyfloat'; readonly member: Uint8Array; readonly amount: number }
   | { readonly name: 'sadd'; readonly members: readonly Uint8Array[] }
   | { readonly name: 'srem'; readonly members: readonly Uint8Array[] }
-  | { readonly name: 'spop'; readonly count: number };
+  | { readonly name: 'spop'; readonly count: number }
+  /** ZADD and ZINCRBY (ZADD INCR): (score, member) pairs under ZADD_* flags. */
+  | { readonly name: 'zadd'; readonly flags: number; readonly pairs: readonly (readonly [number, Uint8Array])[] }
+  | { readonly name: 'zrem'; readonly members: readonly Uint8Array[] }
+  | { readonly name: 'zpopmin' | 'zpopmax'; readonly count: number };
 
 /** Why an operation's arguments are refused (each maps to one Redis error). */
-export type ArgumentRefusal = 'arity' | 'not-integer' | 'not-float' | 'not-finite' | 'member-too-long' | 'value-too-long' | 'out-of-range';
+export type ArgumentRefusal =
+  | 'arity' | 'syntax' | 'not-integer' | 'not-float' | 'not-finite' | 'member-too-long' | 'value-too-long' | 'out-of-range'
+  | 'xx-and-nx' | 'gt-lt-nx' | 'incr-pairs';
 
 /** Why an applied operation changed nothing (Redis's errors, and the collection limit). */
-export type OperationRefusal = 'wrong-type' | 'hash-not-integer' | 'hash-not-float' | 'overflow' | 'nan-or-infinity' | 'too-many-elements';
+export type OperationRefusal = 'wrong-type' | 'hash-not-integer' | 'hash-not-float' | 'overflow' | 'nan-or-infinity' | 'too-many-elements' | 'nan-score';
 
 /** append only: the names are on the wire. */
-export const OPERATION_NAMES = ['hset', 'hdel', 'hincrby', 'hincrbyfloat', 'sadd', 'srem', 'spop'] as const;
+export const OPERATION_NAMES = ['hset', 'hdel', 'hincrby', 'hincrbyfloat', 'sadd', 'srem', 'spop', 'zadd', 'zincrby', 'zrem', 'zpopmin', 'zpopmax'] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
 export function operationType(name: OperationName): CollectionType {
-  return name.startsWith('h') ? 'hash' : 'set';
+  return name.startsWith('h') ? 'hash' : name.startsWith('s') ? 'set' : 'zset';
+}
+
+const ZADD_FLAG_TOKENS: readonly (readonly [string, number])[] = [
+  ['nx', ZADD_NX], ['xx', ZADD_XX], ['gt', ZADD_GT], ['lt', ZADD_LT], ['ch', ZADD_CH], ['incr', ZADD_INCR],
+];
+
+/** Redis 7's zaddGenericCommand argument checks, in its order. */
+function parseZadd(args: readonly Uint8Array[], limits: VersionLimits): CollectionOperation | ArgumentRefusal {
+  let flags = 0;
+  let index = 0;
+  for (; index < args.length; index++) {
+    const token = Buffer.from(args[index] as Uint8Array).toString('latin1').toLowerCase();
+    const flag = ZADD_FLAG_TOKENS.find(([name]) => name === token);
+    if (flag === undefined) break;
+    flags |= flag[1];
+  }
+  const rest = args.length - index;
+  if (rest === 0 || rest % 2 !== 0) return 'syntax';
+  if ((flags & ZADD_NX) !== 0 && (flags & ZADD_XX) !== 0) return 'xx-and-nx';
+  const exclusive = ((flags & ZADD_GT) !== 0 ? 1 : 0) + ((flags & ZADD_LT) !== 0 ? 1 : 0) + ((flags & ZADD_NX) !== 0 ? 1 : 0);
+  if (exclusive > 1) return 'gt-lt-nx';
+  if ((flags & ZADD_INCR) !== 0 && rest > 2) return 'incr-pairs';
+  const pairs: [number, Uint8Array][] = [];
+  for (let i = index; i < args.length; i += 2) {
+    const score = parseFloatText(args[i] as Uint8Array);
+    if (score === undefined || Number.isNaN(score)) return 'not-float';
+    pairs.push([score, args[i + 1] as Uint8Array]);
+  }
+  return checkMembers(pairs.map((pair) => pair[1]), limits) ?? { name: 'zadd', flags, pairs };
+}
+
+function parseCount(args: readonly Uint8Array[], limits: VersionLimits): number | ArgumentRefusal {
+  if (args.length > 1) return 'syntax';
+  if (args.length === 0) return 1;
+  const count = parseInt64(args[0] as Uint8Array);
+  if (count === undefined || count < 0n) return 'out-of-range';
+  return Number(count > BigInt(limits.collectionElementsMax) ? BigInt(limits.collectionElementsMax) : count);
 }
 
 function checkMembers(members: readonly Uint8Array[], limits: VersionLimits): ArgumentRefusal | undefined {
@@ -81,6 +125,21 @@ export function parseOperation(name: OperationName, args: readonly Uint8Array[],
       if (amount === undefined || Number.isNaN(amount)) return 'not-float';
       if (!Number.isFinite(amount)) return 'not-finite';
       return checkMembers([args[0] as Uint8Array], limits) ?? { name, member: args[0] as Uint8Array, amount };
+    }
+    case 'zadd':
+      return parseZadd(args, limits);
+    case 'zincrby': {
+      if (args.length !== 2) return 'arity';
+      const amount = parseFloatText(args[0] as Uint8Array);
+      if (amount === undefined || Number.isNaN(amount)) return 'not-float';
+      return checkMembers([args[1] as Uint8Array], limits) ?? { name: 'zadd', flags: ZADD_INCR, pairs: [[amount, args[1] as Uint8Array]] };
+    }
+    case 'zrem':
+      if (args.length === 0) return 'arity';
+      return checkMembers(args, limits) ?? { name, members: args };
+    case 'zpopmin': case 'zpopmax': {
+      const count = parseCount(args, limits);
+      return typeof count === 'string' ? count : { name, count };
     }
     case 'spop': {
       if (args.length !== 1) return 'arity';
@@ -126,12 +185,12 @@ export function coordinatedOperation(
   local: Versioned | undefined, operation: CollectionOperation, dot: Dot, nowMs: number, limits: VersionLimits, pick: (n: number) => number,
 ): OperationResult {
   const state = local ?? { context: [], siblings: [] };
-  const type = operationType(operation.name);
+  const type: CollectionType = operation.name === 'zadd' ? 'zset' : operationType(operation.name);
   const shown = keyType(state, nowMs);
   if (shown !== 'none' && shown !== type) return { outcome: 'wrong-type' };
   const collection: Collection | undefined = collectionOf(state.collections, type);
   const input: OperationInput = { elements: collection?.elements ?? [], dot, timestampMs: nowMs, limits, pick };
-  const outcome = type === 'hash' ? applyHashOperation(operation, input) : applySetOperation(operation, input);
+  const outcome = type === 'hash' ? applyHashOperation(operation, input) : type === 'set' ? applySetOperation(operation, input) : applyZsetOperation(operation, input);
   if (typeof outcome === 'string') return { outcome };
   if (outcome.elements.length > limits.collectionElementsMax) return { outcome: 'too-many-elements' };
   if (!outcome.changed) return { outcome: 'ok', answer: outcome.answer, versioned: state, changed: false };

@@ -31,3 +31,4 @@ export { keyType } from './key-type.js';
 export { formatFloatText, parseFloatText } from './float-text.js';
 export type { CollectionOpReply, CollectionOpRequest } from './collection-messages.js';
 export { COLLECTION_OP_CODEC } from './collection-messages.js';
+export { SCORE_BYTES, ZADD_CH, ZADD_GT, ZADD_INCR, ZADD_LT, ZADD_NX, ZADD_XX, byScore, encodeScore, scoreOf } from './zset-op.js';

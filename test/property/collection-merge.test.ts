@@ -1,5 +1,6 @@
 /**
- * Hashes and sets on *reachable* states: replicas apply HSET, HDEL, HINCRBY, SADD, SREM and
+ * Hashes, sets and sorted sets on *reachable* states: replicas apply HSET, HDEL, HINCRBY, SADD, SREM,
+ * ZADD, ZINCRBY, ZREM, ZPOPMIN and
  * DEL (a tombstone with what the replica holds as context) under their own actors with the real
  * coordinator code, and sync with the one `merge` in random orders. Checks the lattice laws, the
  * wire codec, and the ORSWOT rule itself: after everyone has synced, an element holds exactly
@@ -29,6 +30,7 @@ const member = fc.nat(MEMBERS.length - 1);
 const step: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('operation' as const), replica, name: fc.constantFrom<OperationName>('hset', 'hdel', 'hincrby'), member, value: fc.integer({ min: -9, max: 9 }) }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('operation' as const), replica, name: fc.constantFrom<OperationName>('sadd', 'srem'), member, value: fc.constant(0) }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('operation' as const), replica, name: fc.constantFrom<OperationName>('zadd', 'zincrby', 'zrem', 'zpopmin'), member, value: fc.integer({ min: -9, max: 9 }) }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('delete' as const), replica }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('sync' as const), from: replica, to: replica }), weight: 4 },
 );
@@ -54,7 +56,10 @@ function addsOf(state: Versioned): Set<string> {
 
 function operationOf(name: OperationName, memberIndex: number, value: number): CollectionOperation {
   const memberBytes = Buffer.from(MEMBERS[memberIndex] as string);
-  const args = name === 'hset' ? [memberBytes, Buffer.from(String(value))] : name === 'hincrby' ? [memberBytes, Buffer.from(String(value))] : [memberBytes];
+  const number = Buffer.from(String(value));
+  const args = name === 'hset' || name === 'hincrby' ? [memberBytes, number]
+    : name === 'zadd' || name === 'zincrby' ? [number, memberBytes]
+      : name === 'zpopmin' ? [] : [memberBytes];
   const parsed = parseOperation(name, args, VERSION_DEFAULTS);
   if (typeof parsed === 'string') throw new Error(`unexpected refusal ${parsed}`);
   return parsed;

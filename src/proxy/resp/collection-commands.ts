@@ -22,6 +22,10 @@ export function argumentError(refusal: ArgumentRefusal, command: string, context
   const limits = context.kv.contextLimits;
   switch (refusal) {
     case 'arity': return arityError(command);
+    case 'syntax': return ERRORS.syntax;
+    case 'xx-and-nx': return ERRORS.zaddXxNx;
+    case 'gt-lt-nx': return ERRORS.zaddGtLtNx;
+    case 'incr-pairs': return ERRORS.zaddIncrPairs;
     case 'not-integer': return ERRORS.notInteger;
     case 'not-float': return ERRORS.notFloat;
     case 'not-finite': return ERRORS.notFinite;
@@ -38,6 +42,7 @@ function refusalError(refusal: OperationRefusal, context: CommandContext): Reply
     case 'hash-not-float': return ERRORS.hashNotFloat;
     case 'overflow': return ERRORS.overflow;
     case 'nan-or-infinity': return ERRORS.nanOrInfinity;
+    case 'nan-score': return ERRORS.nanScore;
     case 'too-many-elements':
       return collectionFull(`the add would pass limits.collectionElementsMax=${String(context.kv.contextLimits.collectionElementsMax)} elements; nothing was stored`);
   }

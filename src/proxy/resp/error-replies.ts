@@ -46,6 +46,14 @@ export const ERRORS = Object.freeze({
   notFinite: constantError('ERR value is NaN or Infinity'),
   positiveCount: constantError('ERR value is out of range, must be positive'),
   invalidCursor: constantError('ERR invalid cursor'),
+  zaddXxNx: constantError('ERR XX and NX options at the same time are not compatible'),
+  zaddGtLtNx: constantError('ERR GT, LT, and/or NX options at the same time are not compatible'),
+  zaddIncrPairs: constantError('ERR INCR option supports a single increment-element pair'),
+  nanScore: constantError('ERR resulting score is not a number (NaN)'),
+  scoreRange: constantError('ERR min or max is not a float'),
+  lexRange: constantError('ERR min or max not valid string range item'),
+  limitWithoutBy: constantError('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX'),
+  withScoresByLex: constantError('ERR syntax error, WITHSCORES not supported in combination with BYLEX'),
 });
 
 /** `-ERR invalid expire time in 'set' command` (Redis names the command in lowercase). */
