@@ -48,6 +48,13 @@ export interface ProxyOptions {
   readonly clientNameBytesMax: number;
   /** Connections listed by CLIENT LIST, so a proxy with 50k clients answers in bounded time. */
   readonly clientListMax: number;
+  /**
+   * Keys KEYS answers at most. Why: KEYS walks the whole keyspace into one reply; past this it is
+   * refused with a message pointing to SCAN, which walks it in bounded calls.
+   */
+  readonly keysReplyMax: number;
+  /** How long a default INFO waits for fresh key counts before answering the last ones (ioredis runs INFO on every connect). */
+  readonly infoKeyspaceWaitMs: number;
 }
 
 export const PROXY_DEFAULTS: ProxyOptions = Object.freeze({
@@ -55,6 +62,8 @@ export const PROXY_DEFAULTS: ProxyOptions = Object.freeze({
   commandNameBytesMax: 32,
   clientNameBytesMax: 256,
   clientListMax: 10_000,
+  keysReplyMax: 10_000,
+  infoKeyspaceWaitMs: 200,
 });
 
 /** The version INFO and HELLO report as redis_version: clients gate features on it (7.0 = RESP2 + CLIENT SETINFO-tolerant). */

@@ -10,6 +10,7 @@ import type { ProxyMetrics } from '../metrics.js';
 import type { ProxyConfig, ProxyOptions } from '../options.js';
 import type { KeyOrder } from './key-order.js';
 import type { ValueReplies } from './value-replies.js';
+import type { KeyspaceInfo } from './keyspace-info.js';
 
 export type CommandRun = (args: Buffer[], connection: RespConnection, context: CommandContext) => Reply | Promise<Reply> | PendingReply;
 
@@ -84,6 +85,8 @@ export interface CommandContext {
   readonly clock: Clock;
   /** SRANDMEMBER's choices. */
   readonly random: Random;
+  /** DBSIZE's and INFO's key counts. */
+  readonly keyspace: KeyspaceInfo;
   readonly config: ProxyConfig;
   readonly options: ProxyOptions;
   readonly metrics: ProxyMetrics;
