@@ -29,8 +29,8 @@ export interface CounterListener {
   onCounterFailed(error: Error): void;
 }
 
-/** What the coordinating replica's reply means: a refusal to answer at once, or a state to replicate. */
-type Reading<T> = { readonly refusal: T } | { readonly result: T; readonly versioned: Versioned } | undefined;
+/** What the coordinating replica's reply means: an outcome to answer at once, or a state to replicate. */
+type Reading<T> = { readonly immediate: T } | { readonly result: T; readonly versioned: Versioned } | undefined;
 
 interface RoundListener<T> {
   done(outcome: T): void;
@@ -77,9 +77,9 @@ class OperationRound<T> implements Exchange {
       this.fail(new RingcacheError('RC_ERR_INTERNAL', `${server} answered '${reply.kind}' to '${this.request.kind}'`));
       return;
     }
-    if ('refusal' in reading) {
+    if ('immediate' in reading) {
       this.settled = true;
-      this.listener.done(reading.refusal);
+      this.listener.done(reading.immediate);
       return;
     }
     this.replicate(server, reading.result, reading.versioned);
@@ -145,7 +145,7 @@ export function incrementCounter(coordinator: Coordinator, key: Uint8Array, amou
   coordinator.stats.writes++;
   const read = (reply: PeerReply): Reading<CounterOutcome> => {
     if (reply.kind !== 'counter-result') return undefined;
-    return reply.outcome === 'ok' ? { result: { value: reply.value, versioned: reply.versioned }, versioned: reply.versioned } : { refusal: reply.outcome };
+    return reply.outcome === 'ok' ? { result: { value: reply.value, versioned: reply.versioned }, versioned: reply.versioned } : { immediate: reply.outcome };
   };
   new OperationRound(coordinator, request, read, plan.order, plan.pendingTarget, plan.w, {
     done: (outcome) => { listener.onCounterDone(outcome); },
@@ -161,14 +161,18 @@ export function incrementCounterAsync(coordinator: Coordinator, key: Uint8Array,
 
 function readOperation(reply: PeerReply): Reading<OperationOutcome> {
   if (reply.kind !== 'collection-result') return undefined;
-  return reply.outcome === 'ok' ? { result: { answer: reply.answer, versioned: reply.versioned }, versioned: reply.versioned } : { refusal: reply.outcome };
+  if (reply.outcome !== 'ok') return { immediate: reply.outcome };
+  const result = { answer: reply.answer, versioned: reply.versioned };
+  // A no-op on a key the coordinating replica does not hold (SREM of an absent set): nothing to replicate.
+  if (reply.versioned.context.length === 0) return { immediate: result };
+  return { result, versioned: reply.versioned };
 }
 
 /**
  * A hash or set operation (`name` and its arguments after the key, already checked by the caller
  * with parseOperation) on `key`, with the coordinator's W (or `w`). An operation that changed
- * nothing (SREM of an absent member) still replicates the state it read: harmless, and it keeps
- * one path.
+ * nothing (SREM of an absent member) still replicates the state it read, which is harmless,
+ * unless the coordinating replica holds nothing of the key.
  */
 export function operateAsync(
   coordinator: Coordinator, key: Uint8Array, name: CollectionOpRequest['name'], args: readonly Uint8Array[], w?: number,
