@@ -14,7 +14,7 @@
  * per element, so removing one of them later leaves the others untouched.
  */
 import type { Dot, Versioned } from '../version/types.js';
-import { withTypes } from '../version/dvv.js';
+import { coordinatedPut, withTypes } from '../version/dvv.js';
 import { joinDot } from '../version/vector.js';
 import type { VersionLimits } from '../version/options.js';
 import { keyType } from './key-type.js';
@@ -196,7 +196,17 @@ export function coordinatedOperation(
   if (!outcome.changed) return { outcome: 'ok', answer: outcome.answer, versioned: state, changed: false };
   const context = outcome.usedDot ? joinDot(state.context, dot) : state.context;
   const collections = withCollection(state.collections, type, outcome.elements);
-  return { outcome: 'ok', answer: outcome.answer, versioned: withTypes({ context, siblings: state.siblings }, state.counter, collections), changed: true };
+  const versioned = withTypes({ context, siblings: state.siblings }, state.counter, collections);
+  // The last element removed: a tombstone, as DEL writes, so the key is collected only after
+  // storage.tombstoneGraceMs. An empty state would be collected at once, and a replica that
+  // missed the remove could then bring the element back through repair.
+  if (collections === undefined && !outcome.usedDot && state.counter === undefined) {
+    return {
+      outcome: 'ok', answer: outcome.answer, changed: true,
+      versioned: coordinatedPut(versioned, { value: null, context: versioned.context, dot, timestampMs: nowMs, expiresAtMs: null }),
+    };
+  }
+  return { outcome: 'ok', answer: outcome.answer, versioned, changed: true };
 }
 
 /** Index of `member` in sorted elements, or -(insertion point) - 1 (binary search). */

@@ -12,7 +12,7 @@ import { collectionOf, coordinatedOperation, parseOperation } from '../../src/da
 import type { Collection, CollectionOperation, OperationName } from '../../src/datatypes/index.js';
 import { RingcacheError } from '../../src/runtime/index.js';
 import {
-  EMPTY_VERSIONED, VERSION_DEFAULTS, coordinatedPut, decodeVersioned, encodeVersioned, merge, versionedProblem,
+  EMPTY_VERSIONED, VERSION_DEFAULTS, coordinatedPut, decodeVersioned, encodeVersioned, isDead, merge, versionedProblem,
 } from '../../src/version/index.js';
 import type { Versioned } from '../../src/version/index.js';
 import { byteMutation, mutate } from '../support/byte-mutation.js';
@@ -153,6 +153,12 @@ describe('hash and set merge', () => {
     const members = (state: Versioned): number => collectionOf(state.collections, 'set')?.elements.length ?? 0;
     expect(members(merge(readded, removedThere))).toBe(1);
     expect(members(merge(srem(readded), removedThere))).toBe(0);
+    // Removing the last member leaves a tombstone: the key waits out the grace like a DEL, so a
+    // replica that missed the remove cannot bring the member back after the key is collected.
+    const emptied = srem(base);
+    expect(emptied.siblings.map((sibling) => sibling.value)).toEqual([null]);
+    expect(isDead(emptied, 10 + 999, 1000)).toBe(false);
+    expect(isDead(emptied, 10 + 1000, 1000)).toBe(true);
   });
 });
 
