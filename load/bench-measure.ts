@@ -2,7 +2,8 @@ import type { RunRecord } from './bench-report.js';
 import type { BenchTarget } from './bench-targets.js';
 import { runHttpLoad } from './http-driver.js';
 import { cpuTimeMs } from './processes.js';
-import { runRespLoad, zipfMix } from './resp-driver.js';
+import { runRespLoad, singleCommand, zipfMix } from './resp-driver.js';
+import type { BenchCommand } from './resp-driver.js';
 import { ZipfKeys } from './zipf-keys.js';
 
 /**
@@ -16,6 +17,8 @@ export interface WorkloadSpec {
   readonly pipeline: number;
   readonly latencyResolutionUs: number;
   readonly describe: (settings: MeasureSettings) => string;
+  /** One command instead of the GET/SET mix (RESP only). */
+  readonly command?: BenchCommand;
 }
 
 export interface MeasureSettings {
@@ -43,6 +46,11 @@ function respDescription(pipeline: number): (settings: MeasureSettings) => strin
 export const WORKLOADS: readonly WorkloadSpec[] = [
   { name: 'resp-p1', protocol: 'resp', pipeline: 1, latencyResolutionUs: 1, describe: respDescription(1) },
   { name: 'resp-p16', protocol: 'resp', pipeline: 16, latencyResolutionUs: 1, describe: respDescription(16) },
+  ...(['set', 'get', 'incr', 'hset', 'sadd', 'zadd'] as const).map((command): WorkloadSpec => ({
+    name: `resp-${command}`, protocol: 'resp', pipeline: 1, latencyResolutionUs: 1, command,
+    describe: (settings) => `${command.toUpperCase()} alone over RESP, ${settings.connections} connections, pipeline depth 1, ` +
+      `${settings.keyCount} keys (Zipf ${settings.skew})${command === 'hset' || command === 'sadd' || command === 'zadd' ? ', 100 fields or members per key' : ''}.`,
+  })),
   {
     name: 'http-get',
     protocol: 'http',
@@ -59,7 +67,8 @@ export async function measure(pair: Pair, settings: MeasureSettings & { seconds:
   const cpuBefore = cpuTimeMs(target.pids());
   const result = workload.protocol === 'resp' && target.resp !== undefined
     ? await runRespLoad({
-      ...target.resp, connections: settings.connections, pipeline: workload.pipeline, workload: zipfMix(keys, settings.getRatio),
+      ...target.resp, connections: settings.connections, pipeline: workload.pipeline,
+      workload: workload.command === undefined ? zipfMix(keys, settings.getRatio) : singleCommand(keys, workload.command),
       requestsMax: REQUESTS_PER_RUN_MAX, durationMs: settings.seconds * 1000,
     })
     : await runHttpLoad({

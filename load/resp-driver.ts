@@ -65,6 +65,35 @@ export interface RespLoadResult {
   readonly driverCpuPercent: number;
 }
 
+/** The single commands `npm run bench` measures beside the GET/SET mix. */
+export type BenchCommand = 'set' | 'get' | 'incr' | 'hset' | 'sadd' | 'zadd';
+
+/** Fields or members per hash, set or sorted set: collections stay far below limits.collectionElementsMax. */
+const ELEMENTS_PER_KEY = 100;
+
+function bulk(text: string): string {
+  return `$${text.length}\r\n${text}\r\n`;
+}
+
+/** One command over Zipf keys, like redis-benchmark -t incr,hset,sadd,zadd: collections get one of ELEMENTS_PER_KEY fields. */
+export function singleCommand(keys: ZipfKeys, command: BenchCommand): Workload {
+  const value = keys.value.toString('latin1');
+  return {
+    next: () => {
+      const key = keys.nextKey();
+      const element = `e${String(Math.floor(keys.nextFraction() * ELEMENTS_PER_KEY))}`;
+      switch (command) {
+        case 'set': return `*3\r\n$3\r\nSET\r\n${bulk(key)}${bulk(value)}`;
+        case 'get': return `*2\r\n$3\r\nGET\r\n${bulk(key)}`;
+        case 'incr': return `*2\r\n$4\r\nINCR\r\n${bulk(`c:${key}`)}`;
+        case 'hset': return `*4\r\n$4\r\nHSET\r\n${bulk(`h:${key}`)}${bulk(element)}${bulk(value)}`;
+        case 'sadd': return `*3\r\n$4\r\nSADD\r\n${bulk(`s:${key}`)}${bulk(element)}`;
+        case 'zadd': return `*4\r\n$4\r\nZADD\r\n${bulk(`z:${key}`)}${bulk(element.slice(1))}${bulk(element)}`;
+      }
+    },
+  };
+}
+
 /** 90/10 (by default) GET/SET over Zipf keys, like redis-benchmark -t get,set on -r keys. */
 export function zipfMix(keys: ZipfKeys, getRatio: number): Workload {
   const value = keys.value.toString('latin1');

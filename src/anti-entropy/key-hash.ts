@@ -3,7 +3,8 @@
  *
  *   position(key)       = H(key bytes)                                  where the key sits in its tree
  *   stateHash(key, s)   = H(key bytes | context (actor, counter)... | sibling dots (actor index, counter)...
- *                           | the counter's lanes and offsets (actor, dot counter, added, removed)..., if any)
+ *                           | the counter's lanes and offsets (actor, dot counter, added, removed)..., if any
+ *                           | per collection: type, per element: member bytes, dots, its counter's lanes, if any)
  *
  * What identifies a state: its context and its siblings' dots, never its values. A dot names
  * exactly one write (its value, timestamp and expiry), so two replicas holding the same context
@@ -21,7 +22,7 @@
  * accident, not malice: a peer is trusted not to forge collisions (the cluster token admits it).
  */
 import { assert } from '../runtime/index.js';
-import type { CounterLane } from '../datatypes/index.js';
+import type { Collection, CounterLane } from '../datatypes/index.js';
 import type { VectorEntry, Versioned } from '../version/index.js';
 
 const A1 = 0xcc9e2d51;
@@ -112,7 +113,49 @@ export class StateHasher {
       this.lanes(counter.lanes);
       this.lanes(counter.offsets);
     }
+    // Collections join apart from the siblings too: hashed by member and dot (never by value,
+    // for the reason above), so replicas differing in one add are told apart and repaired.
+    if (versioned.collections !== undefined) this.collections(versioned.collections);
     this.finish();
+  }
+
+  private collections(collections: readonly Collection[]): void {
+    this.word(0x434f4c4c);
+    this.word(collections.length);
+    for (const collection of collections) {
+      this.text(collection.type);
+      this.word(collection.elements.length);
+      for (const element of collection.elements) {
+        this.bytes(element.member);
+        this.word(element.dots.length);
+        for (const entry of element.dots) {
+          this.text(entry.dot.actor);
+          this.counter(entry.dot.counter);
+        }
+        if (element.counter === undefined) {
+          this.word(0);
+        } else {
+          this.word(1);
+          this.lanes(element.counter.lanes);
+          this.lanes(element.counter.offsets);
+        }
+      }
+    }
+  }
+
+  /** Bytes as little-endian words, after their length. */
+  private bytes(value: Uint8Array): void {
+    const length = value.length;
+    this.word(length);
+    let at = 0;
+    for (; at + 4 <= length; at += 4) {
+      this.word((value[at] as number) | ((value[at + 1] as number) << 8) | ((value[at + 2] as number) << 16) | ((value[at + 3] as number) << 24));
+    }
+    if (at < length) {
+      let tail = 0;
+      for (let shift = 0; at < length; at++, shift += 8) tail |= (value[at] as number) << shift;
+      this.word(tail);
+    }
   }
 
   private lanes(lanes: readonly CounterLane[]): void {

@@ -54,6 +54,8 @@ export function exchangeLimitsOf(config: RingcacheConfig, options: AntiEntropyOp
       contextEntriesMax: config.limits.contextEntriesMax,
       actorBytesMax: VERSION_DEFAULTS.actorBytesMax,
       valueBytesMax: config.limits.valueBytesMax,
+      collectionElementsMax: config.limits.collectionElementsMax,
+      memberBytesMax: config.limits.memberBytesMax,
     }),
     tombstoneGraceMs: config.storage.tombstoneGraceMs,
     rootsPerMessageMax: Math.max(1, Math.min(config.cluster.vnodeCount, Math.floor(message / (1 + FAN_OUT * 8)))),

@@ -4,6 +4,7 @@ import { VIEW_MESSAGES, ViewPuller, type ViewPullerOptions } from '../membership
 import { Coordinator, type ReplicationOptions, type SendObserver } from '../replication/index.js';
 import { DATA_MESSAGES, MessageCatalogue, TcpTransport, internodeLimitsOf, type TcpTransportOptions } from '../transport/index.js';
 import { DATATYPE_MESSAGES } from '../datatypes/index.js';
+import { KEYSPACE_MESSAGES } from '../keyspace/index.js';
 import { HINT_MESSAGES } from '../hinted-handoff/index.js';
 import { LoadCounter, LoadReporter } from '../load/index.js';
 import { TableFollower, type TableFollowerOptions } from './table-follower.js';
@@ -70,7 +71,7 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
     },
     clock, logger, ...token,
     // The data kinds, hints and sloppy reads, the typed operations (INCRBY) and the gossip view pull this client sends.
-    catalogue: MessageCatalogue.of(DATA_MESSAGES, HINT_MESSAGES, DATATYPE_MESSAGES, VIEW_MESSAGES),
+    catalogue: MessageCatalogue.of(DATA_MESSAGES, HINT_MESSAGES, DATATYPE_MESSAGES, VIEW_MESSAGES, KEYSPACE_MESSAGES),
     ...(deps.transport === undefined ? {} : { options: deps.transport }),
   });
   const view = new ViewPuller({

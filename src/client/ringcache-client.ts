@@ -1,11 +1,14 @@
 import { RingcacheError, SystemClock, SystemRandom, silentLogger, type Logger } from '../runtime/index.js';
 import { placementOf, type Placement } from '../ring/index.js';
 import type { ReplicationOptions } from '../replication/index.js';
-import { ContextTokens, liveSiblings, resolve } from '../version/index.js';
+import { ContextTokens, VERSION_DEFAULTS, liveSiblings, resolve } from '../version/index.js';
 import type { VersionVector } from '../version/index.js';
 import { connectCluster, type ClusterStack } from './cluster-stack.js';
 import { SCHEMA } from '../config/index.js';
-import { counterView, incrementCounterAsync } from '../datatypes/index.js';
+import {
+  OPERATION_NAMES, byScore, collectionOf, counterView, fieldBytes, incrementCounterAsync, keyType, operateAsync, parseOperation, presentElements,
+} from '../datatypes/index.js';
+import type { KeyType, OperationAnswer, OperationName } from '../datatypes/index.js';
 
 export interface RingcacheClientOptions {
   /** The shard-master, e.g. http://127.0.0.1:7000. */
@@ -113,6 +116,7 @@ export class RingcacheClient {
     const outcome = await incrementCounterAsync(this.stack.coordinator, bytes(key), BigInt(amount), options.w);
     if (outcome === 'not-integer') throw new RingcacheError('RC_ERR_BAD_REQUEST', 'value is not an integer or out of range');
     if (outcome === 'overflow') throw new RingcacheError('RC_ERR_BAD_REQUEST', 'increment or decrement would overflow');
+    if (outcome === 'wrong-type') throw new RingcacheError('RC_ERR_BAD_REQUEST', 'WRONGTYPE Operation against a key holding the wrong kind of value');
     return outcome.value;
   }
 
@@ -132,6 +136,58 @@ export class RingcacheClient {
     const written = this.writeOptions(options);
     const result = await this.stack.coordinator.put(bytes(key), bytes(value), { ...written, expiresAtMs });
     return this.tokens.forWrite(result.versioned, result.dot, written.context);
+  }
+
+  /**
+   * A hash, set or sorted-set write, as the proxy runs it: `operation` is the Redis command
+   * ('hset', 'hdel', 'hincrby', 'hincrbyfloat', 'sadd', 'srem', 'spop', 'zadd', 'zincrby', 'zrem',
+   * 'zpopmin', 'zpopmax') and `args` its arguments after the key. Answers Redis's integer or
+   * items; a refusal (WRONGTYPE, bad arguments, a full collection) is RC_ERR_BAD_REQUEST.
+   */
+  async operate(key: Key, operation: OperationName, args: readonly (string | Uint8Array)[], options: Pick<WriteOptions, 'w'> = {}): Promise<OperationAnswer> {
+    if (!OPERATION_NAMES.includes(operation)) throw new RingcacheError('RC_ERR_BAD_REQUEST', `'${operation}' is not a collection operation`);
+    const encoded = args.map((arg) => bytes(arg));
+    // The nodes check the cluster's own limits again; here the defaults catch malformed arguments.
+    const parsed = parseOperation(operation, encoded, { ...VERSION_DEFAULTS, valueBytesMax: this.stack.coordinator.options.valueBytesMax });
+    if (typeof parsed === 'string') throw new RingcacheError('RC_ERR_BAD_REQUEST', `${operation}: arguments refused (${parsed})`);
+    const outcome = await operateAsync(this.stack.coordinator, bytes(key), operation, encoded, options.w);
+    if (typeof outcome === 'string') {
+      throw new RingcacheError('RC_ERR_BAD_REQUEST', outcome === 'wrong-type' ? 'WRONGTYPE Operation against a key holding the wrong kind of value' : `${operation} refused (${outcome})`);
+    }
+    return outcome.answer;
+  }
+
+  /** What TYPE answers: 'none', 'string', 'hash', 'set' or 'zset'. */
+  async type(key: Key, options: ReadOptions = {}): Promise<KeyType> {
+    const { versioned } = await this.stack.coordinator.get(bytes(key), options);
+    return keyType(versioned, this.clock.nowMs());
+  }
+
+  /** A hash's fields and values (of concurrent values the newer), empty when absent. */
+  async hgetAll(key: Key, options: ReadOptions = {}): Promise<Map<string, Buffer>> {
+    const fields = new Map<string, Buffer>();
+    for (const element of await this.elements(key, 'hash', options)) {
+      const value = fieldBytes(element);
+      if (value !== undefined) fields.set(Buffer.from(element.member).toString(), Buffer.from(value));
+    }
+    return fields;
+  }
+
+  /** A set's members, in byte order. */
+  async smembers(key: Key, options: ReadOptions = {}): Promise<Buffer[]> {
+    return (await this.elements(key, 'set', options)).map((element) => Buffer.from(element.member));
+  }
+
+  /** A sorted set's members with their scores, by (score, member). */
+  async zmembers(key: Key, options: ReadOptions = {}): Promise<{ member: Buffer; score: number }[]> {
+    return byScore(await this.elements(key, 'zset', options)).map(({ member, score }) => ({ member: Buffer.from(member), score }));
+  }
+
+  private async elements(key: Key, type: 'hash' | 'set' | 'zset', options: ReadOptions): Promise<ReturnType<typeof presentElements>> {
+    const { versioned } = await this.stack.coordinator.get(bytes(key), options);
+    const shown = keyType(versioned, this.clock.nowMs());
+    if (shown !== 'none' && shown !== type) throw new RingcacheError('RC_ERR_BAD_REQUEST', 'WRONGTYPE Operation against a key holding the wrong kind of value');
+    return presentElements(collectionOf(versioned?.collections, type));
   }
 
   /** Deletes (a tombstone that supersedes what the context, or the coordinating replica, has seen). */

@@ -47,6 +47,8 @@ export const SCHEMA = {
     valueBytesMax: { type: 'integer', default: VERSION_DEFAULTS.valueBytesMax, min: 1, max: 64 * MiB, doc: 'Longest value accepted, in bytes (also bounds HTTP bodies).' },
     siblingsMax: { type: 'integer', default: VERSION_DEFAULTS.siblingsMax, min: 1, max: 4096, doc: 'Concurrent values kept per key; above it the newest win and the overflow is counted.' },
     contextEntriesMax: { type: 'integer', default: VERSION_DEFAULTS.contextEntriesMax, min: 1, max: 65536, doc: 'Entries accepted in a causal context token (one per server incarnation that coordinated writes).' },
+    collectionElementsMax: { type: 'integer', default: VERSION_DEFAULTS.collectionElementsMax, min: 1, max: 16 * MiB, doc: 'Fields of a hash or members of a set or sorted set; an add past it is refused with a coded error, so one key cannot take a node\'s memory.' },
+    memberBytesMax: { type: 'integer', default: VERSION_DEFAULTS.memberBytesMax, min: 1, max: 64 * MiB, doc: 'Longest hash field name or set / sorted-set member accepted, in bytes (field values are bounded by valueBytesMax).' },
   },
   storage: {
     bytesMax: { type: 'integer', default: MEMORY_ENGINE_DEFAULTS.bytesMax, min: 1, max: INT_MAX, doc: 'Memory a node may hold for values, by its own accounting.' },

@@ -4,7 +4,7 @@
  * state to the other replicas with the data kind 'merge').
  *
  *   RC.INCRBY <epoch> <requestId> <vnode> <key> <amount>      amount: a signed 64-bit decimal
- *   reply     [:epoch, :outcome, $value, $versioned]           outcome: 0 ok, 1 not-integer, 2 overflow
+ *   reply     [:epoch, :outcome, $value, $versioned]           outcome: 0 ok, 1 not-integer, 2 overflow, 3 wrong-type
  *                                                              value and versioned empty unless ok
  */
 import type { ReplyValue } from '../resp/index.js';
@@ -17,6 +17,7 @@ import { copyVersioned, decodeVersioned, encodeVersioned } from '../version/inde
 import type { Versioned } from '../version/index.js';
 import { parseInt64 } from './counter-op.js';
 import type { IncrementRefusal } from './counter-op.js';
+import { COLLECTION_OP_CODEC } from './collection-messages.js';
 
 export interface CounterAddRequest {
   readonly kind: 'counter-add';
@@ -38,7 +39,7 @@ declare module '../transport/peer-message.js' {
 }
 
 /** append only: values are on the wire. */
-const OUTCOMES = ['ok', 'not-integer', 'overflow'] as const;
+const OUTCOMES = ['ok', 'not-integer', 'overflow', 'wrong-type'] as const;
 const EMPTY: ReplyValue = bulkReply('');
 
 function amountArg(bytes: Uint8Array): bigint {
@@ -69,7 +70,7 @@ export const COUNTER_ADD_CODEC: MessageCodec<'counter-add'> = {
   decodeReply: (items, limits) => {
     replyLength(items, 4, 'counter-result');
     const outcome = OUTCOMES[integerItem(items[1], 'outcome', 0)];
-    if (outcome === undefined) throw protocolError('counter outcome is not 0, 1 or 2');
+    if (outcome === undefined) throw protocolError('counter outcome is not 0, 1, 2 or 3');
     if (outcome !== 'ok') return { kind: 'counter-result', outcome };
     const value = parseInt64(bulkItem(items[2], 'value'));
     if (value === undefined) throw protocolError('counter value is not a signed 64-bit decimal');
@@ -79,4 +80,4 @@ export const COUNTER_ADD_CODEC: MessageCodec<'counter-add'> = {
 };
 
 /** The kinds src/datatypes owns (src/node/catalogue.ts lists them). */
-export const DATATYPE_MESSAGES: readonly AnyMessageCodec[] = Object.freeze([COUNTER_ADD_CODEC]);
+export const DATATYPE_MESSAGES: readonly AnyMessageCodec[] = Object.freeze([COUNTER_ADD_CODEC, COLLECTION_OP_CODEC]);

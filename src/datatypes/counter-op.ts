@@ -11,7 +11,8 @@
  * is absent, its counter included; the next INCR starts from zero by resetting the lanes it holds.
  */
 import { assert } from '../runtime/index.js';
-import { compareRecency } from '../version/dvv.js';
+import { compareRecency, withTypes } from '../version/dvv.js';
+import { keyType } from './key-type.js';
 import { isExpired } from '../version/read.js';
 import type { Dot, Sibling, Versioned } from '../version/types.js';
 import { joinDot } from '../version/vector.js';
@@ -74,13 +75,16 @@ export interface IncrementResult {
   readonly value: bigint;
 }
 
-/** Why an increment was refused (Redis's two errors); nothing is stored either way. */
-export type IncrementRefusal = 'not-integer' | 'overflow';
+/** Why an increment was refused (Redis's errors); nothing is stored either way. */
+export type IncrementRefusal = 'not-integer' | 'overflow' | 'wrong-type';
 
 /** INCRBY `amount` at the coordinating replica, which drew `dot` for it. */
 export function coordinatedIncrement(local: Versioned | undefined, amount: bigint, dot: Dot, nowMs: number): IncrementResult | IncrementRefusal {
   assert(amount >= INT64_MIN && amount <= INT64_MAX, 'an increment is a 64-bit signed integer');
   const state = local ?? { context: [], siblings: [] };
+  // A hash, set or sorted set shown at the key: Redis's WRONGTYPE, nothing stored.
+  const type = keyType(state, nowMs);
+  if (type !== 'none' && type !== 'string') return 'wrong-type';
   const view = counterView(state, nowMs);
   if (view.kind === 'string') return 'not-integer';
   const current = view.kind === 'integer' ? view.value : 0n;
@@ -93,7 +97,7 @@ export function coordinatedIncrement(local: Versioned | undefined, amount: bigin
   const outcome = increment(counter, dot.actor, dot.counter, amount);
   if (outcome === 'lane-overflow') return 'overflow';
   return {
-    versioned: { context: joinDot(state.context, dot), siblings: absent ? [] : state.siblings, counter: outcome.state },
+    versioned: withTypes({ context: joinDot(state.context, dot), siblings: absent ? [] : state.siblings }, outcome.state, state.collections),
     value,
   };
 }

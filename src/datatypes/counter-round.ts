@@ -1,7 +1,8 @@
 /**
- * One INCRBY through the Coordinator, in two phases like a write (replication/write-round.ts):
+ * One typed operation (INCRBY, or a hash or set operation) through the Coordinator, in two
+ * phases like a write (replication/write-round.ts):
  *
- *   coordinating  RC.INCRBY to the first replica of the write order; it applies the increment
+ *   coordinating  RC.INCRBY / RC.TYPEDOP to the first replica of the write order; it applies it
  *   replicating   MERGE of the state it stored to every other replica; done at W acks, the
  *                 coordinating replica's included; a pending move's target gets it uncounted
  *
@@ -17,29 +18,41 @@ import type { PeerReply } from '../transport/index.js';
 import type { Versioned } from '../version/index.js';
 import type { IncrementRefusal } from './counter-op.js';
 import type { CounterAddRequest } from './counter-messages.js';
+import type { CollectionOpRequest } from './collection-messages.js';
+import type { OperationAnswer, OperationRefusal } from './collection-op.js';
 
 export type CounterOutcome = { readonly value: bigint; readonly versioned: Versioned } | IncrementRefusal;
+export type OperationOutcome = { readonly answer: OperationAnswer; readonly versioned: Versioned } | OperationRefusal;
 
 export interface CounterListener {
   onCounterDone(outcome: CounterOutcome): void;
   onCounterFailed(error: Error): void;
 }
 
-class CounterRound implements Exchange {
+/** What the coordinating replica's reply means: an outcome to answer at once, or a state to replicate. */
+type Reading<T> = { readonly immediate: T } | { readonly result: T; readonly versioned: Versioned } | undefined;
+
+interface RoundListener<T> {
+  done(outcome: T): void;
+  failed(error: Error): void;
+}
+
+class OperationRound<T> implements Exchange {
   private replicating = false;
   private acks = 1;
   private pending = 0;
   private settled = false;
-  private result: { value: bigint; versioned: Versioned } | undefined;
+  private result: T | undefined;
   private readonly failures: string[] = [];
 
   constructor(
     private readonly coordinator: Coordinator,
-    private readonly request: CounterAddRequest,
+    private readonly request: CounterAddRequest | CollectionOpRequest,
+    private readonly read: (reply: PeerReply) => Reading<T>,
     private readonly order: readonly ServerId[],
     private readonly pendingTarget: ServerId | undefined,
     private readonly w: number,
-    private readonly listener: CounterListener,
+    private readonly listener: RoundListener<T>,
   ) {}
 
   start(): void {
@@ -59,16 +72,17 @@ class CounterRound implements Exchange {
       this.check();
       return;
     }
-    if (reply.kind !== 'counter-result') {
-      this.fail(new RingcacheError('RC_ERR_INTERNAL', `${server} answered '${reply.kind}' where 'counter-result' was expected`));
+    const reading = this.read(reply);
+    if (reading === undefined) {
+      this.fail(new RingcacheError('RC_ERR_INTERNAL', `${server} answered '${reply.kind}' to '${this.request.kind}'`));
       return;
     }
-    if (reply.outcome !== 'ok') {
+    if ('immediate' in reading) {
       this.settled = true;
-      this.listener.onCounterDone(reply.outcome);
+      this.listener.done(reading.immediate);
       return;
     }
-    this.replicate(server, reply.value, reply.versioned);
+    this.replicate(server, reading.result, reading.versioned);
   }
 
   onFailure(server: ServerId, error: unknown): void {
@@ -76,7 +90,7 @@ class CounterRound implements Exchange {
     const line = `${server}: ${error instanceof Error ? error.message : 'failed'}`;
     if (!this.replicating) {
       this.fail(error instanceof RingcacheError
-        ? new RingcacheError(error.code, `increment not acknowledged (it may or may not have been applied; never retried at another replica): ${error.message}`)
+        ? new RingcacheError(error.code, `${this.what()} not acknowledged (it may or may not have been applied; never retried at another replica): ${error.message}`)
         : new RingcacheError('RC_ERR_INTERNAL', line));
       return;
     }
@@ -85,9 +99,13 @@ class CounterRound implements Exchange {
     this.check();
   }
 
-  private replicate(coordinatingServer: ServerId, value: bigint, versioned: Versioned): void {
+  private what(): string {
+    return this.request.kind === 'counter-add' ? 'increment' : this.request.name.toUpperCase();
+  }
+
+  private replicate(coordinatingServer: ServerId, result: T, versioned: Versioned): void {
     this.replicating = true;
-    this.result = { value, versioned };
+    this.result = result;
     const { key, vnode } = this.request;
     const merge = { kind: 'merge' as const, key, vnode, versioned };
     if (this.pendingTarget !== undefined) this.coordinator.send(this.pendingTarget, merge, IGNORED_EXCHANGE);
@@ -103,10 +121,10 @@ class CounterRound implements Exchange {
     if (this.settled) return;
     if (this.acks >= this.w && this.result !== undefined) {
       this.settled = true;
-      this.listener.onCounterDone(this.result);
+      this.listener.done(this.result);
     } else if (this.acks + this.pending < this.w) {
       this.fail(new RingcacheError('RC_ERR_QUORUM_WRITE',
-        `increment acknowledged by ${String(this.acks)} of ${String(this.w)} required replicas (w=${String(this.w)}; ${this.failures.join('; ')}); ` +
+        `${this.what()} acknowledged by ${String(this.acks)} of ${String(this.w)} required replicas (w=${String(this.w)}; ${this.failures.join('; ')}); ` +
         'it is applied at the coordinating replica and repair spreads it; see replication.w'));
     }
   }
@@ -114,7 +132,7 @@ class CounterRound implements Exchange {
   private fail(error: Error): void {
     this.settled = true;
     this.coordinator.stats.writeFailures++;
-    this.listener.onCounterFailed(error);
+    this.listener.failed(error);
   }
 }
 
@@ -125,11 +143,44 @@ export function incrementCounter(coordinator: Coordinator, key: Uint8Array, amou
   const plan = coordinator.writePlan(key, w);
   const request: CounterAddRequest = { kind: 'counter-add', requestId: plan.requestId, vnode: plan.vnode, key, amount };
   coordinator.stats.writes++;
-  new CounterRound(coordinator, request, plan.order, plan.pendingTarget, plan.w, listener).start();
+  const read = (reply: PeerReply): Reading<CounterOutcome> => {
+    if (reply.kind !== 'counter-result') return undefined;
+    return reply.outcome === 'ok' ? { result: { value: reply.value, versioned: reply.versioned }, versioned: reply.versioned } : { immediate: reply.outcome };
+  };
+  new OperationRound(coordinator, request, read, plan.order, plan.pendingTarget, plan.w, {
+    done: (outcome) => { listener.onCounterDone(outcome); },
+    failed: (error) => { listener.onCounterFailed(error); },
+  }).start();
 }
 
 export function incrementCounterAsync(coordinator: Coordinator, key: Uint8Array, amount: bigint, w?: number): Promise<CounterOutcome> {
   return new Promise((resolve, reject) => {
     incrementCounter(coordinator, key, amount, { onCounterDone: resolve, onCounterFailed: reject }, w);
+  });
+}
+
+function readOperation(reply: PeerReply): Reading<OperationOutcome> {
+  if (reply.kind !== 'collection-result') return undefined;
+  if (reply.outcome !== 'ok') return { immediate: reply.outcome };
+  const result = { answer: reply.answer, versioned: reply.versioned };
+  // A no-op on a key the coordinating replica does not hold (SREM of an absent set): nothing to replicate.
+  if (reply.versioned.context.length === 0) return { immediate: result };
+  return { result, versioned: reply.versioned };
+}
+
+/**
+ * A hash or set operation (`name` and its arguments after the key, already checked by the caller
+ * with parseOperation) on `key`, with the coordinator's W (or `w`). An operation that changed
+ * nothing (SREM of an absent member) still replicates the state it read, which is harmless,
+ * unless the coordinating replica holds nothing of the key.
+ */
+export function operateAsync(
+  coordinator: Coordinator, key: Uint8Array, name: CollectionOpRequest['name'], args: readonly Uint8Array[], w?: number,
+): Promise<OperationOutcome> {
+  return new Promise((resolve, reject) => {
+    const plan = coordinator.writePlan(key, w);
+    const request: CollectionOpRequest = { kind: 'collection-op', requestId: plan.requestId, vnode: plan.vnode, key, name, args };
+    coordinator.stats.writes++;
+    new OperationRound(coordinator, request, readOperation, plan.order, plan.pendingTarget, plan.w, { done: resolve, failed: reject }).start();
   });
 }

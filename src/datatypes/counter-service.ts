@@ -1,7 +1,8 @@
 /**
- * The node side of INCRBY: applies a counter operation at this coordinating replica and stores
- * the result (the proxy replicates it with MERGE). A node service, so the process and the
- * simulator both run it (src/node/services.ts).
+ * The node side of typed writes: applies INCRBY and the hash and set operations (RC.TYPEDOP) at
+ * this coordinating replica and stores the result (the proxy replicates it with MERGE). A node
+ * service, so the process and the simulator both run it (src/node/services.ts). Both kinds live
+ * here because they draw their dots from one sequence.
  *
  * Dots come from a second actor of this incarnation, `<actor>.t`, with its own counter: the data
  * path's counter is NodeService's own, and two sequences under one actor could mint one dot twice.
@@ -12,21 +13,31 @@ import type { NodeContext, PeerService } from '../node/peer-service.js';
 import { RingcacheError } from '../runtime/index.js';
 import { coordinatedIncrement } from './counter-op.js';
 import type { CounterAddReply, CounterAddRequest } from './counter-messages.js';
+import { coordinatedOperation, parseOperation } from './collection-op.js';
+import type { CollectionOpReply, CollectionOpRequest } from './collection-messages.js';
+import { internodeLimitsOf, protocolError } from '../transport/index.js';
+import type { VersionLimits } from '../version/index.js';
 
 /** What the service needs of its node: a narrow slice of NodeContext, so a test cluster can give it. */
-export type CounterServiceDeps = Pick<NodeContext, 'actor' | 'engine' | 'clock' | 'config'>;
+export type CounterServiceDeps = Pick<NodeContext, 'actor' | 'engine' | 'clock' | 'config' | 'random'>;
 
 export class CounterService implements PeerService {
   readonly name = 'counters';
-  readonly handlers = { 'counter-add': (request: CounterAddRequest): CounterAddReply => this.add(request) };
+  readonly handlers = {
+    'counter-add': (request: CounterAddRequest): CounterAddReply => this.add(request),
+    'collection-op': (request: CollectionOpRequest): CollectionOpReply => this.operate(request),
+  };
   private readonly actor: string;
   private counter = 0;
-  private readonly recent = new Map<string, CounterAddReply>();
+  private readonly recent = new Map<string, CounterAddReply | CollectionOpReply>();
+  private readonly limits: VersionLimits;
   private applied = 0;
+  private operations = 0;
   private duplicates = 0;
 
   constructor(private readonly context: CounterServiceDeps) {
     this.actor = `${context.actor}.t`;
+    this.limits = internodeLimitsOf(context.config).version;
   }
 
   start(): Promise<void> {
@@ -40,13 +51,14 @@ export class CounterService implements PeerService {
   metrics(): readonly { name: string; help: string; type: 'counter'; read(): number }[] {
     return [
       { name: 'incr_operations_total', help: 'INCRBY operations this node applied as coordinating replica.', type: 'counter', read: () => this.applied },
-      { name: 'incr_duplicates_total', help: 'Resent INCRBY operations answered from memory, not applied again.', type: 'counter', read: () => this.duplicates },
+      { name: 'incr_duplicates_total', help: 'Resent INCRBY and hash or set operations answered from memory, not applied again.', type: 'counter', read: () => this.duplicates },
+      { name: 'collection_operations_total', help: 'Hash and set operations this node applied as coordinating replica.', type: 'counter', read: () => this.operations },
     ];
   }
 
   private add(request: CounterAddRequest): CounterAddReply {
     const seen = this.recent.get(request.requestId);
-    if (seen !== undefined) {
+    if (seen?.kind === 'counter-result') {
       this.duplicates++;
       return seen;
     }
@@ -70,7 +82,33 @@ export class CounterService implements PeerService {
     return reply;
   }
 
-  private remember(requestId: string, reply: CounterAddReply): void {
+  private operate(request: CollectionOpRequest): CollectionOpReply {
+    const seen = this.recent.get(request.requestId);
+    if (seen?.kind === 'collection-result') {
+      this.duplicates++;
+      return seen;
+    }
+    const operation = parseOperation(request.name, request.args, this.limits);
+    // The proxy answered these with Redis's errors already; a peer sending one is broken.
+    if (typeof operation === 'string') throw protocolError(`${request.name} arguments refused (${operation})`);
+    const { engine, clock, random } = this.context;
+    const dot = { actor: this.actor, counter: this.counter + 1 };
+    const result = coordinatedOperation(engine.get(request.key), operation, dot, Math.floor(clock.nowMs()), this.limits, (n) => random.int(n));
+    let reply: CollectionOpReply;
+    if (result.outcome !== 'ok') {
+      reply = { kind: 'collection-result', outcome: result.outcome };
+    } else {
+      // Throws RC_ERR_STORAGE_FULL before the counter moves: a refused operation leaves no trace.
+      const stored = result.changed ? engine.put(request.key, request.vnode, result.versioned) : result.versioned;
+      if (result.changed) this.counter++;
+      this.operations++;
+      reply = { kind: 'collection-result', outcome: 'ok', answer: result.answer, versioned: stored };
+    }
+    this.remember(request.requestId, reply);
+    return reply;
+  }
+
+  private remember(requestId: string, reply: CounterAddReply | CollectionOpReply): void {
     this.recent.set(requestId, reply);
     // Insertion order: the first key is the oldest.
     if (this.recent.size > this.context.config.node.dedupeEntriesMax) {

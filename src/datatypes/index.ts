@@ -14,5 +14,21 @@ export type { CounterAddReply, CounterAddRequest } from './counter-messages.js';
 export { COUNTER_ADD_CODEC, DATATYPE_MESSAGES } from './counter-messages.js';
 export type { CounterServiceDeps } from './counter-service.js';
 export { CounterService } from './counter-service.js';
-export type { CounterListener, CounterOutcome } from './counter-round.js';
-export { incrementCounter, incrementCounterAsync } from './counter-round.js';
+export type { CounterListener, CounterOutcome, OperationOutcome } from './counter-round.js';
+export { incrementCounter, incrementCounterAsync, operateAsync } from './counter-round.js';
+export type { Collection, CollectionType, Element, ElementDot } from './or-map.js';
+export {
+  COLLECTION_TYPES, collectionListsEqual, collectionOf, collectionsEmpty, compareAddRecency, compareMembers, joinCollections, newestAdd,
+  presentElements, removeObserved,
+} from './or-map.js';
+export { COLLECTIONS_FORMAT_VERSION, EMPTY_VALUE, collectionsBytes, copyCollections, decodeCollections, encodeCollections } from './or-map-codec.js';
+export type { ArgumentRefusal, CollectionOperation, OperationAnswer, OperationName, OperationRefusal, OperationResult } from './collection-op.js';
+export { OPERATION_NAMES, coordinatedOperation, operationType, parseOperation } from './collection-op.js';
+export type { FieldView } from './hash-op.js';
+export { fieldBytes, fieldView } from './hash-op.js';
+export type { KeyType } from './key-type.js';
+export { keyType } from './key-type.js';
+export { formatFloatText, parseFloatText } from './float-text.js';
+export type { CollectionOpReply, CollectionOpRequest } from './collection-messages.js';
+export { COLLECTION_OP_CODEC } from './collection-messages.js';
+export { SCORE_BYTES, ZADD_CH, ZADD_GT, ZADD_INCR, ZADD_LT, ZADD_NX, ZADD_XX, byScore, encodeScore, scoreOf } from './zset-op.js';

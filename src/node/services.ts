@@ -4,6 +4,7 @@ import { Sweeper } from './sweeper.js';
 import { CounterService } from '../datatypes/index.js';
 import { membershipService } from '../membership/index.js';
 import { HintedHandoff } from '../hinted-handoff/index.js';
+import { KeyspaceService } from '../keyspace/index.js';
 
 /**
  * The services of a storage node, in start order: the one list the process (storage-node.ts)
@@ -16,5 +17,6 @@ export function nodeServices(): readonly NodeServiceFactory[] {
     membershipService(),
     (context) => new AntiEntropyService(context),
     (context) => new HintedHandoff(context),
+    (context) => new KeyspaceService(context),
   ];
 }

@@ -4,6 +4,7 @@
  *   GET    200 value (application/octet-stream), X-Ringcache-Context: <token of the read>
  *          404 { code: RC_ERR_NOT_FOUND } when absent, deleted or expired (context header set too,
  *              so a client can create the key without clobbering a concurrent creation)
+ *          200 { type, value } (application/json) on a hash, set or sorted set (typed-json.ts)
  *          300 { context, siblings: [{ value (base64), timestampMs, expiresAtMs, dot: { actor, counter } }] }
  *              only with ?siblings=all and two live siblings or more, newest first
  *   PUT    204, X-Ringcache-Context: <new token>; context in the same header (none: a blind write);
@@ -19,6 +20,7 @@ import { compareRecency, liveSiblings } from '../version/index.js';
 import type { Sibling } from '../version/index.js';
 import { CONTEXT_HEADER, SIBLINGS_HEADER, contextHeader, expiryParameter, keyFromUrl, primariesParameter, quorumParameter, wantsSiblings } from './http-request.js';
 import type { KvStore, KvWriteOptions } from './kv-store.js';
+import { typedJson } from './typed-json.js';
 import { OUTCOME_FAILED, OUTCOME_OK, OUTCOME_REJECTED } from './metrics.js';
 import type { Outcome, ProxyMetrics } from './metrics.js';
 
@@ -118,6 +120,11 @@ export class KvRoutes {
     }
     const sibling = kv.visible(result);
     if (sibling === undefined || sibling.value === null) {
+      const type = kv.typeOf(result);
+      if (result.versioned !== null && type !== 'none' && type !== 'string') {
+        this.metrics.reads.hits++;
+        return typedJson(result.versioned, type);
+      }
       this.metrics.reads.misses++;
       throw new RingcacheError('RC_ERR_NOT_FOUND', 'key not found (absent, deleted or expired)');
     }

@@ -10,7 +10,8 @@ import type { Coordinator, ReadListener, ReadResult, TableView, WriteListener, W
 import { RingcacheError } from '../runtime/index.js';
 import type { Clock } from '../runtime/index.js';
 import { ContextTokens, compareRecency, isExpired, resolve, VERSION_DEFAULTS } from '../version/index.js';
-import { counterView, isFullyReset } from '../datatypes/index.js';
+import { collectionsEmpty, counterView, isFullyReset, keyType } from '../datatypes/index.js';
+import type { KeyType } from '../datatypes/index.js';
 import type { Sibling, VersionLimits, Versioned, VersionVector } from '../version/index.js';
 import type { ProxyConfig } from './options.js';
 import type { NearCache } from './near-cache.js';
@@ -50,6 +51,8 @@ export class KvStore {
       siblingsMax: config.limits.siblingsMax,
       contextEntriesMax: config.limits.contextEntriesMax,
       valueBytesMax: config.limits.valueBytesMax,
+      collectionElementsMax: config.limits.collectionElementsMax,
+      memberBytesMax: config.limits.memberBytesMax,
     });
     this.tokens = new ContextTokens(config.cluster.token, this.contextLimits);
   }
@@ -158,8 +161,8 @@ export class KvStore {
       if (versioned === null) return false;
       const nowMs = this.clock.nowMs();
       const counted = versioned.counter !== undefined && !isFullyReset(versioned.counter);
-      if (!hasLiveSibling(versioned, nowMs) && !counted) return false;
-      const existed = this.visible(result) !== undefined;
+      if (!hasLiveSibling(versioned, nowMs) && !counted && collectionsEmpty(versioned.collections)) return false;
+      const existed = keyType(versioned, nowMs) !== 'none';
       const options: KvWriteOptions = {
         context: versioned.context, expiresAtMs: null, ...(w === undefined ? {} : { w }), ...(pw === undefined ? {} : { pw }),
       };
@@ -174,8 +177,22 @@ export class KvStore {
   visible(result: ReadResult): Sibling | undefined {
     const versioned = result.versioned;
     if (versioned === null) return undefined;
-    if (versioned.counter === undefined) return resolve(versioned, this.clock.nowMs());
-    return counterSibling(versioned, this.clock.nowMs());
+    const nowMs = this.clock.nowMs();
+    // A newer hash, set or sorted set shadows the string (key-type.ts): the key holds that type.
+    if (versioned.collections !== undefined && keyType(versioned, nowMs) !== 'string') return undefined;
+    if (versioned.counter === undefined) return resolve(versioned, nowMs);
+    return counterSibling(versioned, nowMs);
+  }
+
+  /** The type the key shows: TYPE's answer, and what decides WRONGTYPE. */
+  typeOf(result: ReadResult): KeyType {
+    return keyType(result.versioned, this.clock.nowMs());
+  }
+
+  /** True when the key holds a hash, set or sorted set (string commands answer WRONGTYPE). */
+  holdsCollection(result: ReadResult): boolean {
+    const type = this.typeOf(result);
+    return type !== 'none' && type !== 'string';
   }
 
   /** Decodes a client's token; '' or '-' mean "no context" (a blind write). */

@@ -38,7 +38,8 @@ export async function run(config: RingcacheConfig, _argv: string[]): Promise<voi
         start: async () => {
           if (stack === undefined) throw new Error('proxy: the cluster stack did not start');
           proxy = new ProxyServer({
-            coordinator: stack.coordinator, table: stack.follower, clock, config, registry, logger, ...(stack.load === undefined ? {} : { load: stack.load }),
+            coordinator: stack.coordinator, table: stack.follower, clock, config, registry, logger, random: new SystemRandom(),
+            ...(stack.load === undefined ? {} : { load: stack.load }),
           });
           await proxy.start();
         },

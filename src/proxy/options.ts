@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { RingcacheConfig } from '../config/index.js';
 import type { Coordinator, TableView } from '../replication/index.js';
-import type { Clock, Logger } from '../runtime/index.js';
+import type { Clock, Logger, Random } from '../runtime/index.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { KvStore } from './kv-store.js';
 import type { LoadCounter } from '../load/index.js';
@@ -21,6 +21,8 @@ export interface ProxyDeps {
   /** The process's own registry: /metrics serves it; two proxies in one test never collide. */
   readonly registry: Registry;
   readonly logger: Logger;
+  /** SRANDMEMBER's choices; a seeded one (from the clock) when absent, as in tests. */
+  readonly random?: Random;
   /**
    * Metrics shared by the front-ends of one proxy (ProxyServer passes one to both). When absent,
    * the front-end registers its own on `registry`, so building both front-ends on one registry
@@ -55,6 +57,13 @@ export interface ProxyOptions {
   readonly clientNameBytesMax: number;
   /** Connections listed by CLIENT LIST, so a proxy with 50k clients answers in bounded time. */
   readonly clientListMax: number;
+  /**
+   * Keys KEYS answers at most. Why: KEYS walks the whole keyspace into one reply; past this it is
+   * refused with a message pointing to SCAN, which walks it in bounded calls.
+   */
+  readonly keysReplyMax: number;
+  /** How long a default INFO waits for fresh key counts before answering the last ones (ioredis runs INFO on every connect). */
+  readonly infoKeyspaceWaitMs: number;
 }
 
 export const PROXY_DEFAULTS: ProxyOptions = Object.freeze({
@@ -62,6 +71,8 @@ export const PROXY_DEFAULTS: ProxyOptions = Object.freeze({
   commandNameBytesMax: 32,
   clientNameBytesMax: 256,
   clientListMax: 10_000,
+  keysReplyMax: 10_000,
+  infoKeyspaceWaitMs: 200,
 });
 
 /** The version INFO and HELLO report as redis_version: clients gate features on it (7.0 = RESP2 + CLIENT SETINFO-tolerant). */

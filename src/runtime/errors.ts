@@ -34,6 +34,7 @@ export const ERROR_CATALOGUE = {
   RC_ERR_SHUTTING_DOWN: { httpStatus: 503, summary: 'The process is stopping and takes no new requests.' },
   RC_ERR_INTERNAL: { httpStatus: 500, summary: 'An unexpected failure inside a process; the message says where.' },
   RC_ERR_MOVES_UNAVAILABLE: { httpStatus: 501, summary: 'A rebalance plan needs replica moves and this shard-master has no move executor: the plan is shown (dry run) but not applied; the table is untouched.' },
+  RC_ERR_COLLECTION_FULL: { httpStatus: 413, summary: 'An add would take a hash, set or sorted set past limits.collectionElementsMax, or a field or member is longer than limits.memberBytesMax.' },
 } as const satisfies Record<string, { httpStatus: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -17,7 +17,9 @@
  */
 import { AssertionError, RingcacheError, assert } from '../runtime/index.js';
 import type { Sibling, Versioned } from '../version/index.js';
-import { encodeVersioned, isDead, merge, truncateSiblings, versionedBytes, versionedProblem, versionsEqual } from '../version/index.js';
+import { encodeVersioned, isDead, merge, truncateSiblings, versionedBytes, versionedProblem, versionsEqual, withTypes } from '../version/index.js';
+import { copyCollections } from '../datatypes/or-map-codec.js';
+import type { Collection } from '../datatypes/or-map.js';
 import type { ChangeCause, ChangeListener, EngineStats, MergeResult, StorageEngine, VnodeStats } from './engine.js';
 import type { MemoryEngineOptions } from './memory-engine-options.js';
 import { memoryEngineOptions } from './memory-engine-options.js';
@@ -311,8 +313,22 @@ function ownedValues(versioned: Versioned): Versioned {
     siblings ??= versioned.siblings.slice();
     siblings[index] = { ...sibling, value: new Uint8Array(value) };
   }
-  if (siblings === undefined) return versioned;
-  return versioned.counter === undefined ? { context: versioned.context, siblings } : { context: versioned.context, siblings, counter: versioned.counter };
+  // Collections are copied whole when any member or value is a view of a larger buffer.
+  const collections = versioned.collections !== undefined && collectionsAreViews(versioned.collections)
+    ? copyCollections(versioned.collections)
+    : versioned.collections;
+  if (siblings === undefined && collections === versioned.collections) return versioned;
+  return withTypes({ context: versioned.context, siblings: siblings ?? versioned.siblings }, versioned.counter, collections);
+}
+
+function collectionsAreViews(collections: readonly Collection[]): boolean {
+  for (const collection of collections) {
+    for (const element of collection.elements) {
+      if (element.member.byteLength !== element.member.buffer.byteLength) return true;
+      for (const entry of element.dots) if (entry.value.byteLength !== entry.value.buffer.byteLength) return true;
+    }
+  }
+  return false;
 }
 
 function wireCost(wire: Buffer): number {

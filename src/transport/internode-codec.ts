@@ -90,6 +90,8 @@ export function internodeLimitsOf(config: RingcacheConfig): InternodeLimits {
       contextEntriesMax: config.limits.contextEntriesMax,
       actorBytesMax: VERSION_DEFAULTS.actorBytesMax,
       valueBytesMax: config.limits.valueBytesMax,
+      collectionElementsMax: config.limits.collectionElementsMax,
+      memberBytesMax: config.limits.memberBytesMax,
     }),
   });
 }

@@ -21,7 +21,8 @@
  * A typed value follows the siblings as an optional trailer (docs/ARCHITECTURE.md, "Typed values"):
  *   +------------+----------------+---------------------------+
  *   | type u8    | length varint  | the type's own encoding   |   type 1 = counter (counter-codec.ts)
- *   +------------+----------------+---------------------------+
+ *   +------------+----------------+---------------------------+   type 2 = collections (or-map-codec.ts)
+ * Trailers come in increasing type order, each at most once.
  */
 import { assert } from '../runtime/index.js';
 import type { Sibling, VectorEntry, Versioned } from './types.js';
@@ -30,8 +31,11 @@ import { VERSION_DEFAULTS } from './options.js';
 import { ByteReader, varintBytes, writeVarint } from './byte-reader.js';
 import { readVectorBody, vectorBodyBytes, writeVectorBody } from './context-token.js';
 import { compareActors, vectorProblem } from './vector.js';
-import { isTimeMs, withCounter } from './dvv.js';
+import { isTimeMs, withTypes } from './dvv.js';
 import { decodeCounter, encodeCounter } from '../datatypes/counter-codec.js';
+import { copyCollections, decodeCollections, encodeCollections } from '../datatypes/or-map-codec.js';
+import type { Collection } from '../datatypes/or-map.js';
+import type { CounterState } from '../datatypes/pn-counter.js';
 
 /** append only: values are on the wire. */
 export const VERSIONED_FORMAT_VERSION = 1;
@@ -41,6 +45,7 @@ const FLAG_TOMBSTONE = 0x02;
 const FLAGS_KNOWN = FLAG_EXPIRES | FLAG_TOMBSTONE;
 /** append only: typed-value trailer types are on the wire. */
 const TYPED_COUNTER = 1;
+const TYPED_COLLECTIONS = 2;
 
 /** Encodes a canonical state into one Buffer, sized before writing. */
 export function encodeVersioned(versioned: Versioned): Buffer {
@@ -56,6 +61,8 @@ export function encodeVersioned(versioned: Versioned): Buffer {
   }
   const counter = versioned.counter === undefined ? undefined : encodeCounter(versioned.counter);
   if (counter !== undefined) size += 1 + varintBytes(counter.length) + counter.length;
+  const collections = versioned.collections === undefined ? undefined : encodeCollections(versioned.collections, context);
+  if (collections !== undefined) size += 1 + varintBytes(collections.length) + collections.length;
   const target = Buffer.allocUnsafe(size);
   target[0] = VERSIONED_FORMAT_VERSION;
   let at = writeVectorBody(target, 1, context);
@@ -78,6 +85,12 @@ export function encodeVersioned(versioned: Versioned): Buffer {
     at = writeVarint(target, at, counter.length);
     target.set(counter, at);
     at += counter.length;
+  }
+  if (collections !== undefined) {
+    target[at++] = TYPED_COLLECTIONS;
+    at = writeVarint(target, at, collections.length);
+    target.set(collections, at);
+    at += collections.length;
   }
   assert(at === size, 'size computed before writing matches what was written');
   return target;
@@ -121,14 +134,22 @@ export function decodeVersioned(bytes: Uint8Array, limits: VersionLimits = VERSI
   const context = readVectorBody(reader, limits);
   const siblings = readSiblings(reader, context, limits);
   if (reader.offset === bytes.length) return { context, siblings };
-  reader.locate('typed value', 0);
-  const type = reader.byte('type');
-  if (type !== TYPED_COUNTER) reader.fail(`typed value type ${String(type)} is unknown (a peer running another release?)`);
-  const length = reader.varint('length');
-  const start = reader.skip(length, 'typed value');
-  const counter = decodeCounter(bytes.subarray(start, start + length), limits);
-  reader.expectEnd();
-  return withCounter({ context, siblings }, counter);
+  let counter: CounterState | undefined;
+  let collections: Collection[] | undefined;
+  let previousType = 0;
+  for (let index = 0; reader.offset < bytes.length; index++) {
+    reader.locate('typed value', index);
+    const type = reader.byte('type');
+    if (type !== TYPED_COUNTER && type !== TYPED_COLLECTIONS) reader.fail(`typed value type ${String(type)} is unknown (a peer running another release?)`);
+    if (type <= previousType) reader.fail(`typed value type ${String(type)} is not after ${String(previousType)} (each type once, in order)`);
+    const length = reader.varint('length');
+    const start = reader.skip(length, 'typed value');
+    const body = bytes.subarray(start, start + length);
+    if (type === TYPED_COUNTER) counter = decodeCounter(body, limits);
+    else collections = decodeCollections(body, context, limits);
+    previousType = type;
+  }
+  return withTypes({ context, siblings }, counter, collections);
 }
 
 function readSiblings(reader: ByteReader, context: readonly VectorEntry[], limits: VersionLimits): Sibling[] {
@@ -179,5 +200,6 @@ export function copyVersioned(versioned: Versioned): Versioned {
   const siblings = versioned.siblings.map((sibling): Sibling => (
     sibling.value === null ? sibling : { ...sibling, value: new Uint8Array(sibling.value) }
   ));
-  return withCounter({ context: versioned.context, siblings }, versioned.counter);
+  return withTypes({ context: versioned.context, siblings }, versioned.counter,
+    versioned.collections === undefined ? undefined : copyCollections(versioned.collections));
 }

@@ -14,6 +14,8 @@ import { RingcacheError, assert } from '../runtime/index.js';
 import type { Dot, Sibling, Versioned, VersionVector } from './types.js';
 import { counterProblem, countersEqual, joinCounters, resetCounter } from '../datatypes/pn-counter.js';
 import type { CounterState } from '../datatypes/pn-counter.js';
+import { collectionListsEqual, collectionsProblem, joinCollections, removeObserved } from '../datatypes/or-map.js';
+import type { Collection } from '../datatypes/or-map.js';
 import { compareActors, compareDots, covers, joinDot, joinVectors, vectorCounter, vectorProblem, vectorsEqual } from './vector.js';
 
 /** A write at its coordinating replica, which has drawn `dot` from its actor's counter. */
@@ -72,8 +74,11 @@ export function merge(a: Versioned, b: Versioned): Versioned {
   }
   const context = joinVectors(a.context, b.context);
   const counter = joinOptionalCounters(a.counter, b.counter);
-  if (onlyFromA && siblings.length === left.length && context === a.context && counter === a.counter) return a;
-  return withCounter({ context, siblings }, counter);
+  const collections = a.collections === undefined && b.collections === undefined
+    ? undefined
+    : joinCollections(a.collections, a.context, b.collections, b.context);
+  if (onlyFromA && siblings.length === left.length && context === a.context && counter === a.counter && collections === a.collections) return a;
+  return withTypes({ context, siblings }, counter, collections);
 }
 
 function joinOptionalCounters(a: CounterState | undefined, b: CounterState | undefined): CounterState | undefined {
@@ -82,9 +87,19 @@ function joinOptionalCounters(a: CounterState | undefined, b: CounterState | und
   return joinCounters(a, b);
 }
 
-/** The state with its counter, or without the field when there is none (exactOptionalPropertyTypes). */
-export function withCounter(versioned: { readonly context: VersionVector; readonly siblings: readonly Sibling[] }, counter: CounterState | undefined): Versioned {
-  return counter === undefined ? versioned : { context: versioned.context, siblings: versioned.siblings, counter };
+/**
+ * The state with its typed fields, each left out when there is none (exactOptionalPropertyTypes):
+ * every place that builds a state goes through here, so none drops a type it does not know.
+ */
+export function withTypes(
+  versioned: { readonly context: VersionVector; readonly siblings: readonly Sibling[] },
+  counter: CounterState | undefined,
+  collections: readonly Collection[] | undefined,
+): Versioned {
+  if (counter === undefined && collections === undefined) return versioned;
+  if (collections === undefined) return { context: versioned.context, siblings: versioned.siblings, counter: counter as CounterState };
+  if (counter === undefined) return { context: versioned.context, siblings: versioned.siblings, collections };
+  return { context: versioned.context, siblings: versioned.siblings, counter, collections };
 }
 
 /**
@@ -113,8 +128,10 @@ export function coordinatedPut(local: Versioned | undefined, write: CoordinatedW
   };
   // A string write resets the counter causally: what it observed is subtracted, what it did not survives.
   const counter = state.counter === undefined ? undefined : resetCounter(state.counter, write.context);
+  // So does it remove the hash, set or sorted-set adds it observed; concurrent adds survive.
+  const collections = removeObserved(state.collections, write.context);
   if (write.context === null) {
-    return withCounter({ context: joinDot(state.context, write.dot), siblings: [sibling] }, counter);
+    return withTypes({ context: joinDot(state.context, write.dot), siblings: [sibling] }, counter, collections);
   }
   const clientContext = write.context;
   assert(vectorProblem(clientContext) === undefined, 'a client context is canonical (decoded by decodeContext)');
@@ -127,10 +144,10 @@ export function coordinatedPut(local: Versioned | undefined, write: CoordinatedW
       { actor: write.dot.actor, claimed, counter: write.dot.counter });
   }
   const kept = state.siblings.filter((existing) => !covers(clientContext, existing.dot));
-  return withCounter({
+  return withTypes({
     context: joinDot(joinVectors(state.context, clientContext), write.dot),
     siblings: insertSorted(kept, sibling),
-  }, counter);
+  }, counter, collections);
 }
 
 function insertSorted(siblings: Sibling[], sibling: Sibling): Sibling[] {
@@ -160,7 +177,7 @@ export function truncateSiblings(versioned: Versioned, siblingsMax: number): Tru
   if (count <= siblingsMax) return { versioned, dropped: 0 };
   const newest = versioned.siblings.slice().sort(compareRecency).slice(0, siblingsMax);
   newest.sort((a, b) => compareDots(a.dot, b.dot));
-  return { versioned: withCounter({ context: versioned.context, siblings: newest }, versioned.counter), dropped: count - siblingsMax };
+  return { versioned: withTypes({ context: versioned.context, siblings: newest }, versioned.counter, versioned.collections), dropped: count - siblingsMax };
 }
 
 /** Same context and same sibling dots: equal states (a dot names exactly one write). */
@@ -168,6 +185,7 @@ export function versionsEqual(a: Versioned, b: Versioned): boolean {
   if (a === b) return true;
   if (a.siblings.length !== b.siblings.length || !vectorsEqual(a.context, b.context)) return false;
   if (a.counter !== b.counter && (a.counter === undefined || b.counter === undefined || !countersEqual(a.counter, b.counter))) return false;
+  if (!collectionListsEqual(a.collections, b.collections)) return false;
   for (let i = 0; i < a.siblings.length; i++) {
     const x = (a.siblings[i] as Sibling).dot;
     const y = (b.siblings[i] as Sibling).dot;
@@ -182,6 +200,8 @@ export function versionedProblem(versioned: Versioned): string | undefined {
   if (contextProblem !== undefined) return `context: ${contextProblem}`;
   const counterIssue = versioned.counter === undefined ? undefined : counterProblem(versioned.counter);
   if (counterIssue !== undefined) return `counter: ${counterIssue}`;
+  const collectionIssue = versioned.collections === undefined ? undefined : collectionsProblem(versioned.collections, versioned.context);
+  if (collectionIssue !== undefined) return `collections: ${collectionIssue}`;
   let previous: Dot | undefined;
   for (const sibling of versioned.siblings) {
     const { dot } = sibling;

@@ -12,7 +12,7 @@ export {
 } from './vector.js';
 export type { CoordinatedWrite, Truncation } from './dvv.js';
 export {
-  EMPTY_VERSIONED, compareRecency, coordinatedPut, isTimeMs, merge, truncateSiblings, versionedProblem, versionsEqual,
+  EMPTY_VERSIONED, compareRecency, coordinatedPut, isTimeMs, merge, truncateSiblings, versionedProblem, versionsEqual, withTypes,
 } from './dvv.js';
 export { isDead, isExpired, liveSiblings, resolve } from './read.js';
 export { versionedBytes } from './size.js';

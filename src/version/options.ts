@@ -12,6 +12,10 @@ export interface VersionLimits {
   readonly actorBytesMax: number;
   /** Bytes of one value, the same bound the proxy applies to client values (DESIGN.md section 8). */
   readonly valueBytesMax: number;
+  /** Fields of a hash, members of a set or a sorted set: bounds a typed value's memory. */
+  readonly collectionElementsMax: number;
+  /** Bytes of one hash field name or one set or sorted-set member. */
+  readonly memberBytesMax: number;
 }
 
 export const VERSION_DEFAULTS: VersionLimits = Object.freeze({
@@ -19,4 +23,6 @@ export const VERSION_DEFAULTS: VersionLimits = Object.freeze({
   contextEntriesMax: 1024,
   actorBytesMax: 64,
   valueBytesMax: 1024 * 1024,
+  collectionElementsMax: 65_536,
+  memberBytesMax: 64 * 1024,
 });

@@ -6,6 +6,7 @@
 import type { Sibling, Versioned } from './types.js';
 import { compareRecency } from './dvv.js';
 import { isFullyReset } from '../datatypes/pn-counter.js';
+import { collectionsEmpty } from '../datatypes/or-map.js';
 
 /** A sibling has expired once the clock reaches its expiry: `expiresAtMs <= nowMs`. */
 export function isExpired(sibling: Sibling, nowMs: number): boolean {
@@ -41,6 +42,8 @@ export function resolve(versioned: Versioned, nowMs: number): Sibling | undefine
 export function isDead(versioned: Versioned, nowMs: number, graceMs: number): boolean {
   // Increments no reset observed are live data, whatever the siblings.
   if (versioned.counter !== undefined && !isFullyReset(versioned.counter)) return false;
+  // So are hash fields and set members no remove observed.
+  if (!collectionsEmpty(versioned.collections)) return false;
   for (const sibling of versioned.siblings) {
     const tombstoneDead = sibling.value === null && sibling.timestampMs + graceMs <= nowMs;
     const expiryDead = sibling.expiresAtMs !== null && sibling.expiresAtMs + graceMs <= nowMs;

@@ -11,6 +11,7 @@
  * Counters are per actor (not per key), so a dot is unique even after a key is evicted.
  */
 import type { CounterState } from '../datatypes/pn-counter.js';
+import type { Collection } from '../datatypes/or-map.js';
 
 /** `${serverId}.${incarnation}`: a node that lost its memory starts a new actor, so no dot repeats. */
 export type Actor = string;
@@ -45,6 +46,11 @@ export interface Versioned {
    * plain string key (docs/ARCHITECTURE.md, "Typed values").
    */
   readonly counter?: CounterState;
+  /**
+   * The key's hash, set and sorted set (observed-remove maps whose clock is `context`), sorted
+   * by type, none empty; absent when there is none (docs/ARCHITECTURE.md, "Typed values").
+   */
+  readonly collections?: readonly Collection[];
   /** Covers every dot in `siblings` and every dot they superseded. */
   readonly context: VersionVector;
   /** Concurrent values, sorted by dot (actor, then counter): a canonical form, so equal states encode equally. */

@@ -72,6 +72,16 @@ describe('a cluster of real processes', () => {
       expect(await redis.get('visits')).toBe('4');
       await a.set('visits', 'x');
       await expect(a.incrBy('visits')).rejects.toThrow(/value is not an integer or out of range/);
+      // Hashes, sets and sorted sets: the library and the proxy see the same collections.
+      expect((await a.operate('profile', 'hset', ['name', 'ann', 'visits', '1'])).integer).toBe(2n);
+      expect(await redis.hincrby('profile', 'visits', 4)).toBe(5);
+      expect(Object.fromEntries([...(await a.hgetAll('profile'))].map(([field, value]) => [field, value.toString()]))).toEqual({ name: 'ann', visits: '5' });
+      await redis.sadd('tags', 'b', 'a');
+      expect((await a.smembers('tags')).map(String)).toEqual(['a', 'b']);
+      expect((await a.operate('board', 'zadd', ['2', 'y', '1', 'x'])).integer).toBe(2n);
+      expect((await a.zmembers('board')).map(({ member, score }) => [member.toString(), score])).toEqual([['x', 1], ['y', 2]]);
+      expect(await a.type('board')).toBe('zset');
+      await expect(a.operate('board', 'sadd', ['m'])).rejects.toThrow(/WRONGTYPE/);
     } finally {
       await a.close();
     }

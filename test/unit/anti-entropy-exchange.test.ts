@@ -10,7 +10,7 @@ import { ANTI_ENTROPY_MESSAGES, replyWireBytes, requestWireBytes } from '../../s
 import { MessageCatalogue } from '../../src/transport/index.js';
 import { drive } from '../simulation/drive.js';
 import { coordinatedPut, merge, versionsEqual } from '../../src/version/index.js';
-import type { Versioned } from '../../src/version/index.js';
+import type { VectorEntry, Versioned } from '../../src/version/index.js';
 import type { MemoryEngine } from '../../src/storage/index.js';
 
 const encoder = new TextEncoder();
@@ -202,5 +202,18 @@ describe('anti-entropy exchange between two NodeCores', () => {
     await drive(cluster.clock, cluster.service('n1').visitNow(vnodeOf(cluster, key)));
     const states = [...cluster.replicaStates(key).values()];
     expect(states.map((state) => state?.counter?.lanes.map((each) => [each.actor, each.added]))).toEqual([[['n1.x', 5n], ['n2.y', 2n]], [['n1.x', 5n], ['n2.y', 2n]]]);
+  });
+
+  it('repairs a set whose replicas differ in one concurrent add under otherwise equal states', async () => {
+    const cluster = pair();
+    const key = encoder.encode('members');
+    const context = [{ actor: 'n1.x.t', counter: 1 }, { actor: 'n2.y.t', counter: 1 }];
+    const member = (name: string, actor: string) => ({ member: encoder.encode(name), dots: [{ dot: { actor, counter: 1 }, value: new Uint8Array(0), timestampMs: 5 }] });
+    // n2 holds an add n1 never saw; n1 holds one n2 never saw: both must end with both.
+    put(cluster, cluster.node('n1').engine, key, { context: [context[0] as VectorEntry], siblings: [], collections: [{ type: 'set', elements: [member('a', 'n1.x.t')] }] });
+    put(cluster, cluster.node('n2').engine, key, { context: [context[1] as VectorEntry], siblings: [], collections: [{ type: 'set', elements: [member('b', 'n2.y.t')] }] });
+    await drive(cluster.clock, cluster.service('n1').visitNow(vnodeOf(cluster, key)));
+    const states = [...cluster.replicaStates(key).values()];
+    expect(states.map((state) => state?.collections?.[0]?.elements.map((element) => Buffer.from(element.member).toString()))).toEqual([['a', 'b'], ['a', 'b']]);
   });
 });

@@ -102,6 +102,24 @@ describe('StateHasher', () => {
     expect(hashOf(hasher, key('k'), withCounter([lane('n1.a', 3, 5n)]))).toEqual(one);
   });
 
+  it('depends on a key\'s hash, set and sorted set: types, members, add dots and field counters, as versionsEqual compares them', () => {
+    const context = [{ actor: 'n1.a', counter: 3 }, { actor: 'n1.a.t', counter: 9 }];
+    const add = (counter: number) => ({ dot: { actor: 'n1.a.t', counter }, value: encoder.encode('v'), timestampMs: 5 });
+    const element = (member: string, dots: number[], counter?: { lanes: { actor: string; counter: number; added: bigint; removed: bigint }[]; offsets: [] }) =>
+      (counter === undefined ? { member: encoder.encode(member), dots: dots.map(add) } : { member: encoder.encode(member), dots: dots.map(add), counter });
+    const typed = (type: 'hash' | 'set' | 'zset', elements: ReturnType<typeof element>[]): Versioned => ({ ...base, context, collections: [{ type, elements }] });
+    const reference = hashOf(hasher, key('k'), typed('set', [element('a', [7])]));
+    expect(hashOf(hasher, key('k'), { ...base, context })).not.toEqual(reference);
+    for (const other of [
+      typed('hash', [element('a', [7])]), typed('zset', [element('a', [7])]), typed('set', [element('b', [7])]), typed('set', [element('a', [8])]),
+      typed('set', [element('a', [7, 8])]), typed('set', [element('a', [7]), element('b', [7])]),
+      typed('set', [element('a', [7], { lanes: [{ actor: 'n1.a.t', counter: 9, added: 1n, removed: 0n }], offsets: [] })]),
+    ]) {
+      expect(hashOf(hasher, key('k'), other)).not.toEqual(reference);
+    }
+    expect(hashOf(hasher, key('k'), typed('set', [element('a', [7])]))).toEqual(reference);
+  });
+
   it('does not read values: a dot names its value, so the same dots are the same state', () => {
     expect(hashOf(hasher, key('k'), state([['n1.a', 3]], [['n1.a', 3]], 'x'))).toEqual(hashOf(hasher, key('k'), state([['n1.a', 3]], [['n1.a', 3]], 'a much longer value')));
   });

@@ -59,6 +59,21 @@ describe('/v1/kv', () => {
     expect((await app.inject({ method: 'DELETE', url: '/v1/kv/user:1' })).statusCode).toBe(404);
   });
 
+  it('answers a hash, set or sorted set with its typed JSON form', async () => {
+    await redis.text('HSET', 'h', 'name', 'ann', 'hits', '3');
+    await redis.text('HINCRBY', 'h', 'hits', '2');
+    await redis.text('SADD', 's', 'b', 'a');
+    await redis.text('ZADD', 'z', '2', 'y', '1', 'x', '-inf', 'w');
+    const hash = await get('h');
+    expect(hash.statusCode).toBe(200);
+    expect(hash.headers['content-type']).toMatch(/application\/json/);
+    expect(hash.json()).toEqual({ type: 'hash', value: { hits: '5', name: 'ann' } });
+    expect((await get('s')).json()).toEqual({ type: 'set', value: ['a', 'b'] });
+    expect((await get('z')).json()).toEqual({ type: 'zset', value: [{ member: 'w', score: '-inf' }, { member: 'x', score: 1 }, { member: 'y', score: 2 }] });
+    await redis.text('DEL', 'h');
+    expect((await get('h')).statusCode).toBe(404);
+  });
+
   it('takes any bytes as a value and percent-encoded bytes (or raw slashes) as a key', async () => {
     const value = Buffer.from([0, 1, 2, 0xff, 0x0d, 0x0a]);
     expect((await put('%00%FF%2Fa', value)).statusCode).toBe(204);

@@ -16,6 +16,10 @@ import { KEYSPACE_COMMANDS } from './keyspace-commands.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 import { STRING_COMMANDS } from './string-commands.js';
 import { STRING_FAMILY_COMMANDS } from './string-family-commands.js';
+import { HASH_COMMANDS } from './hash-commands.js';
+import { SET_COMMANDS } from './set-commands.js';
+import { ZSET_COMMANDS } from './zset-commands.js';
+import { SCAN_COMMANDS } from './scan-commands.js';
 
 /** Every command the proxy answers (DESIGN.md section 7); anything else is "unknown command". */
 export const PROXY_COMMANDS: readonly CommandDefinition[] = Object.freeze([
@@ -31,6 +35,10 @@ export const PROXY_COMMANDS: readonly CommandDefinition[] = Object.freeze([
   COMMAND_COMMAND,
   ...RINGCACHE_COMMANDS,
   ...SERVER_COMMANDS,
+  ...HASH_COMMANDS,
+  ...SET_COMMANDS,
+  ...ZSET_COMMANDS,
+  ...SCAN_COMMANDS,
 ]);
 
 /** A command ready to dispatch: its definition plus what the handler needs per call. */

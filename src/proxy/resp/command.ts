@@ -4,12 +4,13 @@
  * One file per command family exports a list of these; command-table.ts indexes them.
  */
 import type { PendingReply, Reply, RespConnection, RespConnectionInfo, RespServerStats } from '../../resp/index.js';
-import type { Clock, Logger } from '../../runtime/index.js';
+import type { Clock, Logger, Random } from '../../runtime/index.js';
 import type { KvStore } from '../kv-store.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { ProxyConfig, ProxyOptions } from '../options.js';
 import type { KeyOrder } from './key-order.js';
 import type { ValueReplies } from './value-replies.js';
+import type { KeyspaceInfo } from './keyspace-info.js';
 
 export type CommandRun = (args: Buffer[], connection: RespConnection, context: CommandContext) => Reply | Promise<Reply> | PendingReply;
 
@@ -29,7 +30,7 @@ export interface CommandDoc {
   readonly summary: string;
   /** The Redis version that introduced it, or ringcache's for RC.* commands. */
   readonly since: string;
-  readonly group: 'string' | 'generic' | 'connection' | 'server' | 'ringcache';
+  readonly group: 'string' | 'generic' | 'connection' | 'server' | 'ringcache' | 'hash' | 'set' | 'sorted-set';
   readonly complexity: string;
   readonly arguments: readonly ArgumentDoc[];
 }
@@ -82,6 +83,10 @@ export interface ServerView {
 export interface CommandContext {
   readonly kv: KvStore;
   readonly clock: Clock;
+  /** SRANDMEMBER's choices. */
+  readonly random: Random;
+  /** DBSIZE's and INFO's key counts. */
+  readonly keyspace: KeyspaceInfo;
   readonly config: ProxyConfig;
   readonly options: ProxyOptions;
   readonly metrics: ProxyMetrics;

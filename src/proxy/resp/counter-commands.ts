@@ -9,7 +9,7 @@
  */
 import { rawReply } from '../../resp/index.js';
 import type { Reply, ReplyValue } from '../../resp/index.js';
-import { INT64_MIN, incrementCounterAsync, parseInt64 } from '../../datatypes/index.js';
+import { INT64_MIN, formatFloatText, incrementCounterAsync, parseFloatText, parseInt64 } from '../../datatypes/index.js';
 import type { CounterOutcome } from '../../datatypes/index.js';
 import type { CommandContext, CommandDefinition } from './command.js';
 import { FIRST_KEY, WRITE_FLAGS, argument, key } from './command.js';
@@ -23,6 +23,7 @@ const NAN_OR_INFINITY = constantError('ERR increment would produce NaN or Infini
 function counterReply(outcome: CounterOutcome): Reply {
   if (outcome === 'not-integer') return ERRORS.notInteger;
   if (outcome === 'overflow') return OVERFLOW;
+  if (outcome === 'wrong-type') return ERRORS.wrongType;
   return rawReply(Buffer.from(`:${outcome.value.toString()}\r\n`));
 }
 
@@ -45,40 +46,20 @@ function byArgument(args: Buffer[], context: CommandContext, negate: boolean): R
   return incrementBy(context, args[1] as Buffer, amount);
 }
 
-/**
- * Redis's strtold rules, near enough for a double: a decimal or exponent form, or inf, no spaces.
- * Redis computes in long double, so results past 1.8e308 that Redis still prints are refused here.
- */
-function parseFloatArg(arg: Uint8Array): number | undefined {
-  const text = Buffer.from(arg.buffer, arg.byteOffset, arg.length).toString('latin1');
-  if (text.length === 0 || text.length > 5120 || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) {
-    if (/^[+-]?inf(inity)?$/i.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
-    return undefined;
-  }
-  return Number(text);
-}
-
-/** A double as Redis's humanfriendly long-double format writes it: no exponent, no trailing zeros. */
-function formatFloat(value: number): string {
-  const shortest = String(value);
-  if (!shortest.includes('e')) return shortest;
-  if (Math.abs(value) >= 1) return BigInt(value).toString();
-  return value.toFixed(20).replace(/0+$/, '').replace(/\.$/, '');
-}
-
 function incrByFloat(args: Buffer[], _connection: unknown, context: CommandContext): Reply | Promise<Reply> {
-  const increment = parseFloatArg(args[2] as Buffer);
+  const increment = parseFloatText(args[2] as Buffer);
   if (increment === undefined || Number.isNaN(increment)) return NOT_FLOAT;
   const key = args[1] as Buffer;
   const kv = context.kv;
   kv.checkKey(key);
   return kv.read(key).then((result): Reply | Promise<Reply> => {
+    if (kv.holdsCollection(result)) return ERRORS.wrongType;
     const current = kv.visible(result);
-    const base = current?.value === undefined || current.value === null ? 0 : parseFloatArg(current.value);
+    const base = current?.value === undefined || current.value === null ? 0 : parseFloatText(current.value);
     if (base === undefined || Number.isNaN(base)) return NOT_FLOAT;
     const next = base + increment;
     if (!Number.isFinite(next)) return NAN_OR_INFINITY;
-    const text = Buffer.from(formatFloat(next));
+    const text = Buffer.from(formatFloatText(next));
     return kv.write(Buffer.from(key), text, { context: result.versioned?.context ?? [], expiresAtMs: current?.expiresAtMs ?? null })
       .then((): Reply => rawReply(Buffer.from(`$${String(text.length)}\r\n${text.toString('latin1')}\r\n`)));
   });

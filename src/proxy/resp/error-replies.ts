@@ -33,6 +33,27 @@ export const ERRORS = Object.freeze({
   conditionalSet: constantError('ERR SET NX and XX need compare-and-set, which ringcache does not offer (replicas accept concurrent writes); read with RC.GETV and write with RC.SETV and the context instead'),
   expireNxWithOthers: constantError('ERR NX and XX, GT or LT options at the same time are not compatible'),
   expireGtLt: constantError('ERR GT and LT options at the same time are not compatible'),
+  wrongType: constantError('WRONGTYPE Operation against a key holding the wrong kind of value'),
+  /** ringcache: hashes, sets and sorted sets carry no expiry (an expiry per add is not built). */
+  collectionExpiry: constantError('ERR expiry on hashes, sets and sorted sets is not offered by ringcache: they keep no expiry; DEL the key instead'),
+  /** ringcache: HSETNX needs compare-and-set as SET NX does. */
+  conditionalHashSet: constantError('ERR HSETNX needs compare-and-set, which ringcache does not offer (replicas accept concurrent writes); use HSET, whose concurrent values are all kept (RC.HGETV)'),
+  hashNotInteger: constantError('ERR hash value is not an integer'),
+  hashNotFloat: constantError('ERR hash value is not a float'),
+  notFloat: constantError('ERR value is not a valid float'),
+  overflow: constantError('ERR increment or decrement would overflow'),
+  nanOrInfinity: constantError('ERR increment would produce NaN or Infinity'),
+  notFinite: constantError('ERR value is NaN or Infinity'),
+  positiveCount: constantError('ERR value is out of range, must be positive'),
+  invalidCursor: constantError('ERR invalid cursor'),
+  zaddXxNx: constantError('ERR XX and NX options at the same time are not compatible'),
+  zaddGtLtNx: constantError('ERR GT, LT, and/or NX options at the same time are not compatible'),
+  zaddIncrPairs: constantError('ERR INCR option supports a single increment-element pair'),
+  nanScore: constantError('ERR resulting score is not a number (NaN)'),
+  scoreRange: constantError('ERR min or max is not a float'),
+  lexRange: constantError('ERR min or max not valid string range item'),
+  limitWithoutBy: constantError('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX'),
+  withScoresByLex: constantError('ERR syntax error, WITHSCORES not supported in combination with BYLEX'),
 });
 
 /** `-ERR invalid expire time in 'set' command` (Redis names the command in lowercase). */

@@ -11,7 +11,8 @@
  */
 import { PendingReply } from '../../resp/index.js';
 import type { PendingReplyWaiter, Reply, RespConnection, RespHandler } from '../../resp/index.js';
-import { RingcacheError } from '../../runtime/index.js';
+import { RingcacheError, SeededRandom } from '../../runtime/index.js';
+import { KeyspaceInfo } from './keyspace-info.js';
 import type { Clock, Logger } from '../../runtime/index.js';
 import { KvStore } from '../kv-store.js';
 import { OUTCOME_FAILED, OUTCOME_OK, OUTCOME_REJECTED, ProxyMetrics } from '../metrics.js';
@@ -58,6 +59,8 @@ export class ProxyRespHandler implements RespHandler {
     this.context = {
       kv: this.kv,
       clock: deps.clock,
+      random: deps.random ?? new SeededRandom(deps.clock.nowMs()),
+      keyspace: new KeyspaceInfo(deps.coordinator, deps.table, deps.clock),
       config: deps.config,
       options: this.options,
       metrics: this.metrics,

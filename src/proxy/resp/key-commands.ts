@@ -20,6 +20,7 @@ import { parseAnyExpiry, timeToLive } from './expiry.js';
 import type { ExpiryBase, ExpiryUnit } from './expiry.js';
 
 const MINUS_TWO: ReplyValue = Object.freeze(rawReply(Buffer.from(':-2\r\n')));
+const MINUS_ONE: ReplyValue = Object.freeze(rawReply(Buffer.from(':-1\r\n')));
 
 /** Distinct keys of args[1..], in first-seen order (DEL a a deletes, and counts, once). */
 function distinctKeys(args: Buffer[], context: CommandContext): Buffer[] {
@@ -54,7 +55,7 @@ export function exists(args: Buffer[], _connection: unknown, context: CommandCon
   return runBounded(keys.length, context.options.multiKeyParallelMax, (index) => {
     const key = keys[index] as Buffer;
     return context.kv.read(key).then((result) => {
-      if (context.kv.visible(result) !== undefined) present.add(key.toString('latin1'));
+      if (context.kv.typeOf(result) !== 'none') present.add(key.toString('latin1'));
     });
   }).then((outcome) => {
     if (outcome.failures > 0) throw batchError('EXISTS', outcome, keys.length);
@@ -104,6 +105,7 @@ export function expireGeneric(args: Buffer[], context: CommandContext, unit: Exp
   const kv = context.kv;
   kv.checkKey(key);
   return kv.read(key).then((result): Reply | Promise<Reply> => {
+    if (kv.holdsCollection(result)) return ERRORS.collectionExpiry;
     const current = kv.visible(result);
     if (current === undefined || result.versioned === null) return REPLIES.zero;
     if (!conditionHolds(flags, current.expiresAtMs, when)) return REPLIES.zero;
@@ -123,7 +125,8 @@ function ttlGeneric(args: Buffer[], context: CommandContext, unit: ExpiryUnit): 
   context.kv.checkKey(key);
   return context.kv.read(key).then((result: ReadResult): Reply => {
     const current = context.kv.visible(result);
-    if (current === undefined) return MINUS_TWO;
+    // Hashes, sets and sorted sets have no expiry here.
+    if (current === undefined) return context.kv.holdsCollection(result) ? MINUS_ONE : MINUS_TWO;
     return integerReply(timeToLive(current.expiresAtMs, context.clock.nowMs(), unit));
   });
 }

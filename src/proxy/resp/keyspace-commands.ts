@@ -8,6 +8,7 @@
  */
 import { REPLIES, integerReply, rawReply, simpleReply } from '../../resp/index.js';
 import type { Reply, ReplyValue } from '../../resp/index.js';
+import type { KeyType } from '../../datatypes/index.js';
 import type { CommandContext, CommandDefinition } from './command.js';
 import { ALL_KEYS, FIRST_KEY, READ_FLAGS, argument, key } from './command.js';
 import type { ExpiryUnit } from './expiry.js';
@@ -15,8 +16,14 @@ import { del, exists, expireGeneric } from './key-commands.js';
 
 const MINUS_ONE: ReplyValue = Object.freeze(rawReply(Buffer.from(':-1\r\n')));
 const MINUS_TWO: ReplyValue = Object.freeze(rawReply(Buffer.from(':-2\r\n')));
-const TYPE_STRING: ReplyValue = Object.freeze(simpleReply('string'));
-const TYPE_NONE: ReplyValue = Object.freeze(simpleReply('none'));
+/** TYPE's answers; a sorted set is 'zset', as Redis says. */
+const TYPE_REPLIES: Readonly<Record<KeyType, ReplyValue>> = Object.freeze({
+  none: Object.freeze(simpleReply('none')),
+  string: Object.freeze(simpleReply('string')),
+  hash: Object.freeze(simpleReply('hash')),
+  set: Object.freeze(simpleReply('set')),
+  zset: Object.freeze(simpleReply('zset')),
+});
 
 function persist(args: Buffer[], _connection: unknown, context: CommandContext): Promise<Reply> {
   const key = args[1] as Buffer;
@@ -35,7 +42,7 @@ function expireTime(args: Buffer[], context: CommandContext, unit: ExpiryUnit): 
   context.kv.checkKey(key);
   return context.kv.read(key).then((result): Reply => {
     const current = context.kv.visible(result);
-    if (current === undefined) return MINUS_TWO;
+    if (current === undefined) return context.kv.holdsCollection(result) ? MINUS_ONE : MINUS_TWO;
     if (current.expiresAtMs === null) return MINUS_ONE;
     return integerReply(unit === 'milliseconds' ? current.expiresAtMs : Math.floor((current.expiresAtMs + 500) / 1000));
   });
@@ -44,7 +51,7 @@ function expireTime(args: Buffer[], context: CommandContext, unit: ExpiryUnit): 
 function type(args: Buffer[], _connection: unknown, context: CommandContext): Promise<Reply> {
   const key = args[1] as Buffer;
   context.kv.checkKey(key);
-  return context.kv.read(key).then((result): Reply => (context.kv.visible(result) === undefined ? TYPE_NONE : TYPE_STRING));
+  return context.kv.read(key).then((result): Reply => TYPE_REPLIES[context.kv.typeOf(result)]);
 }
 
 const expireAtArguments = (unitName: string): CommandDefinition['arguments'] => [
@@ -100,7 +107,7 @@ export const KEYSPACE_COMMANDS: readonly CommandDefinition[] = [
   },
   {
     name: 'type', arity: 2, flags: READ_FLAGS, keys: FIRST_KEY, categories: ['@keyspace', '@read', '@fast'], run: type,
-    summary: 'The type of the value GET would show: string, or none when absent.',
+    summary: 'The type the key shows: string, hash, set or zset (of concurrent writes of two types, the newer), or none when absent.',
     since: '1.0.0', group: 'generic', complexity: 'O(1) plus a quorum read', arguments: [key()],
   },
 ];

@@ -16,7 +16,7 @@ import { batchError, runBounded } from '../bounded-parallel.js';
 import { ownedCopy } from './arguments.js';
 import type { CommandContext, CommandDefinition } from './command.js';
 import { ALL_KEYS, READ_FLAGS, argument, key } from './command.js';
-import { arityError } from './error-replies.js';
+import { ERRORS, arityError } from './error-replies.js';
 
 function mget(args: Buffer[], _connection: unknown, context: CommandContext): Promise<Reply> {
   const kv = context.kv;
@@ -32,7 +32,8 @@ function mget(args: Buffer[], _connection: unknown, context: CommandContext): Pr
       const reply = context.values.single(result);
       if (reply.kind === 'bulk' && reply.value !== null) bytes += reply.value.length;
       if (bytes > bytesMax) throw replyTooLarge(bytes, bytesMax);
-      if (reply.kind !== 'close') items[index] = reply;
+      // A hash, set or sorted set is nil to MGET, as in Redis (no WRONGTYPE).
+      if (reply.kind !== 'close' && reply !== ERRORS.wrongType) items[index] = reply;
     });
   }).then((outcome) => {
     // The cap is the command's failure, not its keys': say so, not "936 of 1000 keys failed".

@@ -108,7 +108,9 @@ function set(args: Buffer[], _connection: unknown, context: CommandContext): Rep
 /** SET ... GET / KEEPTTL: read the current value, then write blindly as plain SET does. */
 function setAfterRead(context: CommandContext, key: Buffer, value: Buffer, flags: number, expiresAtMs: number | null): Promise<Reply> {
   const kv = context.kv;
-  return kv.read(key).then((result) => {
+  return kv.read(key).then((result): Reply | Promise<Reply> => {
+    // SET ... GET on a hash, set or sorted set is Redis's WRONGTYPE, and sets nothing.
+    if ((flags & GET) !== 0 && kv.holdsCollection(result)) return ERRORS.wrongType;
     const previous = kv.visible(result);
     const expiry = (flags & KEEPTTL) !== 0 ? previous?.expiresAtMs ?? null : expiresAtMs;
     return kv.write(key, value, { context: null, expiresAtMs: expiry }).then((): Reply => {

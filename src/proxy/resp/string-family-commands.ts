@@ -26,11 +26,23 @@ interface Visible {
   readonly context: VersionVector;
 }
 
+/** Thrown by readVisible on a hash, set or sorted set: the handler answers it as Redis's WRONGTYPE. */
+class WrongType extends Error {}
+
 function readVisible(context: CommandContext, key: Buffer): Promise<Visible> {
   context.kv.checkKey(key);
   return context.kv.read(key).then((result: ReadResult): Visible => {
+    if (context.kv.holdsCollection(result)) throw new WrongType();
     const current = context.kv.visible(result);
     return { current: current?.value === null ? undefined : current, context: result.versioned?.context ?? [] };
+  });
+}
+
+/** The string family's commands answer WRONGTYPE on a collection and change nothing. */
+function orWrongType(reply: Promise<Reply>): Promise<Reply> {
+  return reply.catch((error: unknown) => {
+    if (error instanceof WrongType) return ERRORS.wrongType;
+    throw error;
   });
 }
 
@@ -142,6 +154,13 @@ function strlen(args: Buffer[], _connection: unknown, context: CommandContext): 
 
 const READ_WRITE = `O(1) plus a quorum read and a quorum write`;
 
+function guarded(run: (args: Buffer[], connection: unknown, context: CommandContext) => Reply | Promise<Reply>): CommandDefinition['run'] {
+  return (args, connection, context) => {
+    const reply = run(args, connection, context);
+    return reply instanceof Promise ? orWrongType(reply) : reply;
+  };
+}
+
 export const STRING_FAMILY_COMMANDS: readonly CommandDefinition[] = [
   {
     name: 'setex', arity: 4, flags: WRITE_FLAGS, keys: FIRST_KEY, categories: ['@write', '@string', '@slow'],
@@ -156,17 +175,17 @@ export const STRING_FAMILY_COMMANDS: readonly CommandDefinition[] = [
     since: '2.6.0', group: 'string', complexity: 'O(1) plus one quorum write', arguments: [key(), argument('milliseconds', 'integer'), argument('value', 'string')],
   },
   {
-    name: 'getset', arity: 3, flags: WRITE_FLAGS, keys: FIRST_KEY, categories: ['@write', '@string', '@fast'], run: getSet,
+    name: 'getset', arity: 3, flags: WRITE_FLAGS, keys: FIRST_KEY, categories: ['@write', '@string', '@fast'], run: guarded(getSet),
     summary: 'Set a value (a blind write, the TTL removed) and answer the previous one: a read then a write, not atomic.',
     since: '1.0.0', group: 'string', complexity: READ_WRITE, arguments: [key(), argument('value', 'string')],
   },
   {
-    name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: FIRST_KEY, categories: ['@write', '@string', '@fast'], run: getDel,
+    name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: FIRST_KEY, categories: ['@write', '@string', '@fast'], run: guarded(getDel),
     summary: 'Answer the value and delete it (a tombstone with the read\'s context).',
     since: '6.2.0', group: 'string', complexity: READ_WRITE, arguments: [key()],
   },
   {
-    name: 'getex', arity: -2, flags: ['write', 'fast'], keys: FIRST_KEY, categories: ['@write', '@string', '@fast'], run: getEx,
+    name: 'getex', arity: -2, flags: ['write', 'fast'], keys: FIRST_KEY, categories: ['@write', '@string', '@fast'], run: guarded(getEx),
     summary: 'Answer the value and set or remove its expiry (rewritten with the read\'s context).',
     since: '6.2.0', group: 'string', complexity: 'O(1) plus a quorum read, and a quorum write when the expiry changes',
     arguments: [
@@ -184,12 +203,12 @@ export const STRING_FAMILY_COMMANDS: readonly CommandDefinition[] = [
     ],
   },
   {
-    name: 'append', arity: 3, flags: WRITE_FLAGS, keys: FIRST_KEY, categories: ['@write', '@string', '@fast'], run: append,
+    name: 'append', arity: 3, flags: WRITE_FLAGS, keys: FIRST_KEY, categories: ['@write', '@string', '@fast'], run: guarded(append),
     summary: 'Append to a value and answer its new length: a read then a write with the read\'s context, not atomic.',
     since: '2.0.0', group: 'string', complexity: READ_WRITE, arguments: [key(), argument('value', 'string')],
   },
   {
-    name: 'strlen', arity: 2, flags: READ_FLAGS, keys: FIRST_KEY, categories: ['@read', '@string', '@fast'], run: strlen,
+    name: 'strlen', arity: 2, flags: READ_FLAGS, keys: FIRST_KEY, categories: ['@read', '@string', '@fast'], run: guarded(strlen),
     summary: 'Length in bytes of the value GET would show, 0 when absent.',
     since: '2.2.0', group: 'string', complexity: 'O(1) plus a quorum read', arguments: [key()],
   },

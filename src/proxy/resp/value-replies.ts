@@ -5,6 +5,7 @@ import { liveSiblings } from '../../version/index.js';
 import type { Clock } from '../../runtime/index.js';
 import type { KvStore } from '../kv-store.js';
 import type { ProxyMetrics } from '../metrics.js';
+import { ERRORS } from './error-replies.js';
 
 /**
  * The GET path's continuations, created once per handler: `read(key).then(values.single)` costs
@@ -18,6 +19,7 @@ export class ValueReplies {
     const sibling = this.kv.visible(result);
     const reads = this.metrics.reads;
     if (sibling === undefined || sibling.value === null) {
+      if (result.versioned?.collections !== undefined && this.kv.holdsCollection(result)) return ERRORS.wrongType;
       reads.misses++;
       return REPLIES.nullBulk;
     }

@@ -1,0 +1,183 @@
+/**
+ * The wire form of a key's collections (or-map.ts), inside a typed value of the versioned codec:
+ *
+ *   +---------+------------------+----------------------------------------------------------+
+ *   | version | collection count | per collection: type u8 (COLLECTION_TYPES index),        |
+ *   | u8 = 1  | varint           |   element count varint, elements                         |
+ *   +---------+------------------+----------------------------------------------------------+
+ *   element:
+ *   +---------------------+-----------+-------------------------------------------+-------+---------------------+
+ *   | member len, bytes   | dot count | per dot: actor index, counter,            | flags | [counter length,    |
+ *   | varint              | varint    |   timestampMs, value len, value bytes     | u8    |  counter-codec]     |
+ *   +---------------------+-----------+-------------------------------------------+-------+---------------------+
+ *   flags: bit 0 = has a counter, other bits 0.
+ *
+ * A dot's actor is an index into the key's context, which covers every dot (as for siblings).
+ * Decoding checks every limit (elements per collection, member and value bytes) and the
+ * canonical form (collectionsProblem), so a peer cannot make a node store a state no join makes.
+ */
+import { assert } from '../runtime/index.js';
+// The version modules themselves, not version/index.js: version/codec.ts embeds this codec.
+import { ByteReader, varintBytes, writeVarint } from '../version/byte-reader.js';
+import type { VectorEntry, VersionVector } from '../version/types.js';
+import type { VersionLimits } from '../version/options.js';
+import { compareActors } from '../version/vector.js';
+import { counterBytes, decodeCounter, encodeCounter } from './counter-codec.js';
+import type { Collection, Element, ElementDot } from './or-map.js';
+import { COLLECTION_TYPES, collectionsProblem } from './or-map.js';
+
+/** append only: values are on the wire. */
+export const COLLECTIONS_FORMAT_VERSION = 1;
+/** append only: bits are on the wire. */
+const FLAG_COUNTER = 0x01;
+
+function actorIndex(context: VersionVector, actor: string): number {
+  let low = 0;
+  let high = context.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const order = compareActors((context[middle] as VectorEntry).actor, actor);
+    if (order === 0) return middle;
+    if (order < 0) low = middle + 1;
+    else high = middle - 1;
+  }
+  assert(false, `every element dot's actor (${actor}) is in the key's context`);
+}
+
+function elementBytes(element: Element, context: VersionVector, counter: Buffer | undefined): number {
+  let bytes = varintBytes(element.member.length) + element.member.length + varintBytes(element.dots.length) + 1;
+  for (const entry of element.dots) {
+    bytes += varintBytes(actorIndex(context, entry.dot.actor)) + varintBytes(entry.dot.counter) + varintBytes(entry.timestampMs);
+    bytes += varintBytes(entry.value.length) + entry.value.length;
+  }
+  if (counter !== undefined) bytes += varintBytes(counter.length) + counter.length;
+  return bytes;
+}
+
+/** Bytes a key's collections take on the wire (for size estimates without encoding). */
+export function collectionsBytes(collections: readonly Collection[], context: VersionVector): number {
+  let bytes = 1 + varintBytes(collections.length);
+  for (const collection of collections) {
+    bytes += 1 + varintBytes(collection.elements.length);
+    for (const element of collection.elements) {
+      bytes += elementBytes(element, context, undefined);
+      if (element.counter !== undefined) {
+        const length = counterBytes(element.counter);
+        bytes += varintBytes(length) + length;
+      }
+    }
+  }
+  return bytes;
+}
+
+export function encodeCollections(collections: readonly Collection[], context: VersionVector): Buffer {
+  assert(collectionsProblem(collections, context) === undefined, 'encoded collections are canonical');
+  const parts: Buffer[] = [];
+  const head = Buffer.allocUnsafe(1 + varintBytes(collections.length));
+  head[0] = COLLECTIONS_FORMAT_VERSION;
+  writeVarint(head, 1, collections.length);
+  parts.push(head);
+  for (const collection of collections) {
+    const header = Buffer.allocUnsafe(1 + varintBytes(collection.elements.length));
+    header[0] = COLLECTION_TYPES.indexOf(collection.type);
+    writeVarint(header, 1, collection.elements.length);
+    parts.push(header);
+    for (const element of collection.elements) parts.push(encodeElement(element, context));
+  }
+  return Buffer.concat(parts);
+}
+
+function encodeElement(element: Element, context: VersionVector): Buffer {
+  const counter = element.counter === undefined ? undefined : encodeCounter(element.counter);
+  const target = Buffer.allocUnsafe(elementBytes(element, context, counter));
+  let at = writeVarint(target, 0, element.member.length);
+  target.set(element.member, at);
+  at = writeVarint(target, at + element.member.length, element.dots.length);
+  for (const entry of element.dots) {
+    at = writeVarint(target, at, actorIndex(context, entry.dot.actor));
+    at = writeVarint(target, at, entry.dot.counter);
+    at = writeVarint(target, at, entry.timestampMs);
+    at = writeVarint(target, at, entry.value.length);
+    target.set(entry.value, at);
+    at += entry.value.length;
+  }
+  target[at++] = counter === undefined ? 0 : FLAG_COUNTER;
+  if (counter !== undefined) {
+    at = writeVarint(target, at, counter.length);
+    target.set(counter, at);
+    at += counter.length;
+  }
+  assert(at === target.length, 'size computed before writing matches what was written');
+  return target;
+}
+
+/** Decodes and validates collections from a peer; anything malformed throws RC_ERR_PROTOCOL. */
+export function decodeCollections(bytes: Uint8Array, context: VersionVector, limits: VersionLimits): Collection[] {
+  const reader = new ByteReader(bytes, 'RC_ERR_PROTOCOL', 'collections');
+  const version = reader.byte('format version');
+  if (version !== COLLECTIONS_FORMAT_VERSION) reader.fail(`format version ${String(version)} is not ${String(COLLECTIONS_FORMAT_VERSION)}`);
+  const count = reader.varint('collection count');
+  if (count > COLLECTION_TYPES.length) reader.fail(`${String(count)} collections, more than the ${String(COLLECTION_TYPES.length)} types`);
+  const collections: Collection[] = [];
+  for (let index = 0; index < count; index++) {
+    const type = COLLECTION_TYPES[reader.byte('type')];
+    if (type === undefined) return reader.fail(`collection ${String(index)} has an unknown type (a peer running another release?)`);
+    const elementCount = reader.varint('element count');
+    if (elementCount > limits.collectionElementsMax) {
+      reader.fail(`${String(elementCount)} elements, more than limits.collectionElementsMax (${String(limits.collectionElementsMax)})`);
+    }
+    const elements: Element[] = [];
+    for (let e = 0; e < elementCount; e++) elements.push(readElement(reader, context, limits, e));
+    collections.push({ type, elements });
+  }
+  reader.expectEnd();
+  const problem = collectionsProblem(collections, context);
+  if (problem !== undefined) reader.fail(problem);
+  return collections;
+}
+
+function readElement(reader: ByteReader, context: VersionVector, limits: VersionLimits, index: number): Element {
+  reader.locate('element', index);
+  const memberLength = reader.varint('member length');
+  if (memberLength > limits.memberBytesMax) reader.fail(`element ${String(index)} member is ${String(memberLength)} bytes, more than limits.memberBytesMax (${String(limits.memberBytesMax)})`);
+  const memberStart = reader.skip(memberLength, 'member');
+  const member = reader.bytes.subarray(memberStart, memberStart + memberLength);
+  const dotCount = reader.varint('dot count');
+  if (dotCount > limits.siblingsMax) reader.fail(`element ${String(index)} has ${String(dotCount)} dots, more than limits.siblingsMax (${String(limits.siblingsMax)})`);
+  const dots: ElementDot[] = [];
+  for (let d = 0; d < dotCount; d++) {
+    const entry = context[reader.varint('actor index')];
+    if (entry === undefined) reader.fail(`element ${String(index)} dot actor index is not below the context size ${String(context.length)}`);
+    const counter = reader.varint('counter');
+    const timestampMs = reader.varint('timestampMs');
+    const valueLength = reader.varint('value length');
+    if (valueLength > limits.valueBytesMax) reader.fail(`element ${String(index)} value is ${String(valueLength)} bytes, more than limits.valueBytesMax (${String(limits.valueBytesMax)})`);
+    const valueStart = reader.skip(valueLength, 'value');
+    dots.push({ dot: { actor: entry.actor, counter }, value: reader.bytes.subarray(valueStart, valueStart + valueLength), timestampMs });
+  }
+  const flags = reader.byte('flags');
+  if ((flags & ~FLAG_COUNTER) !== 0) reader.fail(`element ${String(index)} has unknown flag bits 0x${flags.toString(16)}`);
+  if ((flags & FLAG_COUNTER) === 0) return { member, dots };
+  const length = reader.varint('counter length');
+  const start = reader.skip(length, 'counter');
+  return { member, dots, counter: decodeCounter(reader.bytes.subarray(start, start + length), limits) };
+}
+
+/** The value of every set member: one shared empty buffer, so a member costs no value of its own. */
+export const EMPTY_VALUE: Uint8Array = new Uint8Array(0);
+
+function owned(value: Uint8Array): Uint8Array {
+  return value.byteLength === 0 ? EMPTY_VALUE : new Uint8Array(value);
+}
+
+/** Every member and value copied into its own buffer: decoded ones are views of a frame. */
+export function copyCollections(collections: readonly Collection[]): Collection[] {
+  return collections.map((collection) => ({
+    type: collection.type,
+    elements: collection.elements.map((element): Element => {
+      const dots = element.dots.map((entry) => ({ ...entry, value: owned(entry.value) }));
+      const member = new Uint8Array(element.member);
+      return element.counter === undefined ? { member, dots } : { member, dots, counter: element.counter };
+    }),
+  }));
+}
