@@ -6,6 +6,7 @@ import { parseArgs, UsageError } from './args.js';
 import { benchCommand } from './bench.js';
 import { EXIT } from './command.js';
 import type { CliIo, CommandSpec } from './command.js';
+import { resolveClusterToken } from './cluster-token.js';
 import { chooseConfigFile, childConfigArgs, loadCliConfig, packageRoot } from './config-source.js';
 import { reportError } from './error-report.js';
 import { commandHelp, globalHelp } from './help.js';
@@ -110,7 +111,9 @@ async function runCommand(name: string, spec: CommandSpec, argv: readonly string
   const cwd = deps.cwd ?? process.cwd();
   const choice = chooseConfigFile(args.configFile, env, cwd);
   const overrides = [...args.overrides, ...logOverrides(args)];
-  const config = withConfigFileNamed(choice.path, () => loadCliConfig(choice, overrides, env));
+  const loaded = withConfigFileNamed(choice.path, () => loadCliConfig(choice, overrides, env));
+  // Only start makes a cluster, so only start creates its secret; the rest find it.
+  const { config } = resolveClusterToken(loaded, cwd, name === 'start');
   if (name === 'node') checkNodeId(args.options.get('id'), config.nodes.map((node) => node.id));
   return spec.run({
     name,

@@ -33,6 +33,7 @@ export const ERROR_CATALOGUE = {
   RC_ERR_PLACEMENT: { httpStatus: 409, summary: 'The servers cannot hold the table as asked (too few servers for N, a server id used twice).' },
   RC_ERR_SHUTTING_DOWN: { httpStatus: 503, summary: 'The process is stopping and takes no new requests.' },
   RC_ERR_INTERNAL: { httpStatus: 500, summary: 'An unexpected failure inside a process; the message says where.' },
+  RC_ERR_TOKEN_REQUIRED: { httpStatus: 500, summary: 'A master, node or proxy would listen beyond loopback without a cluster token.' },
 } as const satisfies Record<string, { httpStatus: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
