@@ -14,7 +14,7 @@ import { coordinatedIncrement } from './counter-op.js';
 import type { CounterAddReply, CounterAddRequest } from './counter-messages.js';
 
 /** What the service needs of its node: a narrow slice of NodeContext, so a test cluster can give it. */
-export type CounterServiceDeps = Pick<NodeContext, 'actor' | 'engine' | 'clock' | 'config'>;
+export type CounterServiceDeps = Pick<NodeContext, 'actor' | 'engine' | 'clock' | 'config'> & Partial<Pick<NodeContext, 'peerInput'>>;
 
 export class CounterService implements PeerService {
   readonly name = 'counters';
@@ -27,6 +27,8 @@ export class CounterService implements PeerService {
 
   constructor(private readonly context: CounterServiceDeps) {
     this.actor = `${context.actor}.t`;
+    // No state may claim more of the typed actor than this service minted.
+    context.peerInput?.registerIssuer(this.actor, () => this.counter);
   }
 
   start(): Promise<void> {
@@ -50,10 +52,12 @@ export class CounterService implements PeerService {
       this.duplicates++;
       return seen;
     }
-    const { engine, clock, config } = this.context;
+    const { context } = this;
+    const { engine, clock, config } = context;
     if (request.key.length > config.limits.keyBytesMax) {
       throw new RingcacheError('RC_ERR_KEY_TOO_LARGE', `key of ${String(request.key.length)} bytes is over limits.keyBytesMax=${String(config.limits.keyBytesMax)}`);
     }
+    context.peerInput?.keyInVnode(request.key, request.vnode, 'RC.INCR');
     const dot = { actor: this.actor, counter: this.counter + 1 };
     const result = coordinatedIncrement(engine.get(request.key), request.amount, dot, Math.floor(clock.nowMs()));
     let reply: CounterAddReply;
