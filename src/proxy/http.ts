@@ -15,11 +15,9 @@
  * limits.valueBytesMax is 413 RC_ERR_VALUE_TOO_LARGE. With proxy.password set, /v1/kv wants
  * `Authorization: Bearer <password>` (401 RC_ERR_UNAUTHORIZED otherwise).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { fastifyLimitOptions, frameworkErrorHandler, installErrorShape, sendCodedError } from '../http/index.js';
-import { RingcacheError } from '../runtime/index.js';
+import { bearerGuard, fastifyLimitOptions, frameworkErrorHandler, guardedRoute, installErrorShape } from '../http/index.js';
 import type { Clock } from '../runtime/index.js';
 import { KV_PREFIX, KvRoutes, outcomeOf } from './http-kv.js';
 import type { HttpPayload } from './http-kv.js';
@@ -63,7 +61,7 @@ export function buildProxyHttp(deps: ProxyHttpDeps): FastifyInstance {
   const routes = new KvRoutes(kv, clock, metrics);
   const track = (command: string, handler: Handler): Handler => tracked(metrics, clock, metrics.series('http', command), handler);
   // No password, no hook: an onRequest hook costs every request even when it only calls done().
-  const guarded = config.proxy.password === '' ? {} : { onRequest: bearerCheck(config.proxy.password) };
+  const guarded = guardedRoute(bearerGuard(config.proxy.password, 'proxy.password'));
   app.get(KV_ROUTE, guarded, routes.get);
   app.put(KV_ROUTE, guarded, track('put', routes.put));
   app.delete(KV_ROUTE, guarded, track('delete', routes.delete));
@@ -114,15 +112,3 @@ function tracked(metrics: ProxyMetrics, clock: Clock, series: number, handler: H
   };
 }
 
-/** proxy.password as a bearer token on /v1/kv, compared in constant time. */
-function bearerCheck(password: string): (request: FastifyRequest, reply: FastifyReply, done: () => void) => void {
-  const expected = createHash('sha256').update(`Bearer ${password}`).digest();
-  return (request, reply, done) => {
-    const given = request.headers.authorization ?? '';
-    if (timingSafeEqual(expected, createHash('sha256').update(given).digest())) {
-      done();
-      return;
-    }
-    sendCodedError(reply, new RingcacheError('RC_ERR_UNAUTHORIZED', 'missing or wrong Authorization: Bearer <proxy.password>'));
-  };
-}
