@@ -112,8 +112,8 @@ async function runCommand(name: string, spec: CommandSpec, argv: readonly string
   const choice = chooseConfigFile(args.configFile, env, cwd);
   const overrides = [...args.overrides, ...logOverrides(args)];
   const loaded = withConfigFileNamed(choice.path, () => loadCliConfig(choice, overrides, env));
-  // Only start makes a cluster, so only start creates its secret; the rest find it.
-  const { config } = resolveClusterToken(loaded, cwd, name === 'start');
+  // Only start makes a cluster, so only start creates its secret (start.ts); the rest find it.
+  const { config } = resolveClusterToken(loaded, cwd, false);
   if (name === 'node') checkNodeId(args.options.get('id'), config.nodes.map((node) => node.id));
   return spec.run({
     name,
