@@ -1,18 +1,14 @@
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { ChildHandle, configAsJson, freePort, LocalCluster, resolveClusterConfig } from '../src/cli/index.js';
 import type { CliIo } from '../src/cli/index.js';
-import { cliLauncherPath } from '../src/cli/config-source.js';
 import type { RingcacheConfig } from '../src/config/index.js';
-import { SystemClock } from '../src/runtime/index.js';
-import { benchClusterConfig } from './bench-targets.js';
-import { reportFileStem } from './bench-report.js';
-import { ClusterWatch, watchDetection, watchReturn } from './cluster-watch.js';
-import type { MembershipCounters, WatchedNode } from './cluster-watch.js';
+import { openBenchRun, pidOf, restartMember, startBenchCluster, stopBenchCluster } from './bench-cluster.js';
+import type { BenchCluster } from './bench-cluster.js';
+import { watchDetection, watchReturn } from './cluster-watch.js';
+import type { MembershipCounters } from './cluster-watch.js';
 import { renderDetectionMarkdown } from './detection-report.js';
 import type { DetectionReport, DetectionSample, FalsePositiveWindow } from './detection-report.js';
-import { setUpPinning } from './processes.js';
 import { runRespLoad, sequentialSets, zipfMix } from './resp-driver.js';
 import type { RespLoadResult } from './resp-driver.js';
 import { ZipfKeys } from './zipf-keys.js';
@@ -41,7 +37,6 @@ export interface DetectionBenchOptions {
   readonly io: CliIo;
 }
 
-const clock = new SystemClock();
 const WAIT_MS_MAX = 10_000;
 /** After a node is back: time for every node to probe it once more before the next kill. */
 const SETTLE_MS = 2_000;
@@ -51,34 +46,19 @@ const SAMPLE_EVERY_MS = 250;
 /** The nodes' local health scores are read every this many view samples. */
 const HEALTH_EVERY_SAMPLES = 8;
 
-interface Running {
-  readonly config: RingcacheConfig;
-  readonly cluster: LocalCluster;
-  readonly watch: ClusterWatch;
-  readonly nodes: readonly WatchedNode[];
-  readonly configFile: string;
-  readonly prefix: readonly string[];
-  readonly onLine: (name: string, stream: 'stdout' | 'stderr', line: string) => void;
-  /** Nodes we restarted ourselves after a kill (the cluster owns the first generation). */
-  readonly restarted: Map<string, ChildHandle>;
-}
 
 export async function runDetectionBench(options: DetectionBenchOptions): Promise<{ json: string; markdown: string }> {
   const startedAt = new Date();
-  const stem = reportFileStem(startedAt).replace(/^bench-/, 'detection-');
   const { io } = options;
-  const pinning = setUpPinning(options.pin);
-  mkdirSync(options.outDir, { recursive: true });
-  const log = createWriteStream(join(options.outDir, `${stem}.log`), { flags: 'a' });
-  const onLine = (name: string, _stream: 'stdout' | 'stderr', line: string): void => { log.write(`[${name}] ${line}\n`); };
-  const folder = mkdtempSync(join(options.outDir, '.detection-'));
-  const notes = [pinning.note, `process logs: ${join(options.outDir, `${stem}.log`)}`];
+  const run = openBenchRun('detection', options.outDir, options.pin, startedAt);
+  const { stem, pinning, folder, onLine } = run;
+  const notes = [pinning.note, `process logs: ${run.logFile}`];
   io.out(`bench detection: ${pinning.note}; ${options.samples} kills idle and ${options.samples} under load, a ${options.loadSeconds} s false-positive window`);
-  let running: Running | undefined;
+  let running: BenchCluster | undefined;
   const samples: DetectionSample[] = [];
   const measured: { window?: FalsePositiveWindow; load?: RespLoadResult } = {};
   try {
-    running = await startCluster(options, folder, pinning.serverPrefix, onLine);
+    running = await startBenchCluster(options.config, folder, pinning.serverPrefix, onLine, { n: 3, r: 2, w: 2 });
     await waitForFullViews(running);
     for (let i = 0; i < options.samples; i++) samples.push(await killSample(running, i, 'idle', io));
     const keys = new ZipfKeys({ keyCount: PRELOAD_KEYS, valueBytes: 64 });
@@ -98,9 +78,8 @@ export async function runDetectionBench(options: DetectionBenchOptions): Promise
     stopLoad.abort();
     measured.load = await loading;
   } finally {
-    await stopAll(running);
-    rmSync(folder, { recursive: true, force: true });
-    await new Promise<void>((resolve) => { log.end(resolve); });
+    await stopBenchCluster(running);
+    await run.close();
   }
   const report: DetectionReport = {
     startedAt: startedAt.toISOString(),
@@ -126,38 +105,17 @@ function loadRecord(load: RespLoadResult | undefined, options: DetectionBenchOpt
   return { opsPerSec: load.opsPerSec, requests: load.requests, errors: load.errors + load.lost, connections: options.connections, pipeline: options.pipeline };
 }
 
-async function startCluster(options: DetectionBenchOptions, folder: string, prefix: readonly string[], onLine: Running['onLine']): Promise<Running> {
-  const config = await resolveClusterConfig(benchClusterConfig(options.config, folder, 3, 2, 2), () => freePort());
-  const configFile = join(folder, 'config.json');
-  writeFileSync(configFile, `${JSON.stringify(configAsJson(config), null, 2)}\n`);
-  const cluster = new LocalCluster({
-    config, clock, onLine, startupTimeoutMs: 60_000, stopTimeoutMs: 5_000, commandPrefix: prefix,
-    // Kills are the point: the first one is reported here, and ignored.
-    onUnexpectedExit: (member) => { onLine('bench', 'stderr', `${member} exited (killed by the benchmark)`); },
-  });
-  await cluster.start();
-  const nodes = config.nodes.map((node) => ({ id: node.id, host: node.host, port: node.port, httpPort: node.httpPort }));
-  const watch = new ClusterWatch({
-    nodes, token: config.cluster.token, proxyPassword: config.proxy.password,
-    proxyHttpUrl: `http://${config.proxy.host}:${config.proxy.httpPort}`,
-    masterUrl: `http://${config.master.host}:${config.master.port}`,
-  });
-  return { config, cluster, watch, nodes, configFile, prefix, onLine, restarted: new Map() };
-}
 
 /** Until every node holds every member as heard from and not down. */
-async function waitForFullViews(running: Running): Promise<void> {
+async function waitForFullViews(running: BenchCluster): Promise<void> {
   const ids = running.nodes.map((node) => node.id);
   for (const id of ids) {
     if (!(await watchReturn(running.watch, id, ids.filter((other) => other !== id), 30_000))) throw new Error(`not every node heard from ${id} within 30 s`);
   }
 }
 
-function pidOf(running: Running, member: string): number | undefined {
-  return running.restarted.get(member)?.pid ?? running.cluster.pids().get(member);
-}
 
-async function killSample(running: Running, index: number, phase: DetectionSample['phase'], io: CliIo): Promise<DetectionSample> {
+async function killSample(running: BenchCluster, index: number, phase: DetectionSample['phase'], io: CliIo): Promise<DetectionSample> {
   const ids = running.nodes.map((node) => node.id);
   const victim = ids[index % ids.length] ?? 'n1';
   const observers = ids.filter((id) => id !== victim);
@@ -170,14 +128,7 @@ async function killSample(running: Running, index: number, phase: DetectionSampl
   const byObserver = Object.fromEntries([...times.byObserver].map(([observer, ms]) => [observer, Math.round(ms)]));
   const nodeTimes = observers.map((observer) => times.byObserver.get(observer)).filter((ms): ms is number => ms !== undefined);
   const restartedAt = performance.now();
-  const child = new ChildHandle({
-    name: victim, file: running.prefix[0] ?? process.execPath,
-    args: [...running.prefix.slice(1), ...(running.prefix.length > 0 ? [process.execPath] : []), cliLauncherPath(), 'node', '--id', victim, '--config', running.configFile],
-    onLine: running.onLine, ipc: true, detached: true,
-  });
-  running.restarted.get(victim)?.signal('SIGKILL');
-  running.restarted.set(victim, child);
-  await Promise.race([child.ready, child.exited]);
+  await restartMember(running, victim);
   const back = await watchReturn(running.watch, victim, observers, WAIT_MS_MAX);
   const sample: DetectionSample = {
     phase, victim, byObserver, missing: [...times.missing],
@@ -192,7 +143,7 @@ async function killSample(running: Running, index: number, phase: DetectionSampl
 }
 
 /** A window with no kill: every down a node declares, and every down or suspect the views show, is false. */
-async function falsePositiveWindow(running: Running, durationMs: number, io: CliIo): Promise<FalsePositiveWindow> {
+async function falsePositiveWindow(running: BenchCluster, durationMs: number, io: CliIo): Promise<FalsePositiveWindow> {
   const { watch, nodes } = running;
   const before = await Promise.all(nodes.map((node) => watch.counters(node)));
   const seen = { suspect: 0, down: 0, proxyDown: 0, samples: 0, healthScoreMax: 0 };
@@ -238,9 +189,3 @@ async function falsePositiveWindow(running: Running, durationMs: number, io: Cli
   return window;
 }
 
-async function stopAll(running: Running | undefined): Promise<void> {
-  if (running === undefined) return;
-  await running.watch.close();
-  for (const child of running.restarted.values()) await child.stop(clock, 5_000);
-  await running.cluster.stop();
-}

@@ -13,8 +13,8 @@ import { importWithOptional } from './optional-import.js';
 export const BENCH_TARGETS = ['ringcache-n1', 'ringcache-n3', 'redis', 'twemproxy', 'fastify'] as const;
 
 export const benchCommand: CommandSpec = {
-  summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify; Merkle anti-entropy between two nodes; or failure detection',
-  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] | detection [--samples K] [--window-seconds S]',
+  summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify; Merkle anti-entropy between two nodes; failure detection; or the refill of a restarted node',
+  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] | detection [--samples K] [--window-seconds S] | refill [--keys K] [--down-seconds S]',
   positionalsMax: 1,
   options: [
     { name: 'rounds', value: 'K', doc: 'rounds, alternating the targets (default 5); figures are medians over rounds' },
@@ -35,6 +35,7 @@ export const benchCommand: CommandSpec = {
     { name: 'samples', value: 'K', doc: 'detection: kill -9 this many nodes idle, and as many under load (default 5)' },
     { name: 'window-seconds', value: 'S', doc: 'detection: the false-positive window under load, no kill (default 60; 600 for 10 minutes)' },
     { name: 'pipeline', value: 'P', doc: 'detection: pipeline depth of the load (default 4)' },
+    { name: 'down-seconds', value: 'S', doc: 'refill: how long the killed node stays down before its restart (default 3)' },
   ],
   details: [
     'Workloads: 90/10 GET/SET over RESP at pipeline depth 1 and 16, and HTTP GET with autocannon.',
@@ -43,6 +44,9 @@ export const benchCommand: CommandSpec = {
     '  --divergence of them differing; prints bytes exchanged against the minimum, the repair time and the cost per write.',
     'detection: a local cluster with the config\'s membership settings; how long until every other node and the proxy hold a',
     'killed node down, and how many downs any node declares in a window under load with no kill (all false).',
+    'refill: a local cluster (N=3), --keys keys of --value-bytes (default 100,000 of 100 B), a GET/SET load (--get-ratio, default',
+    '  0.5); kill -9 n3, restart it after --down-seconds; the time until it is in sync and the keys of its rows it still lacks',
+    '  (--seconds bounds the wait, default 120).',
   ],
   run: runBenchCommand,
 };
@@ -61,7 +65,8 @@ async function runBenchCommand(context: CommandContext): Promise<number> {
   const subject = args.positionals[0] ?? 'proxy';
   if (subject === 'anti-entropy') return runAntiEntropy(context);
   if (subject === 'detection') return runDetection(context);
-  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy, anti-entropy, detection)`);
+  if (subject === 'refill') return runRefill(context);
+  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy, anti-entropy, detection, refill)`);
   const targetsText = args.options.get('targets');
   const targets = parseTargets(typeof targetsText === 'string' ? targetsText : undefined);
   const options = {
@@ -101,6 +106,24 @@ async function runAntiEntropy(context: CommandContext): Promise<number> {
   const { runAntiEntropyBench } = await import('../../load/anti-entropy-bench.js');
   const figures = await runAntiEntropyBench(options);
   return figures.converged ? EXIT.ok : EXIT.failure;
+}
+
+async function runRefill(context: CommandContext): Promise<number> {
+  const { args } = context;
+  const { runRefillBench } = await importWithOptional('bench refill', () => import('../../load/refill-bench.js'));
+  const report = await runRefillBench({
+    keyCount: optionInteger(args, 'keys', 100_000, 1, 10_000_000),
+    valueBytes: optionInteger(args, 'value-bytes', 100, 0, 1024 * 1024),
+    getRatio: optionNumber(args, 'get-ratio', 0.5, 0, 1),
+    connections: optionInteger(args, 'connections', 16, 1, 10_000),
+    downSeconds: optionNumber(args, 'down-seconds', 3, 0, 3600),
+    refillSecondsMax: optionNumber(args, 'seconds', 120, 10, 86_400),
+    outDir: resolve(context.cwd, optionText(args, 'out', 'reports')),
+    pin: !optionFlag(args, 'no-pin'),
+    config: context.config,
+    io: context.io,
+  });
+  return report.refillMs !== null && report.missingKeys === 0 ? EXIT.ok : EXIT.failure;
 }
 
 async function runDetection(context: CommandContext): Promise<number> {

@@ -2,7 +2,8 @@
 // seed X), prints each failing seed with its violations, and as its last line one JSON object:
 // {"seeds":K,"start":S,"operations":..,"ackedWrites":..,"lostAckedWrites":..,"resurrections":..,
 //  "convergedSeeds":.. (replicas agreed after heal with no client read), "convergedMsMax":..,
-//  "falseDowns":.. (down verdicts no fault explains, false-downs.ts), "maxSiblings":..,"failedSeeds":[..]}
+//  "falseDowns":.. (down verdicts no fault explains, false-downs.ts), "reads":..,"sloppyReads":.. (reads
+//  outside R + W > N, not held to every acknowledged write), "maxSiblings":..,"failedSeeds":[..]}
 // A failing seed replays exactly with --seed X.
 import { parseArgs } from 'node:util';
 import { runSeed } from './run-seed.js';
@@ -29,7 +30,7 @@ const single = values.seed === undefined ? undefined : integer('seed', values.se
 const start = single ?? integer('start', values.start);
 const seeds = single === undefined ? integer('seeds', values.seeds) : 1;
 
-const totals = { operations: 0, ackedWrites: 0, lostAckedWrites: 0, resurrections: 0, convergedSeeds: 0, falseDowns: 0, maxSiblings: 0, events: 0, simulatedMs: 0 };
+const totals = { operations: 0, ackedWrites: 0, lostAckedWrites: 0, resurrections: 0, convergedSeeds: 0, falseDowns: 0, reads: 0, sloppyReads: 0, maxSiblings: 0, events: 0, simulatedMs: 0 };
 let convergedMsMax = 0;
 const failedSeeds: number[] = [];
 const began = process.hrtime.bigint();
@@ -40,6 +41,8 @@ for (let seed = start; seed < start + seeds; seed++) {
   totals.lostAckedWrites += report.lostAckedWrites;
   totals.resurrections += report.resurrections;
   totals.falseDowns += report.falseDowns;
+  totals.reads += report.reads;
+  totals.sloppyReads += report.sloppyReads;
   if (report.convergedAfterMs !== undefined) {
     totals.convergedSeeds++;
     convergedMsMax = Math.max(convergedMsMax, report.convergedAfterMs);
@@ -67,6 +70,8 @@ console.log(JSON.stringify({
   convergedSeeds: totals.convergedSeeds,
   convergedMsMax,
   falseDowns: totals.falseDowns,
+  reads: totals.reads,
+  sloppyReads: totals.sloppyReads,
   maxSiblings: totals.maxSiblings,
   failedSeeds,
 }));

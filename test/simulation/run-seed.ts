@@ -22,6 +22,9 @@ export interface SeedReport {
    */
   readonly convergedAfterMs: number | undefined;
   readonly maxSiblings: number;
+  /** Successful reads, and those of them outside R + W > N (a fallback counted, or fewer than R answers): the checker holds only the others to every acknowledged write. */
+  readonly reads: number;
+  readonly sloppyReads: number;
   /** "down" verdicts about a member no fault explains (false-downs.ts). */
   readonly falseDowns: number;
   readonly failedOperations: number;
@@ -100,6 +103,8 @@ export async function runSeed(seed: number, overrides: Partial<SimulationOptions
     resurrections: report.resurrections,
     convergedAfterMs,
     maxSiblings: report.maxSiblings,
+    reads: operations.filter((o) => o.type === 'read' && o.outcome === 'ok').length,
+    sloppyReads: operations.filter((o) => o.type === 'read' && o.outcome === 'ok' && o.sloppy === true).length,
     falseDowns: falseDownVerdicts.length,
     failedOperations: operations.filter((o) => o.outcome === 'failed').length,
     simulatedMs: cluster.clock.nowMs() - started,
