@@ -25,6 +25,7 @@ import { keyFromUrl } from './http-request.js';
 import { KvStore } from './kv-store.js';
 import { OUTCOME_OK, ProxyMetrics } from './metrics.js';
 import type { ProxyDeps } from './options.js';
+import type { TlsMaterial } from './tls-files.js';
 import { routeOf } from './route-info.js';
 
 const ROUTE_PREFIX = '/v1/route/';
@@ -34,6 +35,8 @@ const ROUTE_ROUTE = '/v1/route/_';
 export interface ProxyHttpDeps extends ProxyDeps {
   /** 'stopping' makes /health answer 503 so load balancers drain the proxy (ProxyServer sets it). */
   readonly status?: () => 'serving' | 'stopping';
+  /** Key and certificate: the port speaks HTTPS only (proxy.tlsCertFile). */
+  readonly tls?: TlsMaterial;
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<HttpPayload>;
@@ -44,10 +47,14 @@ export function buildProxyHttp(deps: ProxyHttpDeps): FastifyInstance {
   const kv = new KvStore(deps.coordinator, deps.table, clock, config);
   const { httpHeaderBytesMax, httpRequestTimeoutMs, httpConnectionsMax } = config.proxy;
   const shape = { where: 'proxy', logger: deps.logger, bodyBytesMax: config.limits.valueBytesMax, bodyLimitName: 'limits.valueBytesMax' };
+  const limits = fastifyLimitOptions({ headerBytesMax: httpHeaderBytesMax, requestTimeoutMs: httpRequestTimeoutMs, connectionsMax: httpConnectionsMax });
+  // An https server is an http server for every route and hook; only its listener differs.
+  const transport = deps.tls === undefined ? {} : { https: { ...limits.http, key: deps.tls.key, cert: deps.tls.cert } } as unknown as Record<string, never>;
   const app = Fastify({
     logger: false,
     bodyLimit: config.limits.valueBytesMax,
-    ...fastifyLimitOptions({ headerBytesMax: httpHeaderBytesMax, requestTimeoutMs: httpRequestTimeoutMs, connectionsMax: httpConnectionsMax }),
+    ...limits,
+    ...transport,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     rewriteUrl: (request) => rewrite(request.url ?? '/'),

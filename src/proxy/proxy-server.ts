@@ -18,6 +18,7 @@ import { HttpConnections } from './http-connections.js';
 import { ProxyMetrics } from './metrics.js';
 import type { ProxyDeps } from './options.js';
 import { ProxyRespHandler } from './resp/handler.js';
+import { proxyTls } from './tls-files.js';
 
 export interface ProxyServerOptions {
   /** How long stop() lets connections answer what they received before they are cut (RESP and HTTP). @default 5000 */
@@ -45,14 +46,18 @@ export class ProxyServer implements Startable {
     this.metrics = deps.metrics ?? new ProxyMetrics(deps.registry, { coordinator: deps.coordinator, table: deps.table });
     const shared: ProxyDeps = { ...deps, metrics: this.metrics };
     this.handler = new ProxyRespHandler(shared);
-    const respOptions = { host: deps.config.proxy.host, port: deps.config.proxy.respPort, limits: deps.config.resp, closeTimeoutMs: this.closeTimeoutMs, clientsMax: deps.config.proxy.maxClients };
+    const tls = proxyTls(deps.config);
+    const respOptions = {
+      host: deps.config.proxy.host, port: deps.config.proxy.respPort, limits: deps.config.resp, closeTimeoutMs: this.closeTimeoutMs, clientsMax: deps.config.proxy.maxClients,
+      ...(tls === undefined ? {} : { tls }),
+    };
     this.resp = new RespServer({
       handler: this.handler,
       clock: deps.clock,
       onError: (error, connection) => { this.reportError(error, connection); },
     }, respOptions);
     this.handler.attachServer(this.resp);
-    this.http = buildProxyHttp({ ...shared, status: () => (this.phase === 'started' ? 'serving' : 'stopping') });
+    this.http = buildProxyHttp({ ...shared, status: () => (this.phase === 'started' ? 'serving' : 'stopping'), ...(tls === undefined ? {} : { tls }) });
     this.http.server.on('connection', this.httpConnections.track);
     this.http.server.maxConnections = deps.config.proxy.httpConnectionsMax;
     this.http.server.on('drop', this.httpConnections.drop);
