@@ -15,10 +15,9 @@
  * When `cluster.token` is set, every /v1 route wants `Authorization: Bearer <token>`. Errors are
  * `{ code, message, details }` with the catalogue's HTTP status (DESIGN.md section 8).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { fastifyLimitOptions, frameworkErrorHandler, installErrorShape } from '../src/http/index.js';
+import { bearerGuard, fastifyLimitOptions, frameworkErrorHandler, guardedRoute, installErrorShape } from '../src/http/index.js';
 import Fastify from 'fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { RingcacheConfig } from '../src/config/index.js';
 import type { Table } from '../src/ring/index.js';
@@ -62,8 +61,8 @@ export function buildMasterHttpWithDashboard(master: ShardMaster, deps: MasterHt
   const app = Fastify({
     logger: false, bodyLimit: BODY_BYTES_MAX, forceCloseConnections: 'idle', return503OnClosing: false, ...fastifyLimitOptions(), frameworkErrors: frameworkErrorHandler(shape),
   });
-  const guard = tokenCheck(deps.config.cluster.token);
-  const guarded = { onRequest: guard };
+  const guard = bearerGuard(deps.config.cluster.token, 'cluster.token');
+  const guarded = guardedRoute(guard);
   const sendTable = tableSender();
   const summary = (): ReturnType<typeof clusterSummary> => clusterSummary(master.table(), deps.gossip?.());
 
@@ -143,21 +142,4 @@ function nonNegativeInteger(name: string, value: unknown): number | undefined {
   return number;
 }
 
-/**
- * The cluster token check (DESIGN.md section 8). Both sides are hashed first so the constant-time
- * comparison also hides the token's length.
- */
-function tokenCheck(token: string): (request: FastifyRequest) => Promise<void> {
-  const expected = createHash('sha256').update(token).digest();
-  return (request) => {
-    if (token === '') return Promise.resolve();
-    const match = /^Bearer\s+(.+?)\s*$/i.exec(request.headers.authorization ?? '');
-    const given = createHash('sha256').update(match?.[1] ?? '').digest();
-    if (match === null || !timingSafeEqual(given, expected)) {
-      const problem = match === null ? 'missing' : 'wrong';
-      return Promise.reject(new RingcacheError('RC_ERR_UNAUTHORIZED', `cluster token ${problem}: send 'Authorization: Bearer <cluster.token>'`));
-    }
-    return Promise.resolve();
-  };
-}
 

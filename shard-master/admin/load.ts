@@ -11,11 +11,13 @@
  * Every input is checked (unknown fields, types, limits) and refused with a coded 4xx; a refused
  * apply leaves the table untouched.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { RingcacheConfig } from '../../src/config/index.js';
 import { readLoadReport } from '../../src/load/index.js';
 import { RoutingTable } from '../../src/ring/index.js';
 import type { Table } from '../../src/ring/index.js';
+import { guardedRoute } from '../../src/http/index.js';
+import type { BearerGuard } from '../../src/http/index.js';
 import { RingcacheError } from '../../src/runtime/index.js';
 import type { Clock, Logger } from '../../src/runtime/index.js';
 import type { StatsSampler } from '../dashboard/stats-sampler.js';
@@ -30,7 +32,8 @@ export interface LoadAdminDeps {
   readonly config: RingcacheConfig;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly guard: (request: FastifyRequest) => Promise<void>;
+  /** The bearer check of every admin route (undefined: no cluster token). */
+  readonly guard: BearerGuard | undefined;
   readonly table: () => Table;
   readonly commit: (next: Table) => Promise<Table>;
   /** The nodes' stats (keys per vnode, bytes): what a move copies. Without it, bytes are 0. */
@@ -60,7 +63,7 @@ export function registerLoadAdmin(app: FastifyInstance, deps: LoadAdminDeps): Lo
   });
   app.addHook('onListen', (done) => { void rebalancer.start().then(() => { done(); }); });
   app.addHook('onClose', (_app, done) => { void rebalancer.stop().then(() => { done(); }); });
-  const guarded = { onRequest: deps.guard };
+  const guarded = guardedRoute(deps.guard);
   const limits = () => ({ hotKeysMax: settings.hotKeysMax, keyBytesMax: deps.config.limits.keyBytesMax, vnodeCount: deps.table().vnodeCount });
 
   app.post('/v1/load/report', guarded, async (request, reply) => {

@@ -13,6 +13,8 @@
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClusterSummary } from '../../src/client/admin-api.js';
+import { guardedRoute } from '../../src/http/index.js';
+import type { BearerGuard } from '../../src/http/index.js';
 import type { RingcacheConfig } from '../../src/config/index.js';
 import type { Table } from '../../src/ring/index.js';
 import { RingcacheError } from '../../src/runtime/index.js';
@@ -36,8 +38,8 @@ export interface DashboardDeps {
   /** What GET /v1/cluster answers (one function, so a field added there shows here too). */
   readonly summary: () => ClusterSummary;
   readonly table: () => Table;
-  /** The cluster-token check every /v1 route runs. */
-  readonly guard: (request: FastifyRequest) => Promise<void>;
+  /** The cluster-token check every /v1 route runs; undefined without a token. */
+  readonly guard: BearerGuard | undefined;
   readonly fetch?: JsonFetcher;
   readonly options?: Partial<DashboardOptions>;
   /** Where the page's files are read from; public/ by default. */
@@ -66,7 +68,7 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): Da
   app.addHook('onListen', (done) => { prober.start(); done(); });
   app.addHook('onClose', (_app, done) => { prober.stop(); done(); });
 
-  const guarded = { onRequest: deps.guard };
+  const guarded = guardedRoute(deps.guard);
   app.get('/v1/dashboard', guarded, async (request) => {
     const sinceMs = sinceParameter(request.query);
     const summary = deps.summary();

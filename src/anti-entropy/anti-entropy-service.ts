@@ -93,6 +93,7 @@ export class AntiEntropyService implements PeerService {
       stats: this.stats,
       limits: exchangeLimitsOf(config, this.options, 4 ** shape.depth),
       catalogue: new MessageCatalogue(ANTI_ENTROPY_MESSAGES),
+      peerInput: context.peerInput,
     };
     this.handlers = new Responder(this.parts).handlers();
   }

@@ -275,6 +275,8 @@ export class Exchange {
         { keyBytesMax: limits.keyBytesMax, countMax: Math.max(1, wantBatch.length), version: limits.version },
         (key) => (asked.has(vnodeOf(key, limits.vnodeCount)) ? undefined : 'a state of a vnode this message did not ask for')));
       if (reply.truncated) for (const vnode of asked) this.incomplete(vnode);
+      // Every state checked before the first is merged: a refused reply applies nothing.
+      fromReply(() => { for (const { versioned } of received) this.parts.peerInput.state(versioned, 'RC.AE.SYNC reply state'); });
       for (const { key, versioned } of received) {
         const vnode = vnodeOf(key, limits.vnodeCount);
         const merged = engine.merge(key, vnode, versioned);

@@ -4,6 +4,7 @@
  */
 import type { RingcacheConfig } from '../config/schema.js';
 import type { NodeTableView } from '../node/peer-service.js';
+import type { PeerInputCheck } from '../node/validate.js';
 import type { RecoveryState } from '../node/recovery.js';
 import type { RoutingTable, ServerId } from '../ring/index.js';
 import { RingcacheError } from '../runtime/index.js';
@@ -80,6 +81,8 @@ export interface ExchangeParts {
   readonly stats: AntiEntropyStats;
   readonly limits: ExchangeLimits;
   readonly catalogue: MessageCatalogue;
+  /** The node's bounds on the counters of a state (validate.ts), applied before a state is merged. */
+  readonly peerInput: PeerInputCheck;
 }
 
 /** Whether `server` keeps every vnode of `vnodes` under `table`: a replica of its row or its pending target. */

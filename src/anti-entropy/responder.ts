@@ -148,6 +148,14 @@ export class Responder {
     const pushed = decodeStates(request.states, { keyBytesMax: limits.keyBytesMax, countMax: limits.statesPerMessageMax, version: limits.version },
       (key) => (current === undefined ? undefined : keyProblem(key, current.vnodeCount)));
     this.checkHeld(request.from, new Set([...wanted.map((entry) => entry.vnode), ...pushed.map(({ key }) => vnodeOf(key, limits.vnodeCount))]));
+    for (const { versioned } of pushed) {
+      try {
+        this.parts.peerInput.state(versioned, 'RC.AE.SYNC state');
+      } catch (error) {
+        if (!isRingcacheError(error)) throw error;
+        refuse(stats, 'malformed', error);
+      }
+    }
     // Everything decoded and checked: from here on the request is applied.
     const wantedKeys = this.resolve(wanted, request.width, request.salt);
     const pushedByKey = new Map<string, Versioned>();

@@ -80,7 +80,8 @@ export class LocalCluster {
       this.prepareStateFolders();
       this.runFolder = mkdtempSync(join(tmpdir(), 'ringcache-cluster-'));
       const configFile = join(this.runFolder, 'config.json');
-      writeFileSync(configFile, `${JSON.stringify(configAsJson(this.options.config), null, 2)}\n`);
+      // It holds the cluster token: readable by us alone (its folder is 0700 already).
+      writeFileSync(configFile, `${JSON.stringify(configAsJson(this.options.config), null, 2)}\n`, { mode: 0o600 });
       await this.startStage([this.plan.master], configFile);
       await this.startStage(this.plan.nodes, configFile);
       await this.startStage([this.plan.proxy], configFile);

@@ -7,6 +7,7 @@ import { adminCommand } from './admin.js';
 import { benchCommand } from './bench.js';
 import { EXIT } from './command.js';
 import type { CliIo, CommandSpec } from './command.js';
+import { resolveClusterToken } from './cluster-token.js';
 import { chooseConfigFile, childConfigArgs, loadCliConfig, packageRoot } from './config-source.js';
 import { reportError } from './error-report.js';
 import { commandHelp, globalHelp } from './help.js';
@@ -112,7 +113,9 @@ async function runCommand(name: string, spec: CommandSpec, argv: readonly string
   const cwd = deps.cwd ?? process.cwd();
   const choice = chooseConfigFile(args.configFile, env, cwd);
   const overrides = [...args.overrides, ...logOverrides(args)];
-  const config = withConfigFileNamed(choice.path, () => loadCliConfig(choice, overrides, env));
+  const loaded = withConfigFileNamed(choice.path, () => loadCliConfig(choice, overrides, env));
+  // Only start makes a cluster, so only start creates its secret (start.ts); the rest find it.
+  const { config } = resolveClusterToken(loaded, cwd, false);
   if (name === 'node') checkNodeId(args.options.get('id'), config.nodes.map((node) => node.id));
   return spec.run({
     name,

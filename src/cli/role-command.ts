@@ -1,5 +1,6 @@
 import type { RingcacheConfig } from '../config/index.js';
 import { planCluster } from './cluster-plan.js';
+import { requireTokenBeyondLoopback } from './cluster-token.js';
 import type { MemberPlan } from './cluster-plan.js';
 import { checkPortsFree, portInUseFromError } from './port-check.js';
 import { loadRole } from './roles.js';
@@ -12,6 +13,8 @@ import type { RoleName } from './roles.js';
  */
 export async function runRole(role: RoleName, config: RingcacheConfig, argv: readonly string[]): Promise<void> {
   const ports = rolePorts(role, config, argv);
+  const listen = roleHost(role, config, argv);
+  requireTokenBeyondLoopback(role, listen.host, listen.key, config);
   await checkPortsFree(ports);
   exportLogSettings(config);
   const module = await loadRole(role);
@@ -30,6 +33,15 @@ function rolePorts(role: RoleName, config: RingcacheConfig, argv: readonly strin
   if (role === 'proxy') return plan.proxy.ports;
   const id = argv[argv.indexOf('--id') + 1];
   return plan.nodes.find((node) => node.name === id)?.ports ?? [];
+}
+
+/** The address the role listens on and the config key that sets it. */
+function roleHost(role: RoleName, config: RingcacheConfig, argv: readonly string[]): { host: string; key: string } {
+  if (role === 'master') return { host: config.master.host, key: 'master.host' };
+  if (role === 'proxy') return { host: config.proxy.host, key: 'proxy.host' };
+  const id = argv[argv.indexOf('--id') + 1];
+  const index = config.nodes.findIndex((node) => node.id === id);
+  return { host: config.nodes[index]?.host ?? '127.0.0.1', key: `nodes[${index}].host` };
 }
 
 /**

@@ -114,6 +114,7 @@ export function endpointLines(config: RingcacheConfig, context: CommandContext, 
     `  node bin/ringcache.js status${configArg}                  # servers, zones, replicas held, imbalance`,
     '',
     `State: ${master.stateFile} and ${proxy.tableCacheFile} (kept across restarts; \`ringcache start --fresh\` begins a new cluster).`,
+    ...(cluster.tokenFile === '' ? [] : [`Cluster token: ${cluster.tokenFile} (mode 0600; the admin API and the nodes require it; \`ringcache status --show-token\` prints it).`]),
     restarts,
     'Ctrl-C stops the cluster.',
   ];

@@ -4,7 +4,9 @@ import { LOG_LEVEL_VALUES, RingcacheError } from '../runtime/index.js';
 import type { LogLevel } from '../runtime/index.js';
 import { optionFlag, optionInteger } from './args.js';
 import { LocalCluster } from './cluster.js';
-import { membersInStartOrder, planCluster, resolveClusterConfig } from './cluster-plan.js';
+import { boundPorts, membersInStartOrder, planCluster, resolveClusterConfig } from './cluster-plan.js';
+import { resolveClusterToken } from './cluster-token.js';
+import { checkPortsFree } from './port-check.js';
 import { CommandFailure, EXIT } from './command.js';
 import type { CliIo, CommandContext, CommandSpec } from './command.js';
 import { freePort } from './http-probe.js';
@@ -64,7 +66,10 @@ async function runStart(context: CommandContext): Promise<number> {
     throw new RingcacheError('RC_ERR_CONFIG', `config: nodes is empty in ${context.configFile}: start needs the storage nodes to run (see config/local.json)`);
   }
   // The children log JSON whatever the launcher shows: it filters and renders their lines.
-  const config = await resolveClusterConfig(context.config, () => freePort(), ['log.format=json']);
+  const resolved = await resolveClusterConfig(context.config, () => freePort(), ['log.format=json']);
+  // The ports first: a cluster that cannot start gets no secret written for it.
+  await checkPortsFree(boundPorts(planCluster(resolved)));
+  const { config } = resolveClusterToken(resolved, context.cwd, true);
   if (optionFlag(args, 'fresh')) {
     for (const file of [config.master.stateFile, config.proxy.tableCacheFile]) rmSync(resolve(context.cwd, file), { force: true });
   }

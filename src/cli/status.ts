@@ -20,6 +20,7 @@ export const statusCommand: CommandSpec = {
     { name: 'watch', doc: 'refresh every second until Ctrl-C' },
     { name: 'count', value: 'N', doc: 'with --watch: stop after N refreshes' },
     { name: 'timeout-ms', value: 'MS', doc: 'deadline of each request to the shard-master (default 3000)' },
+    { name: 'show-token', doc: 'print the cluster token (cluster.token, or the file cluster.tokenFile that ringcache start created) and nothing else' },
   ],
   details: [
     'Up, suspect and down are the cluster\'s view, not a probe from this machine: the master probes every node\'s /health each second (suspect on the first failure, down after 2 s of failures).',
@@ -39,6 +40,7 @@ const CLEAR_SCREEN = '\u001b[H\u001b[2J';
 async function runStatus(context: CommandContext): Promise<number> {
   const timeoutMs = optionInteger(context.args, 'timeout-ms', 3000, 10, 60_000);
   const json = optionFlag(context.args, 'json');
+  if (optionFlag(context.args, 'show-token')) return showToken(context);
   if (!optionFlag(context.args, 'watch')) {
     if (context.args.options.has('count')) throw new UsageError('--count goes with --watch');
     print(context, await fetchOverview(context, timeoutMs), json);
@@ -46,6 +48,17 @@ async function runStatus(context: CommandContext): Promise<number> {
   }
   const countMax = context.args.options.has('count') ? optionInteger(context.args, 'count', 1, 1, 1_000_000) : undefined;
   return watch(context, timeoutMs, json, countMax);
+}
+
+/** The token alone on stdout, so `$(ringcache status --show-token)` works in a shell. */
+function showToken(context: CommandContext): number {
+  const { token, tokenFile } = context.config.cluster;
+  if (token === '') {
+    throw new CommandFailure('RC_ERR_NOT_FOUND', `no cluster token: cluster.token is empty and ${tokenFile === '' ? 'cluster.tokenFile is off' : `${tokenFile} does not exist in ${context.cwd}`}`,
+      'ringcache start creates one on first start; run this from the folder it ran in, or set cluster.token');
+  }
+  context.io.out(token);
+  return EXIT.ok;
 }
 
 function print(context: CommandContext, overview: DashboardOverview, json: boolean): void {

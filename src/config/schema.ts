@@ -31,6 +31,7 @@ export const SCHEMA = {
     replicaCount: { type: 'integer', default: 3, min: 1, max: 16, doc: 'N, replicas per vnode; at most the number of servers.' },
     tokensPerServer: { type: 'integer', default: 64, min: 1, max: 4096, doc: 'Ring tokens per unit of capacity for the initial consistent-hashing placement; more tokens, smoother first cut before evening.' },
     token: { type: 'string', default: '', doc: 'Shared cluster token required by admin and internode endpoints when not empty; also the key that signs context tokens.' },
+    tokenFile: { type: 'string', default: 'var/cluster-token', doc: "Where the cluster token is kept when cluster.token is empty (relative to the folder a command runs in): ringcache start creates it (random, mode 0600) and every command from the same folder reads it; '' turns the file off." },
   },
   replication: {
     r: { type: 'integer', default: REPLICATION_DEFAULTS.r, min: 1, max: 16, doc: 'R, replicas a read waits for; R + W > N gives read-your-writes.' },
@@ -92,6 +93,8 @@ export const SCHEMA = {
     password: { type: 'string', default: '', doc: "Password clients must AUTH with on the RESP port and send as 'Authorization: Bearer' on HTTP /v1/kv (Redis requirepass); empty: no authentication." },
     hotKeyCacheTtlMs: { type: 'integer', default: 1000, min: 0, max: 60_000, doc: 'How long the proxy serves a hot key from its near cache before reading it again; a write through another proxy is seen at most this late. 0: no near cache. Needs load reports (rebalance.loadReportIntervalMs > 0): they find the hot keys.' },
     hotKeyCacheFactor: { type: 'integer', default: 8, min: 1, max: 1000, doc: 'Near-cache size: ceil(S ln S x this) keys for S servers (Fan et al. 2011: O(S log S) hot keys even the load whatever the skew).' },
+    tlsCertFile: { type: 'string', default: '', doc: "PEM certificate (chain) of the proxy's RESP and HTTP ports; with proxy.tlsKeyFile both ports speak TLS only (redis-cli --tls, ioredis tls, https). Empty: plain TCP." },
+    tlsKeyFile: { type: 'string', default: '', doc: 'PEM private key of proxy.tlsCertFile; set both or neither.' },
   },
   antiEntropy: {
     intervalMs: { type: 'integer', default: ANTI_ENTROPY_DEFAULTS.intervalMs, min: 1, max: 3_600_000, doc: 'Mean time between two anti-entropy ticks (+-25% jitter); each tick starts up to exchangesMax visits of vnodesPerExchangeMax vnodes, so a node holding all V vnodes visits each within ceil(V / (exchangesMax x vnodesPerExchangeMax)) ticks (one cycle).' },

@@ -19,7 +19,7 @@ import { internodeLimitsOf, protocolError } from '../transport/index.js';
 import type { VersionLimits } from '../version/index.js';
 
 /** What the service needs of its node: a narrow slice of NodeContext, so a test cluster can give it. */
-export type CounterServiceDeps = Pick<NodeContext, 'actor' | 'engine' | 'clock' | 'config' | 'random'>;
+export type CounterServiceDeps = Pick<NodeContext, 'actor' | 'engine' | 'clock' | 'config' | 'random'> & Partial<Pick<NodeContext, 'peerInput'>>;
 
 export class CounterService implements PeerService {
   readonly name = 'counters';
@@ -38,6 +38,8 @@ export class CounterService implements PeerService {
   constructor(private readonly context: CounterServiceDeps) {
     this.actor = `${context.actor}.t`;
     this.limits = internodeLimitsOf(context.config).version;
+    // No state may claim more of the typed actor than this service minted.
+    context.peerInput?.registerIssuer(this.actor, () => this.counter);
   }
 
   start(): Promise<void> {
@@ -62,10 +64,12 @@ export class CounterService implements PeerService {
       this.duplicates++;
       return seen;
     }
-    const { engine, clock, config } = this.context;
+    const { context } = this;
+    const { engine, clock, config } = context;
     if (request.key.length > config.limits.keyBytesMax) {
       throw new RingcacheError('RC_ERR_KEY_TOO_LARGE', `key of ${String(request.key.length)} bytes is over limits.keyBytesMax=${String(config.limits.keyBytesMax)}`);
     }
+    context.peerInput?.keyInVnode(request.key, request.vnode, 'RC.INCR');
     const dot = { actor: this.actor, counter: this.counter + 1 };
     const result = coordinatedIncrement(engine.get(request.key), request.amount, dot, Math.floor(clock.nowMs()));
     let reply: CounterAddReply;
@@ -88,6 +92,10 @@ export class CounterService implements PeerService {
       this.duplicates++;
       return seen;
     }
+    if (request.key.length > this.context.config.limits.keyBytesMax) {
+      throw new RingcacheError('RC_ERR_KEY_TOO_LARGE', `key of ${String(request.key.length)} bytes is over limits.keyBytesMax=${String(this.context.config.limits.keyBytesMax)}`);
+    }
+    this.context.peerInput?.keyInVnode(request.key, request.vnode, 'RC.TYPEDOP');
     const operation = parseOperation(request.name, request.args, this.limits);
     // The proxy answered these with Redis's errors already; a peer sending one is broken.
     if (typeof operation === 'string') throw protocolError(`${request.name} arguments refused (${operation})`);

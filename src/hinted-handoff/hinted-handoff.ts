@@ -114,7 +114,10 @@ export class HintedHandoff implements PeerService {
       }
     }
     try {
-      return decodeVersioned(request.state, this.limits.version);
+      const versioned = decodeVersioned(request.state, this.limits.version);
+      // Replayed to its owner as a MERGE, where it is checked again; refused here, no fallback holds it.
+      this.context.peerInput.state(versioned, 'RC.HINT');
+      return versioned;
     } catch (error) {
       if (!isRingcacheError(error)) throw error;
       throw this.refuse('malformed', `hint state: ${error.message}`);

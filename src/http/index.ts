@@ -3,3 +3,5 @@ export { HTTP_SERVER_DEFAULTS, fastifyLimitOptions } from './server-limits.js';
 export type { HttpServerLimits } from './server-limits.js';
 export { clientErrorHandler, codedHttpError, frameworkErrorHandler, installErrorShape, sendCodedError } from './error-reply.js';
 export type { ErrorShapeOptions } from './error-reply.js';
+export { bearerGuard, guardedRoute } from './bearer-guard.js';
+export type { BearerGuard, BearerSecret } from './bearer-guard.js';

@@ -1,10 +1,8 @@
 import type { EngineStats } from '../storage/engine.js';
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { fastifyLimitOptions, frameworkErrorHandler, installErrorShape } from '../http/index.js';
+import { bearerGuard, fastifyLimitOptions, frameworkErrorHandler, guardedRoute, installErrorShape } from '../http/index.js';
 import Fastify from 'fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { RingcacheError } from '../runtime/index.js';
 import type { Logger } from '../runtime/index.js';
 import type { ServerId } from '../ring/index.js';
 import type { StorageEngine } from '../storage/index.js';
@@ -67,7 +65,7 @@ export function buildNodeHttp(deps: NodeHttpDeps): FastifyInstance {
   // forceCloseConnections stays 'idle' (the default): close() lets in-flight requests finish.
   const shape = { where: `node ${deps.serverId}`, logger: deps.logger, bodyBytesMax: BODY_BYTES_MAX, bodyLimitName: 'the node HTTP body limit' };
   const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX, ...fastifyLimitOptions(), frameworkErrors: frameworkErrorHandler(shape) });
-  const tokenDigest = deps.token === undefined || deps.token === '' ? undefined : digest(deps.token);
+  const guarded = guardedRoute(bearerGuard(deps.token ?? '', 'cluster.token'));
 
   installErrorShape(app, shape);
 
@@ -82,10 +80,7 @@ export function buildNodeHttp(deps: NodeHttpDeps): FastifyInstance {
     return reply.type(deps.registry.contentType).send(text);
   });
 
-  app.get('/v1/stats', (request) => {
-    if (tokenDigest !== undefined) authorize(request, tokenDigest);
-    return nodeStats(deps);
-  });
+  app.get('/v1/stats', guarded, () => nodeStats(deps));
 
   return app;
 }
@@ -105,16 +100,3 @@ export function nodeStats(deps: Pick<NodeHttpDeps, 'serverId' | 'engine' | 'epoc
     ...(deps.requests === undefined ? {} : { requests: deps.requests() }),
   };
 }
-
-function authorize(request: FastifyRequest, tokenDigest: Buffer): void {
-  const header = request.headers.authorization ?? '';
-  const match = /^Bearer (.+)$/i.exec(header);
-  if (match === null || !timingSafeEqual(digest(match[1] ?? ''), tokenDigest)) {
-    throw new RingcacheError('RC_ERR_UNAUTHORIZED', "missing or wrong cluster token: send 'Authorization: Bearer <cluster.token>'");
-  }
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-

@@ -18,6 +18,8 @@ export interface NodeMetricsSources {
   /** The node's services: each may export figures of its own (PeerService.metrics). */
   readonly services: readonly PeerService[];
   readonly epoch: () => number;
+  /** Peer messages refused before they touched the store, by reason (validate.ts). */
+  readonly peerInputRefusals?: () => [string, number][];
 }
 
 const PREFIX = 'ringcache_node_';
@@ -38,6 +40,7 @@ export class NodeMetrics {
     const { engine, handler, resp } = sources;
     this.labelledCounter('requests_total', 'Internode requests decoded, by kind.', 'kind', () => handler.requests);
     this.labelledCounter('request_errors_total', 'Internode requests answered with an error, by code.', 'code', () => [...handler.errors]);
+    this.labelledCounter('peer_messages_refused_total', 'Peer messages refused before touching the store: a key under another vnode, a counter its actor cannot have issued.', 'reason', () => sources.peerInputRefusals?.() ?? []);
     this.counter('merges_changed_total', 'Merges that changed the stored state (replication, read repair).', () => sources.service()?.mergesChanged ?? 0);
     this.counter('duplicate_puts_total', 'Coordinated puts answered from the request-id memory (resends).', () => sources.service()?.duplicatesIgnored ?? 0);
     this.gauge('keys', 'Keys stored, dead ones included until swept.', () => engine.stats().keys);

@@ -13,6 +13,7 @@ import type { NodeContext, NodeServiceFactory, NodeTableView, PeerHandler, PeerS
 import { PeerStatusBoard } from './peer-status.js';
 import { RecoveryState } from './recovery.js';
 import { NodeService } from './service.js';
+import { PeerInputCheck } from './validate.js';
 
 export interface NodeCoreDeps {
   readonly serverId: ServerId;
@@ -62,6 +63,7 @@ export class NodeCore implements InternodeHandler, Startable {
       config,
       peers: new PeerStatusBoard(),
       recovery: new RecoveryState(deps.startsInSync === true),
+      peerInput: new PeerInputCheck({ vnodeCount: config.cluster.vnodeCount, clock: deps.clock }),
     };
     const recovery = this.context.recovery;
     this.data = new NodeService({
@@ -72,6 +74,7 @@ export class NodeCore implements InternodeHandler, Startable {
       epoch: () => table.epoch(),
       onNewerEpoch: (epoch) => { table.observeEpoch(epoch); },
       recovering: () => recovery.recovering,
+      peerInput: this.context.peerInput,
       options: { keyBytesMax: config.limits.keyBytesMax, valueBytesMax: config.limits.valueBytesMax, dedupeEntriesMax: config.node.dedupeEntriesMax },
     });
     this.services = deps.services.map((factory) => factory(this.context));

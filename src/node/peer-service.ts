@@ -6,6 +6,7 @@ import type { PeerKind, ReplyOf, RequestOf, Transport } from '../transport/index
 import type { Actor } from '../version/index.js';
 import type { PeerStatusBoard } from './peer-status.js';
 import type { RecoveryState } from './recovery.js';
+import type { PeerInputCheck } from './validate.js';
 
 /**
  * What a storage node's services are built from (js-libp2p's `Components`): narrow deps, the same
@@ -27,6 +28,8 @@ export interface NodeContext {
   readonly peers: PeerStatusBoard;
   /** Whether this node is still catching up after starting empty: anti-entropy writes it. */
   readonly recovery: RecoveryState;
+  /** The checks a peer message passes before it touches the store (validate.ts): one for the node. */
+  readonly peerInput: PeerInputCheck;
 }
 
 /**

@@ -9,7 +9,7 @@
  * With a cluster token configured, a connection must AUTH before anything but AUTH and QUIT, as
  * Redis's requirepass: `-NOAUTH Authentication required.` (DESIGN.md section 8).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { SecretCheck } from '../auth/index.js';
 import { RingcacheError, asRingcacheError } from '../runtime/index.js';
 import type { Clock, ErrorCode } from '../runtime/index.js';
 import { LatencyBuckets } from '../metrics/index.js';
@@ -73,23 +73,23 @@ export class NodeRespHandler implements RespHandler {
     latency: new Map(),
   };
   /** SHA-256 of the token: compared in constant time, and equal lengths whatever was sent. */
-  private readonly tokenDigest: Buffer | undefined;
+  private readonly token: SecretCheck | undefined;
 
   constructor(private readonly deps: NodeRespHandlerDeps) {
-    this.tokenDigest = deps.token === undefined || deps.token === '' ? undefined : digest(Buffer.from(deps.token));
+    this.token = SecretCheck.of(deps.token ?? '');
     for (const kind of deps.catalogue.kinds()) this.stats.requests.set(kind, 0);
   }
 
   onCommand(args: Buffer[], connection: RespConnection): Reply | Promise<Reply> {
     const name = args[0] as Buffer;
     const codec = this.deps.catalogue.ofCommand(name) as MessageCodec<PeerKind> | undefined;
-    if (codec !== undefined && (this.tokenDigest === undefined || connection.state.authenticated === true)) {
+    if (codec !== undefined && (this.token === undefined || connection.state.authenticated === true)) {
       return this.internode(codec, args);
     }
     const upper = name.toString('latin1').toUpperCase();
     if (upper === 'AUTH') return this.auth(args, connection);
     if (upper === 'QUIT') return REPLIES.close;
-    if (this.tokenDigest !== undefined && connection.state.authenticated !== true) {
+    if (this.token !== undefined && connection.state.authenticated !== true) {
       this.stats.unauthenticated++;
       return NOAUTH;
     }
@@ -158,10 +158,9 @@ export class NodeRespHandler implements RespHandler {
   /** AUTH <token> or AUTH default <token> (Redis 6 form, which some clients send). */
   private auth(args: Buffer[], connection: RespConnection): Reply {
     if (args.length < 2 || args.length > 3) return errorReply("ERR wrong number of arguments for 'auth' command");
-    if (this.tokenDigest === undefined) return NO_PASSWORD;
+    if (this.token === undefined) return NO_PASSWORD;
     const user = args.length === 3 ? (args[1] as Buffer).toString('latin1') : 'default';
-    const given = digest(args[args.length - 1] as Buffer);
-    if (user === 'default' && timingSafeEqual(given, this.tokenDigest)) {
+    if (user === 'default' && this.token.matches(args[args.length - 1] as Buffer)) {
       connection.state.authenticated = true;
       return REPLIES.ok;
     }
@@ -169,10 +168,6 @@ export class NodeRespHandler implements RespHandler {
     connection.state.authenticated = false;
     return WRONGPASS;
   }
-}
-
-function digest(bytes: Uint8Array): Buffer {
-  return createHash('sha256').update(bytes).digest();
 }
 
 /** Redis's message, byte for byte: `unknown command 'x', with args beginning with: 'a' 'b' `. */

@@ -7,6 +7,7 @@ import type { EncodedRead, InternodeHandler } from '../transport/transport.js';
 import { coordinatedPut, encodeVersioned } from '../version/index.js';
 import type { Actor } from '../version/types.js';
 import { NODE_SERVICE_DEFAULTS, type NodeServiceOptions } from './options.js';
+import type { PeerInputCheck } from './validate.js';
 
 export interface NodeServiceDeps {
   readonly serverId: ServerId;
@@ -21,6 +22,8 @@ export interface NodeServiceDeps {
   /** Whether this node is still catching up after starting empty (recovery.ts); read replies say so. */
   readonly recovering?: () => boolean;
   readonly options?: Partial<NodeServiceOptions>;
+  /** Vnode and counter checks before anything is stored (validate.ts); NodeCore always gives one. */
+  readonly peerInput?: PeerInputCheck;
 }
 
 export interface NodeServiceStats {
@@ -54,6 +57,7 @@ export class NodeService implements InternodeHandler {
 
   constructor(private readonly deps: NodeServiceDeps) {
     this.options = { ...NODE_SERVICE_DEFAULTS, ...deps.options };
+    deps.peerInput?.registerIssuer(deps.actor, () => this.counter);
   }
 
   get actor(): Actor {
@@ -69,6 +73,8 @@ export class NodeService implements InternodeHandler {
         return { epoch, body: this.coordinatedPut(body) };
       case 'merge': {
         this.checkKey(body.key);
+        this.deps.peerInput?.keyInVnode(body.key, body.vnode, 'RC.MERGE');
+        this.deps.peerInput?.state(body.versioned, 'RC.MERGE');
         const result = this.deps.storage.merge(body.key, body.vnode, body.versioned);
         this.stats.merges++;
         if (result.changed) this.stats.mergesChanged++;
@@ -113,6 +119,8 @@ export class NodeService implements InternodeHandler {
     if (request.value !== null && request.value.length > this.options.valueBytesMax) {
       throw new RingcacheError('RC_ERR_VALUE_TOO_LARGE', `value of ${String(request.value.length)} bytes is over limits.valueBytesMax=${String(this.options.valueBytesMax)}`);
     }
+    this.deps.peerInput?.keyInVnode(request.key, request.vnode, 'RC.PUT');
+    if (request.context !== null) this.deps.peerInput?.clientContext(request.context, 'RC.PUT');
     const storage = this.deps.storage;
     const dot = { actor: this.deps.actor, counter: this.counter + 1 };
     const next = coordinatedPut(storage.get(request.key), {

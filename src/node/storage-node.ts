@@ -160,7 +160,7 @@ export class StorageNode implements Startable {
     const core = this.core;
     this.metrics = new NodeMetrics(registry, {
       engine: this.engine, service: () => core.data.stats, handler: handler.stats, resp: resp.stats,
-      services: core.services, epoch: () => table.epoch(),
+      services: core.services, epoch: () => table.epoch(), peerInputRefusals: () => core.context.peerInput.refusals(),
     });
     const metrics = this.metrics;
     this.unsubscribe = this.engine.subscribe((cause, _vnode, _key, _before, after) => {

@@ -15,11 +15,9 @@
  * limits.valueBytesMax is 413 RC_ERR_VALUE_TOO_LARGE. With proxy.password set, /v1/kv wants
  * `Authorization: Bearer <password>` (401 RC_ERR_UNAUTHORIZED otherwise).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { fastifyLimitOptions, frameworkErrorHandler, installErrorShape, sendCodedError } from '../http/index.js';
-import { RingcacheError } from '../runtime/index.js';
+import { bearerGuard, fastifyLimitOptions, frameworkErrorHandler, guardedRoute, installErrorShape } from '../http/index.js';
 import type { Clock } from '../runtime/index.js';
 import { KV_PREFIX, KvRoutes, outcomeOf } from './http-kv.js';
 import type { HttpPayload } from './http-kv.js';
@@ -27,6 +25,7 @@ import { keyFromUrl } from './http-request.js';
 import { KvStore } from './kv-store.js';
 import { OUTCOME_OK, ProxyMetrics } from './metrics.js';
 import type { ProxyDeps } from './options.js';
+import type { TlsMaterial } from './tls-files.js';
 import { routeOf } from './route-info.js';
 
 const ROUTE_PREFIX = '/v1/route/';
@@ -36,6 +35,8 @@ const ROUTE_ROUTE = '/v1/route/_';
 export interface ProxyHttpDeps extends ProxyDeps {
   /** 'stopping' makes /health answer 503 so load balancers drain the proxy (ProxyServer sets it). */
   readonly status?: () => 'serving' | 'stopping';
+  /** Key and certificate: the port speaks HTTPS only (proxy.tlsCertFile). */
+  readonly tls?: TlsMaterial;
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<HttpPayload>;
@@ -46,10 +47,14 @@ export function buildProxyHttp(deps: ProxyHttpDeps): FastifyInstance {
   const kv = deps.kv ?? new KvStore(deps.coordinator, deps.table, clock, config);
   const { httpHeaderBytesMax, httpRequestTimeoutMs, httpConnectionsMax } = config.proxy;
   const shape = { where: 'proxy', logger: deps.logger, bodyBytesMax: config.limits.valueBytesMax, bodyLimitName: 'limits.valueBytesMax' };
+  const limits = fastifyLimitOptions({ headerBytesMax: httpHeaderBytesMax, requestTimeoutMs: httpRequestTimeoutMs, connectionsMax: httpConnectionsMax });
+  // An https server is an http server for every route and hook; only its listener differs.
+  const transport = deps.tls === undefined ? {} : { https: { ...limits.http, key: deps.tls.key, cert: deps.tls.cert } } as unknown as Record<string, never>;
   const app = Fastify({
     logger: false,
     bodyLimit: config.limits.valueBytesMax,
-    ...fastifyLimitOptions({ headerBytesMax: httpHeaderBytesMax, requestTimeoutMs: httpRequestTimeoutMs, connectionsMax: httpConnectionsMax }),
+    ...limits,
+    ...transport,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     rewriteUrl: (request) => rewrite(request.url ?? '/'),
@@ -63,7 +68,7 @@ export function buildProxyHttp(deps: ProxyHttpDeps): FastifyInstance {
   const routes = new KvRoutes(kv, clock, metrics);
   const track = (command: string, handler: Handler): Handler => tracked(metrics, clock, metrics.series('http', command), handler);
   // No password, no hook: an onRequest hook costs every request even when it only calls done().
-  const guarded = config.proxy.password === '' ? {} : { onRequest: bearerCheck(config.proxy.password) };
+  const guarded = guardedRoute(bearerGuard(config.proxy.password, 'proxy.password'));
   app.get(KV_ROUTE, guarded, routes.get);
   app.put(KV_ROUTE, guarded, track('put', routes.put));
   app.delete(KV_ROUTE, guarded, track('delete', routes.delete));
@@ -114,15 +119,3 @@ function tracked(metrics: ProxyMetrics, clock: Clock, series: number, handler: H
   };
 }
 
-/** proxy.password as a bearer token on /v1/kv, compared in constant time. */
-function bearerCheck(password: string): (request: FastifyRequest, reply: FastifyReply, done: () => void) => void {
-  const expected = createHash('sha256').update(`Bearer ${password}`).digest();
-  return (request, reply, done) => {
-    const given = request.headers.authorization ?? '';
-    if (timingSafeEqual(expected, createHash('sha256').update(given).digest())) {
-      done();
-      return;
-    }
-    sendCodedError(reply, new RingcacheError('RC_ERR_UNAUTHORIZED', 'missing or wrong Authorization: Bearer <proxy.password>'));
-  };
-}

@@ -21,6 +21,7 @@ import { ProxyRespHandler } from './resp/handler.js';
 import { KvStore } from './kv-store.js';
 import { NearCache, nearCacheCapacity } from './near-cache.js';
 import { registerNearCacheMetrics } from './near-cache-metrics.js';
+import { proxyTls } from './tls-files.js';
 
 export interface ProxyServerOptions {
   /** How long stop() lets connections answer what they received before they are cut (RESP and HTTP). @default 5000 */
@@ -52,14 +53,18 @@ export class ProxyServer implements Startable {
     if (this.kv.nearCache !== undefined) registerNearCacheMetrics(deps.registry, this.kv.nearCache);
     const shared: ProxyDeps = { ...deps, metrics: this.metrics, kv: this.kv };
     this.handler = new ProxyRespHandler(shared);
-    const respOptions = { host: deps.config.proxy.host, port: deps.config.proxy.respPort, limits: deps.config.resp, closeTimeoutMs: this.closeTimeoutMs, clientsMax: deps.config.proxy.maxClients };
+    const tls = proxyTls(deps.config);
+    const respOptions = {
+      host: deps.config.proxy.host, port: deps.config.proxy.respPort, limits: deps.config.resp, closeTimeoutMs: this.closeTimeoutMs, clientsMax: deps.config.proxy.maxClients,
+      ...(tls === undefined ? {} : { tls }),
+    };
     this.resp = new RespServer({
       handler: this.handler,
       clock: deps.clock,
       onError: (error, connection) => { this.reportError(error, connection); },
     }, respOptions);
     this.handler.attachServer(this.resp);
-    this.http = buildProxyHttp({ ...shared, status: () => (this.phase === 'started' ? 'serving' : 'stopping') });
+    this.http = buildProxyHttp({ ...shared, status: () => (this.phase === 'started' ? 'serving' : 'stopping'), ...(tls === undefined ? {} : { tls }) });
     this.http.server.on('connection', this.httpConnections.track);
     this.http.server.maxConnections = deps.config.proxy.httpConnectionsMax;
     this.http.server.on('drop', this.httpConnections.drop);

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { assert, deferToNextTurn, every, RingcacheError } from '../runtime/index.js';
 import type { Clock, Startable, Timer } from '../runtime/index.js';
@@ -48,6 +49,8 @@ export interface RespServerOptions {
    * @default 10000
    */
   readonly clientsMax?: number;
+  /** PEM key and certificate: the port speaks TLS only (redis-cli --tls). Absent: plain TCP. */
+  readonly tls?: { readonly key: Buffer; readonly cert: Buffer };
 }
 
 export const RESP_SERVER_DEFAULTS: Readonly<{ closeTimeoutMs: number; crossProtocol: CrossProtocolPolicy; clientsMax: number }> = Object.freeze({
@@ -143,7 +146,12 @@ export class RespServer implements Startable {
   async start(): Promise<void> {
     assert(this.server === null && this.stopping === null, 'RespServer.start() called twice or after stop()');
     // allowHalfOpen: see Connection; noDelay: replies are batched already, Nagle only adds delay.
-    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => { this.accept(socket); });
+    const onSocket = (socket: Socket): void => { this.accept(socket); };
+    const { tls } = this.options;
+    // A TLS socket reaches accept() once its handshake is done, and reads and writes like any other.
+    const server = tls === undefined
+      ? createServer({ allowHalfOpen: true, noDelay: true }, onSocket)
+      : createTlsServer({ allowHalfOpen: true, noDelay: true, key: tls.key, cert: tls.cert }, onSocket);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host, () => {

@@ -35,6 +35,7 @@ export const ERROR_CATALOGUE = {
   RC_ERR_INTERNAL: { httpStatus: 500, summary: 'An unexpected failure inside a process; the message says where.' },
   RC_ERR_MOVES_UNAVAILABLE: { httpStatus: 501, summary: 'A rebalance plan needs replica moves and this shard-master has no move executor: the plan is shown (dry run) but not applied; the table is untouched.' },
   RC_ERR_COLLECTION_FULL: { httpStatus: 413, summary: 'An add would take a hash, set or sorted set past limits.collectionElementsMax, or a field or member is longer than limits.memberBytesMax.' },
+  RC_ERR_TOKEN_REQUIRED: { httpStatus: 500, summary: 'A master, node or proxy would listen beyond loopback without a cluster token.' },
 } as const satisfies Record<string, { httpStatus: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

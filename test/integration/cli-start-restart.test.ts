@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ afterAll(() => { rmSync(folder, { recursive: true, force: true }); });
 
 interface Cluster {
   readonly configFile: string;
+  readonly tokenFile: string;
+  readonly masterPort: number;
   readonly proxyHttpPort: number;
   readonly nodeHttpPorts: Map<string, number>;
 }
@@ -33,17 +35,21 @@ async function writeConfig(name: string): Promise<Cluster> {
     nodes.push({ id: `n${index + 1}`, zone, capacity: 1, host: '127.0.0.1', port: await testPort(), httpPort: await testPort() });
   }
   const proxyHttpPort = await testPort();
+  const masterPort = await testPort();
+  const tokenFile = join(run, 'var', 'cluster-token');
   const config = {
     ...base,
+    // No token in the config: start creates one (here, not in the checkout's var/).
+    cluster: { ...base.cluster, tokenFile },
     // Requests of the test-min profile time out in 200 ms; a loaded 2-core machine needs more.
     replication: { ...base.replication, requestTimeoutMs: 2000 },
-    master: { ...base.master, port: await testPort(), stateFile: join(run, 'master-state.json') },
+    master: { ...base.master, port: masterPort, stateFile: join(run, 'master-state.json') },
     proxy: { ...base.proxy, respPort: await testPort(), httpPort: proxyHttpPort, tableCacheFile: join(run, 'proxy-table.json') },
     nodes,
   };
   const configFile = join(run, 'config.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  return { configFile, proxyHttpPort, nodeHttpPorts: new Map(nodes.map((node) => [node.id, node.httpPort])) };
+  return { configFile, tokenFile, masterPort, proxyHttpPort, nodeHttpPorts: new Map(nodes.map((node) => [node.id, node.httpPort])) };
 }
 
 /** A running `ringcache start`: its output as it comes, and a way to wait for a line. */
@@ -142,7 +148,41 @@ async function start(name: string, args: readonly string[]): Promise<{ launcher:
   return { launcher, cluster, pids };
 }
 
+async function statusOf(url: string, token?: string): Promise<number> {
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
+  await response.text();
+  return response.status;
+}
+
 describe('ringcache start supervises real processes', () => {
+  it('creates a cluster token on first start (mode 0600) that the admin API and the nodes require; a second start keeps it', async () => {
+    const { launcher, cluster } = await start('token', []);
+    expect(statSync(cluster.tokenFile).mode & 0o777).toBe(0o600);
+    const token = readFileSync(cluster.tokenFile, 'utf8').trim();
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const master = `http://127.0.0.1:${cluster.masterPort}`;
+    expect(await statusOf(`${master}/v1/cluster`)).toBe(401);
+    expect(await statusOf(`${master}/v1/cluster`, 'wrong')).toBe(401);
+    expect(await statusOf(`${master}/v1/cluster`, token)).toBe(200);
+    expect(await statusOf(`${master}/health`)).toBe(200);
+    const nodeHttp = `http://127.0.0.1:${cluster.nodeHttpPorts.get('n1') ?? 0}`;
+    expect(await statusOf(`${nodeHttp}/v1/stats`)).toBe(401);
+    expect(await statusOf(`${nodeHttp}/v1/stats`, token)).toBe(200);
+    expect(await statusOf(`${nodeHttp}/metrics`)).toBe(200);
+    // The dashboard link carries it in the fragment, which the browser never sends.
+    expect(launcher.out.some((text) => text.includes(`#token=${token}`))).toBe(true);
+    // The proxy's client ports are not guarded by the cluster token (proxy.password is theirs).
+    expect(await put(cluster.proxyHttpPort, 'k', 'v')).toBe(204);
+    launcher.signal('SIGTERM');
+    expect(await launcher.exited).toEqual({ code: 0, signal: null });
+    const again = new Launcher(cluster.configFile, []);
+    launchers.push(again);
+    await again.line(/^ringcache is up: shard-master, 3 storage nodes/, 60_000);
+    expect(readFileSync(cluster.tokenFile, 'utf8').trim()).toBe(token);
+    expect(await statusOf(`${master}/v1/cluster`, token)).toBe(200);
+  }, 120_000);
+
   it('keeps the cluster up when a node is killed with SIGKILL, restarts it, and SIGTERM then stops everything', async () => {
     const { launcher, cluster, pids } = await start('restart', ['--restart-delay-ms', '300']);
     expect(launcher.out.filter((text) => / up \(pid \d+, [\d.]+ s\)$/.test(text))).toHaveLength(5);

@@ -40,7 +40,7 @@ describe('a cluster of real processes', () => {
   }, 60_000);
 
   it('serves the client library with no proxy hop: versions, contexts and siblings', async () => {
-    const a = await RingcacheClient.connect({ masterUrl: `http://127.0.0.1:${String(cluster.masterPort)}`, name: 'lib-a' });
+    const a = await RingcacheClient.connect({ masterUrl: `http://127.0.0.1:${String(cluster.masterPort)}`, name: 'lib-a', token: cluster.token });
     try {
       await a.set('cart:7', 'apples');
       expect((await a.get('cart:7'))?.toString()).toBe('apples');
@@ -107,14 +107,14 @@ describe('a cluster of real processes', () => {
   }, 60_000);
 
   it('keeps serving reads and writes while the master is down, and the master comes back with the same epoch', async () => {
-    const before = await (await fetch(`http://127.0.0.1:${String(cluster.masterPort)}/v1/table`)).json() as { epoch: number; rows: unknown[] };
+    const before = await (await fetch(`http://127.0.0.1:${String(cluster.masterPort)}/v1/table`, { headers: cluster.authorization })).json() as { epoch: number; rows: unknown[] };
     await cluster.kill('master');
     for (let i = 0; i < 100; i++) {
       expect(await redis.set(`m:${String(i)}`, `x${String(i)}`)).toBe('OK');
       expect(await redis.get(`m:${String(i)}`)).toBe(`x${String(i)}`);
     }
     await cluster.startRole('master', ['master']);
-    const after = await (await fetch(`http://127.0.0.1:${String(cluster.masterPort)}/v1/table`)).json() as { epoch: number; rows: unknown[] };
+    const after = await (await fetch(`http://127.0.0.1:${String(cluster.masterPort)}/v1/table`, { headers: cluster.authorization })).json() as { epoch: number; rows: unknown[] };
     expect(after.epoch).toBe(before.epoch);
     expect(after.rows).toEqual(before.rows);
     expect(await redis.get('m:99')).toBe('x99');

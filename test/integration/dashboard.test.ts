@@ -250,7 +250,9 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     await page.waitForSelector('#token-form:not([hidden])', { timeout: 15_000 });
     await page.fill('#token-input', 'not-the-token');
     await page.click('#token-form button');
-    await page.waitForFunction("document.querySelector('#token-why')?.textContent?.includes('refused') === true", undefined, { timeout: 10_000 });
+    // A locator, not waitForFunction: a string predicate that is not true at once is polled with
+    // eval, which the page's Content-Security-Policy (script-src 'self') rightly refuses.
+    await page.locator('#token-why', { hasText: 'refused' }).waitFor({ timeout: 10_000 });
     await page.fill('#token-input', TOKEN);
     await page.click('#token-form button');
     await page.waitForSelector('body[data-state="live"]', { timeout: 10_000 });

@@ -66,7 +66,7 @@ async function waitInSync(cluster: ProcessCluster, id: string, deadlineMs: numbe
 }
 
 async function tableOf(cluster: ProcessCluster): Promise<RoutingTable> {
-  const response = await fetch(`http://${network?.bridgeAddress ?? '127.0.0.1'}:${String(cluster.masterPort)}/v1/table`);
+  const response = await fetch(`http://${network?.bridgeAddress ?? '127.0.0.1'}:${String(cluster.masterPort)}/v1/table`, { headers: cluster.authorization });
   return new RoutingTable(await response.json() as Table);
 }
 
@@ -75,7 +75,7 @@ async function missingAt(cluster: ProcessCluster, server: string, acked: Readonl
   const table = await tableOf(cluster);
   const node = (cluster.config.nodes as { id: string; host: string; port: number }[]).find((entry) => entry.id === server);
   if (node === undefined) throw new Error(`no node ${server}`);
-  const transport = new TcpTransport({ resolve: () => ({ host: node.host, port: node.port }), clock });
+  const transport = new TcpTransport({ resolve: () => ({ host: node.host, port: node.port }), clock, token: cluster.token });
   const missing: string[] = [];
   try {
     for (const key of acked.keys()) {

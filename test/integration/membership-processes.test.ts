@@ -28,7 +28,7 @@ describe('gossip failure detection between real processes', () => {
     await cluster.start();
     const nodes = (cluster.config.nodes as { id: string; host: string; port: number; httpPort: number }[]);
     watch = new ClusterWatch({
-      nodes, token: '', proxyPassword: '',
+      nodes, token: cluster.token, proxyPassword: '',
       proxyHttpUrl: `http://127.0.0.1:${String(cluster.httpPort)}`,
       masterUrl: `http://127.0.0.1:${String(cluster.masterPort)}`,
     });

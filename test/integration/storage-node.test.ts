@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { RingcacheError, SeededRandom, SystemClock, silentLogger } from '../../src/runtime/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { RingcacheConfig } from '../../src/config/index.js';
-import { RoutingTable } from '../../src/ring/index.js';
+import { RoutingTable, vnodeOf } from '../../src/ring/index.js';
 import type { Table } from '../../src/ring/index.js';
 import { StorageNode } from '../../src/node/index.js';
 import type { Sweeper } from '../../src/node/index.js';
@@ -170,7 +170,7 @@ describe('StorageNode', () => {
     await transport.send('n1', { epoch: 1, body: { kind: 'ping' } }, 2000);
     const sends = Array.from({ length: 500 }, (_, i) => transport.send('n1', {
       epoch: 1,
-      body: { kind: 'coord-put', requestId: `stop-${i}`, key: Buffer.from(`k${i}`), vnode: 1, value: Buffer.alloc(2000, i), context: null, expiresAtMs: null },
+      body: { kind: 'coord-put', requestId: `stop-${i}`, key: Buffer.from(`k${i}`), vnode: vnodeOf(Buffer.from(`k${i}`), VNODES), value: Buffer.alloc(2000, i), context: null, expiresAtMs: null },
     }, 5000));
     const settled = Promise.allSettled(sends);
     // Stop once the node is part-way through the batch: some commands answered, others unread.

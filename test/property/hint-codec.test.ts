@@ -28,6 +28,8 @@ const key = fc.uint8Array({ minLength: 1, maxLength: 40 });
 const vnode = fc.integer({ min: 0, max: 31 });
 const owner = fc.constantFrom('n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n99');
 const versioned = versionedArbitrary(4, 5);
+/** Counters an honest actor can have issued (a node refuses more). */
+const plausible = versionedArbitrary(4, 5, 1_000_000);
 
 const hint: fc.Arbitrary<HintRequest> = fc.record({ owner, key, vnode, versioned }).map((h) => hintRequest(h.owner, h.key, h.vnode, h.versioned));
 const hintRead: fc.Arbitrary<HintReadRequest> = fc.record({ kind: fc.constant('hint-read' as const), key, vnode });
@@ -102,7 +104,8 @@ describe('a fallback given hints off a corrupting link', () => {
     let applied = 0;
     let refused = 0;
     // Mostly hints a coordinator would send (the key's vnode, an owner of its row but not the holder), some not.
-    const sent = fc.record({ key, versioned, position: fc.nat(), honest: fc.boolean() }).map(({ key: k, versioned: state, position, honest }): HintRequest => {
+    const sent = fc.record({ key, versioned, plausible, position: fc.nat(), honest: fc.boolean() }).map(({ key: k, versioned: any, plausible: honestState, position, honest }): HintRequest => {
+      const state = honest ? honestState : any;
       const vnodeOfKey = c.table.vnodeOf(k);
       const row = c.table.row(vnodeOfKey).replicas.filter((server) => server !== holder);
       return hintRequest(honest ? row[position % row.length] ?? 'n2' : `n${String(1 + (position % 9))}`, k, honest ? vnodeOfKey : position % 32, state);

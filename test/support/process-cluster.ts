@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,8 @@ export class ProcessCluster {
   respPort = 0;
   httpPort = 0;
   masterPort = 0;
+  /** The cluster token every role and every client of the test presents, as in a real cluster. */
+  readonly token = randomBytes(16).toString('base64url');
 
   constructor(private readonly options: ProcessClusterOptions) {}
 
@@ -57,7 +60,7 @@ export class ProcessCluster {
     const overrides = this.options.overrides ?? {};
     this.config = {
       ...overrides,
-      cluster: { vnodeCount: 64, replicaCount: 3, ...overrides.cluster },
+      cluster: { vnodeCount: 64, replicaCount: 3, token: this.token, ...overrides.cluster },
       // 2 s, not 500 ms: CI runs test files side by side on 2 cores, and a burst of 500 pipelined
       // writes right after start-up (every node still syncing) must not time out there.
       replication: { r: 2, w: 2, requestTimeoutMs: 2000, failureBackoffMs: 300, ...overrides.replication },
@@ -66,6 +69,11 @@ export class ProcessCluster {
       nodes,
     };
     writeFileSync(this.configFile, JSON.stringify(this.config, null, 2));
+  }
+
+  /** Headers for the master's and the nodes' /v1 routes. */
+  get authorization(): { authorization: string } {
+    return { authorization: `Bearer ${this.token}` };
   }
 
   get nodeIds(): string[] {

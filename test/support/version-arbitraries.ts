@@ -9,17 +9,20 @@ export const time = fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min:
 export const value = fc.option(fc.uint8Array({ maxLength: 64 }), { nil: null, freq: 4 });
 
 /** A canonical vector: unique actors, sorted. */
-export function vectorArbitrary(entriesMax: number): fc.Arbitrary<VersionVector> {
+export function vectorArbitrary(entriesMax: number, counterMax = Number.MAX_SAFE_INTEGER): fc.Arbitrary<VersionVector> {
   return fc
-    .uniqueArray(fc.record({ actor, counter }), { selector: (entry) => entry.actor, maxLength: entriesMax })
+    .uniqueArray(fc.record({ actor, counter: fc.integer({ min: 1, max: counterMax }) }), { selector: (entry) => entry.actor, maxLength: entriesMax })
     .map((entries) => entries.sort((a, b) => compareActors(a.actor, b.actor)));
 }
 
-/** Any canonical state: siblings sorted by dot, each covered by the context. */
-export function versionedArbitrary(entriesMax: number, siblingsMax: number): fc.Arbitrary<Versioned> {
+/**
+ * Any canonical state: siblings sorted by dot, each covered by the context. `counterMax` keeps
+ * counters to what an honest actor can have issued (a node refuses more: src/node/validate.ts).
+ */
+export function versionedArbitrary(entriesMax: number, siblingsMax: number, counterMax = Number.MAX_SAFE_INTEGER): fc.Arbitrary<Versioned> {
   const sibling = fc.record({ entry: fc.nat(), counter: fc.nat(), timestampMs: time, expiresAtMs: fc.option(time, { nil: null }), value });
   return fc
-    .record({ context: vectorArbitrary(entriesMax), seeds: fc.array(sibling, { maxLength: siblingsMax }) })
+    .record({ context: vectorArbitrary(entriesMax, counterMax), seeds: fc.array(sibling, { maxLength: siblingsMax }) })
     .map(({ context, seeds }) => {
       const byDot = new Map<string, Sibling>();
       for (const seed of context.length === 0 ? [] : seeds) {

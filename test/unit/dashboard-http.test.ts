@@ -174,7 +174,7 @@ describe('gossip liveness', () => {
         // A peer's JSON may carry any string (n3's 'bogus'): typed liveness does not hold it.
         return { ...summary, servers: summary.servers.map((server) => ({ ...server, liveness: gossip[server.id] })) } as unknown as ReturnType<typeof clusterSummary>;
       },
-      guard: () => Promise.resolve(),
+      guard: undefined,
       fetch,
     });
     await dashboard.prober.probeAll();

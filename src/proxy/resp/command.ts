@@ -11,6 +11,7 @@ import type { ProxyConfig, ProxyOptions } from '../options.js';
 import type { KeyOrder } from './key-order.js';
 import type { ValueReplies } from './value-replies.js';
 import type { KeyspaceInfo } from './keyspace-info.js';
+import type { SecretCheck } from '../../auth/index.js';
 
 export type CommandRun = (args: Buffer[], connection: RespConnection, context: CommandContext) => Reply | Promise<Reply> | PendingReply;
 
@@ -91,8 +92,8 @@ export interface CommandContext {
   readonly options: ProxyOptions;
   readonly metrics: ProxyMetrics;
   readonly logger: Logger;
-  /** SHA-256 of proxy.password; null when it is empty (no authentication). */
-  readonly passwordDigest: Buffer | null;
+  /** proxy.password's check; null when it is empty (no authentication). */
+  readonly passwordDigest: SecretCheck | null;
   /** The GET path's continuations (no closure per command). */
   readonly values: ValueReplies;
   /** Clock.monotonicMs() when the handler was built: INFO's uptime. */

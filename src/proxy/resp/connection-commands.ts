@@ -5,7 +5,7 @@
  * HELLO ... AUTH) before any command but AUTH, HELLO and QUIT, else -NOAUTH. Only the "default"
  * user exists. HELLO 3 answers -NOPROTO: the proxy speaks RESP2 only.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { SecretCheck } from '../../auth/index.js';
 import { REPLIES, arrayReply, bulkReply, errorReply, integerReply } from '../../resp/index.js';
 import type { Reply, RespConnection } from '../../resp/index.js';
 import { REDIS_COMPATIBLE_VERSION } from '../options.js';
@@ -17,13 +17,9 @@ import { ERRORS, arityError } from './error-replies.js';
 const PING_ARITY_ERROR = arityError('ping');
 const DEFAULT_USER = Buffer.from('default');
 
-/** SHA-256 of a password: compared in constant time, and the plain text is not kept around. */
-export function passwordDigest(password: string): Buffer | null {
-  return password === '' ? null : createHash('sha256').update(password, 'utf8').digest();
-}
-
-function passwordMatches(digest: Buffer, candidate: Buffer): boolean {
-  return timingSafeEqual(digest, createHash('sha256').update(candidate).digest());
+/** proxy.password's check (the one secret comparison of every port), or null when it is empty. */
+export function passwordDigest(password: string): SecretCheck | null {
+  return SecretCheck.of(password) ?? null;
 }
 
 /** Redis's ACL check for the one user there is; true when the pair is accepted. */
@@ -31,7 +27,7 @@ function credentialsAccepted(context: CommandContext, user: Buffer | undefined, 
   if (user !== undefined && !user.equals(DEFAULT_USER)) return false;
   const digest = context.passwordDigest;
   // Without a password the default user is "nopass": any password is accepted for it.
-  return digest === null || passwordMatches(digest, password);
+  return digest === null || digest.matches(password);
 }
 
 function ping(args: Buffer[]): Reply {
