@@ -236,6 +236,9 @@ describe('an internode fuzz of hostile messages against a real node', () => {
       fc.record({ key, shift, amount: fc.bigInt({ min: -5n, max: 5n }) }).map(({ key: k, shift: s, amount }) => ({
         rule: 'counter-add: wrong vnode', body: { kind: 'counter-add' as const, requestId: `fuzz-${String(++requestIds)}`, key: k, vnode: wrongVnode(k, s), amount },
       })),
+      fc.record({ key, shift, member: fc.constantFrom('a', 'b', 'c') }).map(({ key: k, shift: s, member }) => ({
+        rule: 'collection-op: wrong vnode', body: { kind: 'collection-op' as const, requestId: `fuzz-${String(++requestIds)}`, key: k, vnode: wrongVnode(k, s), name: 'sadd' as const, args: [bytes(member)] },
+      })),
       fc.record({ key, state: overclaim }).map(({ key: k, state }) => ({ rule: 'hint for this node: overclaim', body: hintRequest('n1', k, vnodeOf(k, VNODES), state) })),
       fc.record({ key, state: overclaim, shift }).map(({ key: k, state, shift: s }) => ({ rule: 'hint for this node: wrong vnode and overclaim', mutable: true as const, body: hintRequest('n1', k, wrongVnode(k, s), state) })),
     );
