@@ -5,12 +5,14 @@
  *   replicating   MERGE of the state it stored to every other replica; done at W acks, the
  *                 coordinating replica's included; a pending move's target gets it uncounted
  *
- * Unlike a write, a failed coordinator is never retried at the next replica: a timeout is
+ * A refusal by fencing (a table newer than ours) applied nothing, so the increment starts over
+ * once on the new table. Unlike a write, a failed coordinator is never retried at the next replica: a timeout is
  * ambiguous (the increment may have been applied), and applying it at a second coordinator would
  * count it twice. So an acknowledged increment is counted exactly once and an unacknowledged one
  * at most once; a resend to the same node is answered from its memory of request ids.
  */
-import type { Coordinator, Exchange } from '../replication/index.js';
+import { fencedEpoch } from '../replication/index.js';
+import type { Coordinator, Exchange, WritePlan } from '../replication/index.js';
 import type { ServerId } from '../ring/index.js';
 import { RingcacheError } from '../runtime/index.js';
 import type { PeerReply } from '../transport/index.js';
@@ -32,12 +34,14 @@ class CounterRound implements Exchange {
   private settled = false;
   private result: { value: bigint; versioned: Versioned } | undefined;
   private readonly failures: string[] = [];
+  /** Once a fencing refusal sent it to fetch the table: it starts over once. */
+  private retried = false;
 
   constructor(
     private readonly coordinator: Coordinator,
     private readonly request: CounterAddRequest,
-    private readonly order: readonly ServerId[],
-    private readonly pendingTarget: ServerId | undefined,
+    private order: readonly ServerId[],
+    private pendingTarget: ServerId | undefined,
     private readonly w: number,
     private readonly listener: CounterListener,
   ) {}
@@ -74,6 +78,13 @@ class CounterRound implements Exchange {
   onFailure(server: ServerId, error: unknown): void {
     if (this.settled) return;
     const line = `${server}: ${error instanceof Error ? error.message : 'failed'}`;
+    const epoch = fencedEpoch(error);
+    if (!this.replicating && epoch !== undefined && !this.retried) {
+      // Refused by fencing: nothing was applied, so the increment may start over on the new table.
+      this.retried = true;
+      this.coordinator.afterEpoch(epoch, () => { this.restart(); });
+      return;
+    }
     if (!this.replicating) {
       this.fail(error instanceof RingcacheError
         ? new RingcacheError(error.code, `increment not acknowledged (it may or may not have been applied; never retried at another replica): ${error.message}`)
@@ -83,6 +94,19 @@ class CounterRound implements Exchange {
     this.pending--;
     this.failures.push(line);
     this.check();
+  }
+
+  private restart(): void {
+    let plan: WritePlan;
+    try {
+      plan = this.coordinator.writePlan(this.request.key, this.w);
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new RingcacheError('RC_ERR_INTERNAL', 'increment retry failed'));
+      return;
+    }
+    this.order = plan.order;
+    this.pendingTarget = plan.pendingTarget;
+    this.start();
   }
 
   private replicate(coordinatingServer: ServerId, value: bigint, versioned: Versioned): void {

@@ -33,6 +33,10 @@ export const ERROR_CATALOGUE = {
   RC_ERR_PLACEMENT: { httpStatus: 409, summary: 'The servers cannot hold the table as asked (too few servers for N, a server id used twice).' },
   RC_ERR_SHUTTING_DOWN: { httpStatus: 503, summary: 'The process is stopping and takes no new requests.' },
   RC_ERR_INTERNAL: { httpStatus: 500, summary: 'An unexpected failure inside a process; the message says where.' },
+  RC_ERR_STALE_EPOCH: { httpStatus: 409, summary: 'A node refused a data request stamped with a table epoch older than its own; the message carries the node epoch, the coordinator fetches the table and retries once.' },
+  RC_ERR_NOT_OWNER: { httpStatus: 409, summary: 'A node refused a data request for a vnode it does not hold at that epoch (not a replica, not the pending target); the message carries the node epoch.' },
+  RC_ERR_SERVER_EXISTS: { httpStatus: 409, summary: 'An admin request adds a server whose id is already a member.' },
+  RC_ERR_MEMBERSHIP: { httpStatus: 409, summary: 'An admin change would break an invariant: drain below N active servers or the zones a row needs, remove a server that still holds replicas.' },
 } as const satisfies Record<string, { httpStatus: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
