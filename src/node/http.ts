@@ -9,6 +9,7 @@ import type { Logger } from '../runtime/index.js';
 import type { ServerId } from '../ring/index.js';
 import type { StorageEngine } from '../storage/index.js';
 import type { SyncProgress } from '../anti-entropy/index.js';
+import type { TransferProgress } from './transfers.js';
 
 /**
  * A storage node's HTTP port (DESIGN.md section 7, `720x`): for probes, scrapers and operators,
@@ -19,6 +20,7 @@ import type { SyncProgress } from '../anti-entropy/index.js';
  *   GET /metrics   Prometheus text of the node's Registry
  *   GET /v1/stats  keys and bytes per vnode, totals, epoch, actor,  `Authorization: Bearer <token>`
  *                  recovery and anti-entropy progress               when cluster.token is set
+ *   GET /v1/transfers/:vnode  a move's target: synced yet, keys and bytes held (the master's executor asks)
  *
  * A recovering node (started empty, anti-entropy not done) is alive and serving, so /health stays
  * 200; `recovering` and `pendingVnodes` tell an operator (and a rolling restart) to wait.
@@ -42,6 +44,8 @@ export interface NodeHttpDeps {
   readonly recovery?: { readonly recovering: boolean; readonly pending: number };
   /** Anti-entropy's figures for /v1/stats. */
   readonly syncProgress?: () => SyncProgress | undefined;
+  /** How far this node has synced a vnode it receives in a move (GET /v1/transfers/:vnode). */
+  readonly transfers?: (vnode: number) => TransferProgress | undefined;
 }
 
 export interface NodeStats {
@@ -80,6 +84,14 @@ export function buildNodeHttp(deps: NodeHttpDeps): FastifyInstance {
   app.get('/v1/stats', (request) => {
     if (tokenDigest !== undefined) authorize(request, tokenDigest);
     return nodeStats(deps);
+  });
+
+  app.get('/v1/transfers/:vnode', (request) => {
+    if (tokenDigest !== undefined) authorize(request, tokenDigest);
+    const text = (request.params as { vnode?: string }).vnode ?? '';
+    const progress = /^\d{1,9}$/.test(text) ? deps.transfers?.(Number(text)) : undefined;
+    if (progress === undefined) throw new RingcacheError('RC_ERR_NOT_FOUND', `no transfer progress for vnode ${JSON.stringify(text.slice(0, 20))} on ${deps.serverId}`);
+    return progress;
   });
 
   return app;
