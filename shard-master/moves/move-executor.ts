@@ -81,6 +81,7 @@ export class MoveExecutor implements Startable {
   /** Vnodes in flight whose move carried no planned bytes: charged what was copied when done. */
   private readonly unplanned = new Set<number>();
   private completed = 0;
+  private chain: Promise<unknown> = Promise.resolve();
   private bytesMoved = 0;
   private keysMoved = 0;
 
@@ -101,10 +102,21 @@ export class MoveExecutor implements Startable {
   }
 
   /** Appends moves to the queue (persisted); they start on the next steps. */
-  async enqueue(moves: readonly Move[]): Promise<void> {
-    if (moves.length === 0) return;
+  enqueue(moves: readonly Move[]): Promise<void> {
+    if (moves.length === 0) return Promise.resolve();
     const { store } = this.deps;
-    await store.commit(undefined, [...store.queued(), ...moves]);
+    return this.exclusive(() => store.commit(undefined, [...store.queued(), ...moves]));
+  }
+
+  /**
+   * Runs `change` with no step of the executor in between: a step reads the queue and the table,
+   * then commits both, so a membership change or an enqueue landing inside it would be
+   * overwritten (or refused as stale). Every writer of the table and the queue goes through here.
+   */
+  exclusive<T>(change: () => Promise<T>): Promise<T> {
+    const result = this.chain.then(change);
+    this.chain = result.catch(() => undefined);
+    return result;
   }
 
   report(): MovesReport {
@@ -124,7 +136,11 @@ export class MoveExecutor implements Startable {
   }
 
   /** One step now: finish synced moves, start queued ones. Resolves when its commits are done. */
-  async step(): Promise<void> {
+  step(): Promise<void> {
+    return this.exclusive(() => this.stepNow());
+  }
+
+  private async stepNow(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {

@@ -107,8 +107,20 @@ describe('main: help and usage errors', () => {
   it('an unknown command exits 2 naming the commands, with its code and a hint', async () => {
     const result = await cli(['frobnicate']);
     expect(result.code).toBe(2);
-    expect(result.err).toMatch(/RC_ERR_USAGE: unknown command 'frobnicate' \(commands: start, master, node, proxy, status, load, bench\)/);
+    expect(result.err).toMatch(/RC_ERR_USAGE: unknown command 'frobnicate' \(commands: start, master, node, proxy, status, load, bench, admin\)/);
     expect(result.err).toContain('ringcache: hint: see ringcache --help');
+  });
+
+  it('admin without a known verb, or add without its address, exits 2 with RC_ERR_USAGE', async () => {
+    const none = await cli(['admin']);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/RC_ERR_USAGE: admin needs a verb: add, drain, remove, moves/);
+    const add = await cli(['admin', 'add', '--id', 'n6', '--zone', 'c', '--host', '127.0.0.1']);
+    expect(add.code).toBe(2);
+    expect(add.err).toMatch(/RC_ERR_USAGE: admin add needs --port and --http-port/);
+    const drain = await cli(['admin', 'drain']);
+    expect(drain.code).toBe(2);
+    expect(drain.err).toMatch(/admin drain needs a server id/);
   });
 
   it('an unknown option or a stray argument exits 2 with RC_ERR_USAGE and points at --help', async () => {
