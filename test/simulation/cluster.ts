@@ -76,6 +76,8 @@ export class SimCluster {
     // so it is set past the validation.
     if (options.bug === 'early-gc') this.config = { ...this.config, storage: { ...this.config.storage, tombstoneGraceMs: 1, sweepIntervalMs: 10 } };
     if (options.bug === 'hasty-detector') this.config = { ...this.config, membership: { ...this.config.membership, indirectProbes: 0, suspicionMult: 0 } };
+    this.history.tables.push({ atMs: this.clock.nowMs(), table: this.master.table });
+    this.master.holder.onChange((next) => { this.history.tables.push({ atMs: this.clock.nowMs(), table: next }); });
     for (const server of servers) this.boot(server.id);
     if (options.tableChanges) this.master.start();
   }
