@@ -7,6 +7,8 @@
  *       [&waitMs=W]                   min(W, master.longPollMs), else 304 (long poll)
  *   GET /v1/cluster               200 ClusterSummary (what `ringcache status` prints)
  *   GET /v1/servers               200 { servers: ServerInfo[] }
+ *   POST /v1/servers, POST /v1/servers/:id/drain, DELETE /v1/servers/:id, GET /v1/moves
+ *                                 membership changes and replica moves (admin/)
  *   GET /v1/dashboard[/vnodes]    200 what the dashboard shows (dashboard/routes.ts)
  *   /v1/load, /v1/load/report, /v1/hotkeys, /v1/route/:key, /v1/rebalance   admin/load.ts
  *   GET /health, /metrics         open: liveness, Prometheus text
@@ -29,6 +31,8 @@ import { registerDashboard } from './dashboard/index.js';
 import type { Dashboard, DashboardDeps } from './dashboard/index.js';
 import type { ShardMaster } from './master.js';
 import { registerLoadAdmin } from './admin/load.js';
+import { registerAdminRoutes } from './admin/moves.js';
+import type { MoveExecutor } from './moves/move-executor.js';
 
 export interface MasterHttpDeps {
   readonly config: RingcacheConfig;
@@ -41,6 +45,8 @@ export interface MasterHttpDeps {
   readonly dashboard?: Pick<DashboardDeps, 'fetch' | 'options' | 'folder'>;
   /** The gossip view pulled from the nodes (gossip-view.ts), for each server's liveness in /v1/cluster. */
   readonly gossip?: () => GossipLiveness | undefined;
+  /** The replica move executor: with it, the admin routes of servers and moves (admin/). */
+  readonly moves?: MoveExecutor;
 }
 
 /** The epoch of the table in a 200 answer, readable without parsing the body (curl -i). */
@@ -78,6 +84,7 @@ export function buildMasterHttpWithDashboard(master: ShardMaster, deps: MasterHt
   });
   app.get('/v1/cluster', guarded, summary);
   app.get('/v1/servers', guarded, () => ({ servers: master.servers() }));
+  if (deps.moves !== undefined) registerAdminRoutes(app, { master, executor: deps.moves, guard, tokensPerServer: deps.config.cluster.tokensPerServer });
   app.get('/health', () => ({ status: 'ok', epoch: master.table().epoch }));
   app.get('/metrics', async (_request, reply) => {
     const text = await deps.registry.metrics();
@@ -92,7 +99,13 @@ export function buildMasterHttpWithDashboard(master: ShardMaster, deps: MasterHt
     guard,
     ...deps.dashboard,
   });
-  registerLoadAdmin(app, { config: deps.config, clock: deps.clock ?? new SystemClock(), logger: deps.logger, guard, table: () => master.table(), commit: (next) => master.commit(next), sampler: dashboard.sampler });
+  const executor = deps.moves;
+  registerLoadAdmin(app, {
+    config: deps.config, clock: deps.clock ?? new SystemClock(), logger: deps.logger, guard, table: () => master.table(), sampler: dashboard.sampler,
+    // Leader changes commit between the executor's steps, which read and write the table too.
+    commit: (next) => (executor === undefined ? master.commit(next) : executor.exclusive(() => master.commit(next))),
+    ...(executor === undefined ? {} : { handOff: executor }),
+  });
 
   // Shutdown answers parked long polls "no news" first, so close() never waits one out, and
   // those answers close their connections: a keep-alive socket left open would hold close() up.

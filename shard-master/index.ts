@@ -14,3 +14,9 @@ export { EPOCH_HEADER, buildMasterHttp, buildMasterHttpWithDashboard } from './h
 export type { MasterHttpDeps } from './http.js';
 export { startMaster } from './server.js';
 export type { MasterProcessDeps, RunningMaster } from './server.js';
+export { MoveExecutor } from './moves/move-executor.js';
+export type { MoveProbe, MoveStatus, MoveStore, MovesReport, TransferProgress } from './moves/move-executor.js';
+export { finishMoves, fits, movesBetween, projectedTable, settledTable, startMoves } from './moves/move-plan.js';
+export type { Move } from './moves/move-plan.js';
+export { planAdd, planDrain, planRemove } from './moves/membership.js';
+export type { MembershipPlan, MembershipState } from './moves/membership.js';

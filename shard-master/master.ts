@@ -25,6 +25,7 @@ import { placeTable } from './placement.js';
 import { compareIds } from './shares.js';
 import { STATE_FORMAT_VERSION, loadState, saveState } from './state-store.js';
 import type { MasterState } from './state-store.js';
+import type { Move } from './moves/move-plan.js';
 
 export interface ShardMasterOptions {
   /**
@@ -116,7 +117,21 @@ export class ShardMaster implements Startable {
    * replaces the member list when given (joins, drains, removals). Persisted before published.
    */
   commit(next: Table, servers?: readonly ServerInfo[]): Promise<Table> {
-    const result = this.commitQueue.then(() => this.commitNow(next, servers));
+    return this.commitPlan(next, servers, undefined);
+  }
+
+  /** Replica moves planned and not started yet (moves/move-executor.ts), persisted with the table. */
+  queuedMoves(): readonly Move[] {
+    return this.loaded().queuedMoves ?? [];
+  }
+
+  /**
+   * `commit`, also replacing the queue of moves when `queued` is given; with `next` undefined
+   * only the queue changes (persisted, no new epoch). One file write either way, so a table and
+   * the plan that goes with it survive a restart together.
+   */
+  commitPlan(next: Table | undefined, servers: readonly ServerInfo[] | undefined, queued: readonly Move[] | undefined): Promise<Table> {
+    const result = this.commitQueue.then(() => this.commitNow(next, servers, queued));
     this.commitQueue = result.catch(() => undefined);
     return result;
   }
@@ -142,9 +157,17 @@ export class ShardMaster implements Startable {
     this.waiters.releaseAll();
   }
 
-  private async commitNow(next: Table, servers: readonly ServerInfo[] | undefined): Promise<Table> {
+  private async commitNow(proposed: Table | undefined, servers: readonly ServerInfo[] | undefined, queued: readonly Move[] | undefined): Promise<Table> {
     if (this.isStopped()) throw new RingcacheError('RC_ERR_SHUTTING_DOWN', 'the shard-master is stopping: no more commits');
     const current = this.loaded();
+    const queuedMoves = queued ?? current.queuedMoves ?? [];
+    if (proposed === undefined) {
+      const state: MasterState = { formatVersion: STATE_FORMAT_VERSION, servers: current.servers, table: current.table, ...(queuedMoves.length === 0 ? {} : { queuedMoves }) };
+      await saveState(this.stateFile, state);
+      this.state = state;
+      return current.table;
+    }
+    const next = proposed;
     if (next.epoch !== current.table.epoch + 1) {
       throw new RingcacheError(
         'RC_ERR_STALE_TABLE',
@@ -159,7 +182,9 @@ export class ShardMaster implements Startable {
       );
     }
     validateTable(next);
-    const state: MasterState = { formatVersion: STATE_FORMAT_VERSION, servers: sortedServers(servers ?? current.servers), table: next };
+    const state: MasterState = {
+      formatVersion: STATE_FORMAT_VERSION, servers: sortedServers(servers ?? current.servers), table: next, ...(queuedMoves.length === 0 ? {} : { queuedMoves }),
+    };
     await saveState(this.stateFile, state);
     this.state = state;
     this.metrics.commits.inc();

@@ -13,6 +13,9 @@ import { MasterGossipView } from './gossip-view.js';
 import { buildMasterHttp } from './http.js';
 import { ShardMaster } from './master.js';
 import type { ShardMasterOptions } from './master.js';
+import { httpJsonFetcher } from './dashboard/index.js';
+import { MoveExecutor } from './moves/move-executor.js';
+import { httpMoveProbe } from './moves/http-probe.js';
 
 /** How long stop() lets requests in flight finish before closing their connections. */
 const STOP_GRACE_MS = 1_000;
@@ -41,7 +44,8 @@ export async function startMaster(deps: MasterProcessDeps): Promise<RunningMaste
   const master = new ShardMaster({ config, clock: deps.clock, logger, registry, ...(deps.options === undefined ? {} : { options: deps.options }) });
   await master.start();
   const gossip = new MasterGossipView({ config, clock: deps.clock, logger, table: () => master.table() });
-  const app = buildMasterHttp(master, { config, logger, registry, clock: deps.clock, gossip: () => gossip.liveness() });
+  const moves = moveExecutorOf(master, config, deps.clock, logger);
+  const app = buildMasterHttp(master, { config, logger, registry, clock: deps.clock, gossip: () => gossip.liveness(), moves });
   const { host, port } = config.master;
   try {
     await app.listen({ host, port });
@@ -55,6 +59,7 @@ export async function startMaster(deps: MasterProcessDeps): Promise<RunningMaste
     );
   }
   gossip.start();
+  moves.start();
   const url = urlOf(app.server.address());
   logger.info({ url, epoch: master.table().epoch, stateFile: config.master.stateFile }, 'shard-master listening');
   let stopping: Promise<void> | undefined;
@@ -67,6 +72,7 @@ export async function startMaster(deps: MasterProcessDeps): Promise<RunningMaste
       const cut = deps.clock.schedule(STOP_GRACE_MS, () => { app.server.closeAllConnections(); });
       await app.close();
       cut.cancel();
+      moves.stop();
       await gossip.stop();
       master.stop();
       logger.info({ url }, 'shard-master stopped');
@@ -81,4 +87,18 @@ function urlOf(address: AddressInfo | string | null): string {
   assert(address !== null && typeof address === 'object', 'shard-master: listening on a TCP address');
   const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
   return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
+/** The executor over the master's persisted table and queue, asking targets over HTTP. */
+export function moveExecutorOf(master: ShardMaster, config: RingcacheConfig, clock: Clock, logger: Logger): MoveExecutor {
+  return new MoveExecutor({
+    store: {
+      table: () => master.table(),
+      queued: () => master.queuedMoves(),
+      commit: async (next, queued) => { await master.commitPlan(next, undefined, queued); },
+    },
+    probe: httpMoveProbe(httpJsonFetcher(clock), config.cluster.token),
+    clock, logger,
+    options: { concurrencyMax: config.master.moveConcurrencyMax, budgetBytesPerMin: config.master.moveBudgetBytesPerMin, checkIntervalMs: config.master.moveCheckIntervalMs },
+  });
 }

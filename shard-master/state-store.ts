@@ -16,6 +16,7 @@ import { validateTable } from '../src/ring/index.js';
 import type { ServerInfo, Table } from '../src/ring/index.js';
 import { RingcacheError, assert } from '../src/runtime/index.js';
 import { writeFileAtomic } from '../src/runtime/atomic-file.js';
+import type { Move } from './moves/move-plan.js';
 
 /** append only: older masters refuse newer formats rather than misread them */
 export const STATE_FORMAT_VERSION = 1;
@@ -26,6 +27,12 @@ export interface MasterState {
   readonly servers: readonly ServerInfo[];
   /** The table in force (the last one committed). */
   readonly table: Table;
+  /**
+   * Replica moves planned and not started yet, in order (moves in flight are the table's pending
+   * rows): persisted with the table, so a restarted master carries on with the plan. Absent in
+   * files written before moves existed, read as empty.
+   */
+  readonly queuedMoves?: readonly Move[];
 }
 
 function stateError(path: string, problem: string, fix = 'restore it from a backup, or move it away to bootstrap a new cluster from config.nodes'): RingcacheError {
@@ -85,7 +92,8 @@ export function parseState(path: string, value: unknown): MasterState {
   if (known.size !== servers.length) throw stateError(path, 'is corrupt: a server id appears twice in servers');
   const stranger = table.servers.find((server) => !known.has(server.id));
   if (stranger !== undefined) throw stateError(path, `is corrupt: table server ${stranger.id} is not in servers`);
-  return { formatVersion: STATE_FORMAT_VERSION, servers, table };
+  const queuedMoves = parseMoves(path, value.queuedMoves, table, known);
+  return { formatVersion: STATE_FORMAT_VERSION, servers, table, ...(queuedMoves.length === 0 ? {} : { queuedMoves }) };
 }
 
 /** Persists the state atomically: a crash leaves either the old file or the new one, whole. */
@@ -119,4 +127,19 @@ function serverProblem(value: unknown): string | undefined {
   }
   if (typeof value.state !== 'string' || !SERVER_STATES.includes(value.state)) return `(${value.id}) has state ${JSON.stringify(value.state)}`;
   return undefined;
+}
+
+/** The queued moves of a state file: vnodes in range, servers the state knows. */
+function parseMoves(path: string, value: unknown, table: Table, known: ReadonlySet<string>): Move[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw stateError(path, 'is corrupt: queuedMoves is not an array');
+  return (value as unknown[]).map((move, index) => {
+    const where = `queuedMoves[${index}]`;
+    if (!isRecord(move)) throw stateError(path, `is corrupt: ${where} is not an object`);
+    const { vnode, from, to, bytes } = move;
+    if (typeof vnode !== 'number' || !Number.isInteger(vnode) || vnode < 0 || vnode >= table.vnodeCount) throw stateError(path, `is corrupt: ${where} has vnode ${JSON.stringify(vnode)}`);
+    if (typeof from !== 'string' || !known.has(from) || typeof to !== 'string' || !known.has(to)) throw stateError(path, `is corrupt: ${where} names a server the state does not have`);
+    if (bytes !== undefined && (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0)) throw stateError(path, `is corrupt: ${where} has bytes ${JSON.stringify(bytes)}`);
+    return bytes === undefined ? { vnode, from, to } : { vnode, from, to, bytes };
+  });
 }

@@ -33,7 +33,11 @@ export function renderRebalance(plan: AdminRebalance): string[] {
   ];
   if (plan.moves.length > 0) lines.push(...formatTable(['vnode', 'from', 'to', 'bytes'], plan.moves.map((move) => [String(move.vnode), move.from, move.to, bytesText(move.bytes)])));
   if (plan.dryRun) lines.push(plan.moves.length > 0 && !plan.executor ? 'dry run; this master has no move executor yet, so --apply would apply only a plan of leader changes' : 'dry run: --apply carries it out');
-  else lines.push(plan.committedEpoch === null || plan.committedEpoch === undefined ? 'applied' : `applied: leader changes committed as epoch ${plan.committedEpoch}`);
+  else {
+    const leaders = plan.committedEpoch === null || plan.committedEpoch === undefined ? '' : `leader changes committed as epoch ${plan.committedEpoch}`;
+    const moves = plan.moves.length > 0 ? `${plan.moves.length} replica move(s) queued (ringcache admin moves --watch follows them)` : '';
+    lines.push(`applied${leaders === '' && moves === '' ? '' : `: ${[leaders, moves].filter((part) => part !== '').join('; ')}`}`);
+  }
   return lines;
 }
 

@@ -10,7 +10,7 @@ const MASTER_ADVICE = 'is the cluster running (npm start)? the config must point
  * One request to the shard-master's admin API (`ringcache admin`): the cluster token, a deadline,
  * and the master's coded errors turned into a CommandFailure that says what it said.
  */
-export async function adminRequest(context: CommandContext, method: 'GET' | 'POST', path: string, timeoutMs: number, body?: unknown): Promise<unknown> {
+export async function adminRequest(context: CommandContext, method: 'GET' | 'POST' | 'DELETE', path: string, timeoutMs: number, body?: unknown): Promise<unknown> {
   const url = `${masterUrl(context.config)}${path}`;
   const headers: Record<string, string> = context.config.cluster.token === '' ? {} : { authorization: `Bearer ${context.config.cluster.token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';

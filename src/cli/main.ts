@@ -45,9 +45,15 @@ function roleCommand(role: RoleName, summary: string, spec: Pick<Partial<Command
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = Object.freeze({
   start: startCommand,
   master: roleCommand('master', 'run the shard-master (admin HTTP on master.port)'),
-  node: roleCommand('node', 'run one storage node of config.nodes', {
-    synopsis: '--id ID',
-    options: [{ name: 'id', value: 'ID', doc: 'which entry of config.nodes this process is (required)' }],
+  node: roleCommand('node', 'run one storage node of config.nodes, or a new one (--host, --port, --http-port) to bring in with ringcache admin add', {
+    synopsis: '--id ID [--zone Z --host H --port P --http-port P]',
+    options: [
+      { name: 'id', value: 'ID', doc: 'which entry of config.nodes this process is (required)' },
+      { name: 'zone', value: 'ZONE', doc: 'a node not in config.nodes: its zone (given again to admin add)' },
+      { name: 'host', value: 'HOST', doc: 'a node not in config.nodes: the address it listens on' },
+      { name: 'port', value: 'PORT', doc: 'a node not in config.nodes: its internode RESP port' },
+      { name: 'http-port', value: 'PORT', doc: 'a node not in config.nodes: its HTTP port' },
+    ],
   }),
   proxy: roleCommand('proxy', 'run a proxy (RESP on proxy.respPort, HTTP on proxy.httpPort)'),
   status: statusCommand,
@@ -116,7 +122,8 @@ async function runCommand(name: string, spec: CommandSpec, argv: readonly string
   const loaded = withConfigFileNamed(choice.path, () => loadCliConfig(choice, overrides, env));
   // Only start makes a cluster, so only start creates its secret (start.ts); the rest find it.
   const { config } = resolveClusterToken(loaded, cwd, false);
-  if (name === 'node') checkNodeId(args.options.get('id'), config.nodes.map((node) => node.id));
+  // A node started with --host is one the config file does not list (ringcache admin add brings it in).
+  if (name === 'node' && !args.options.has('host')) checkNodeId(args.options.get('id'), config.nodes.map((node) => node.id));
   return spec.run({
     name,
     args,

@@ -79,6 +79,9 @@ export const SCHEMA = {
     port: { type: 'integer', default: 7000, ...PORT, doc: 'Admin HTTP port of the shard-master.' },
     stateFile: { type: 'string', default: 'var/master-state.json', doc: 'Where the master persists servers and the table (temp file, fsync, rename).' },
     longPollMs: { type: 'integer', default: 25_000, min: 1, max: 600_000, doc: 'How long GET /v1/table?since= waits for a newer epoch before answering 304.' },
+    moveConcurrencyMax: { type: 'integer', default: 4, min: 1, max: 1024, doc: 'Replica moves in flight at once (rows pending in the table); each target syncs its vnode by anti-entropy, so this bounds the repair traffic moves add.' },
+    moveBudgetBytesPerMin: { type: 'integer', default: 256 * MiB, min: 1, max: INT_MAX, doc: 'Bytes replica moves may copy per minute (a token bucket of one minute): a move starts only while the bucket is positive, one move may always run.' },
+    moveCheckIntervalMs: { type: 'integer', default: 500, min: 10, max: 600_000, doc: 'How often the move executor asks each target how far it has synced, swaps in the synced ones (epoch + 1) and starts queued moves.' },
   },
   proxy: {
     host: { type: 'string', default: '127.0.0.1', doc: 'Address the proxy listens on.' },
@@ -115,6 +118,7 @@ export const SCHEMA = {
   },
   node: {
     dedupeEntriesMax: { type: 'integer', default: NODE_SERVICE_DEFAULTS.dedupeEntriesMax, min: 1, max: INT_MAX, doc: 'Recent write request ids a node remembers so a resent write is applied once.' },
+    transferGraceMs: { type: 'integer', default: 30_000, min: 0, max: INT_MAX, doc: 'How long a node keeps a vnode the table moved away from it before dropping its keys: coordinators still on the old table read it meanwhile (fencing refuses them once the node has the new epoch), and a move undone by the operator finds the data still there.' },
   },
   membership: {
     probeIntervalMs: { type: 'integer', default: MEMBERSHIP_DEFAULTS.probeIntervalMs, min: 10, max: 60_000, doc: 'Each node probes one member per interval (SWIM), round-robin: about one probe per member per interval cluster-wide.' },

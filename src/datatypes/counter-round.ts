@@ -6,12 +6,14 @@
  *   replicating   MERGE of the state it stored to every other replica; done at W acks, the
  *                 coordinating replica's included; a pending move's target gets it uncounted
  *
- * Unlike a write, a failed coordinator is never retried at the next replica: a timeout is
+ * A refusal by fencing (a table newer than ours) applied nothing, so the increment starts over
+ * once on the new table. Unlike a write, a failed coordinator is never retried at the next replica: a timeout is
  * ambiguous (the increment may have been applied), and applying it at a second coordinator would
  * count it twice. So an acknowledged increment is counted exactly once and an unacknowledged one
  * at most once; a resend to the same node is answered from its memory of request ids.
  */
-import type { Coordinator, Exchange } from '../replication/index.js';
+import { fencedEpoch } from '../replication/index.js';
+import type { Coordinator, Exchange, WritePlan } from '../replication/index.js';
 import type { ServerId } from '../ring/index.js';
 import { RingcacheError } from '../runtime/index.js';
 import type { PeerReply } from '../transport/index.js';
@@ -44,13 +46,15 @@ class OperationRound<T> implements Exchange {
   private settled = false;
   private result: T | undefined;
   private readonly failures: string[] = [];
+  /** Once a fencing refusal sent it to fetch the table: it starts over once. */
+  private retried = false;
 
   constructor(
     private readonly coordinator: Coordinator,
     private readonly request: CounterAddRequest | CollectionOpRequest,
     private readonly read: (reply: PeerReply) => Reading<T>,
-    private readonly order: readonly ServerId[],
-    private readonly pendingTarget: ServerId | undefined,
+    private order: readonly ServerId[],
+    private pendingTarget: ServerId | undefined,
     private readonly w: number,
     private readonly listener: RoundListener<T>,
   ) {}
@@ -88,6 +92,13 @@ class OperationRound<T> implements Exchange {
   onFailure(server: ServerId, error: unknown): void {
     if (this.settled) return;
     const line = `${server}: ${error instanceof Error ? error.message : 'failed'}`;
+    const epoch = fencedEpoch(error);
+    if (!this.replicating && epoch !== undefined && !this.retried) {
+      // Refused by fencing: nothing was applied, so the increment may start over on the new table.
+      this.retried = true;
+      this.coordinator.afterEpoch(epoch, () => { this.restart(); });
+      return;
+    }
     if (!this.replicating) {
       this.fail(error instanceof RingcacheError
         ? new RingcacheError(error.code, `${this.what()} not acknowledged (it may or may not have been applied; never retried at another replica): ${error.message}`)
@@ -101,6 +112,19 @@ class OperationRound<T> implements Exchange {
 
   private what(): string {
     return this.request.kind === 'counter-add' ? 'increment' : this.request.name.toUpperCase();
+  }
+
+  private restart(): void {
+    let plan: WritePlan;
+    try {
+      plan = this.coordinator.writePlan(this.request.key, this.w);
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new RingcacheError('RC_ERR_INTERNAL', `${this.what()} retry failed`));
+      return;
+    }
+    this.order = plan.order;
+    this.pendingTarget = plan.pendingTarget;
+    this.start();
   }
 
   private replicate(coordinatingServer: ServerId, result: T, versioned: Versioned): void {

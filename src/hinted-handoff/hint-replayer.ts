@@ -48,8 +48,12 @@ interface Pass {
   failed: boolean;
 }
 
-/** Refusals that will not change on a retry: the hint is dropped instead of replayed forever. */
-const PERMANENT_REFUSALS = ['RC_ERR_PROTOCOL', 'RC_ERR_KEY_TOO_LARGE', 'RC_ERR_VALUE_TOO_LARGE'] as const;
+/**
+ * Refusals that will not change on a retry: the hint is dropped instead of replayed forever.
+ * RC_ERR_NOT_OWNER: the table moved the vnode away from the owner (node/fencing.ts); the replica
+ * that took its place was synced with every other replica of the row before it was swapped in.
+ */
+const PERMANENT_REFUSALS = ['RC_ERR_PROTOCOL', 'RC_ERR_KEY_TOO_LARGE', 'RC_ERR_VALUE_TOO_LARGE', 'RC_ERR_NOT_OWNER'] as const;
 
 export class HintReplayer implements Startable {
   readonly stats: HintReplayerStats = { replayed: 0, replayedBytes: 0, sent: 0, failedPasses: 0 };

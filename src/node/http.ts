@@ -3,11 +3,13 @@ import { bearerGuard, fastifyLimitOptions, frameworkErrorHandler, guardedRoute, 
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { RingcacheError } from '../runtime/index.js';
 import type { Logger } from '../runtime/index.js';
 import type { ServerId } from '../ring/index.js';
 import type { StorageEngine } from '../storage/index.js';
 import type { SyncProgress } from '../anti-entropy/index.js';
 import type { NodeRequestFigures } from './request-figures.js';
+import type { TransferProgress } from './transfers.js';
 
 /**
  * A storage node's HTTP port (DESIGN.md section 7, `720x`): for probes, scrapers and operators,
@@ -19,6 +21,8 @@ import type { NodeRequestFigures } from './request-figures.js';
  *   GET /v1/stats  keys and bytes per vnode, totals, epoch, actor,  `Authorization: Bearer <token>`
  *                  recovery and anti-entropy progress, data         when cluster.token is set
  *                  requests and their latency (request-figures.ts)
+ *                  recovery and anti-entropy progress               when cluster.token is set
+ *   GET /v1/transfers/:vnode  a move's target: synced yet, keys and bytes held (the master's executor asks)
  *
  * A recovering node (started empty, anti-entropy not done) is alive and serving, so /health stays
  * 200; `recovering` and `pendingVnodes` tell an operator (and a rolling restart) to wait.
@@ -44,6 +48,8 @@ export interface NodeHttpDeps {
   readonly syncProgress?: () => SyncProgress | undefined;
   /** Data requests answered and their latency, cumulative, for the dashboard (request-figures.ts). */
   readonly requests?: () => NodeRequestFigures;
+  /** How far this node has synced a vnode it receives in a move (GET /v1/transfers/:vnode). */
+  readonly transfers?: (vnode: number) => TransferProgress | undefined;
 }
 
 export interface NodeStats {
@@ -81,6 +87,13 @@ export function buildNodeHttp(deps: NodeHttpDeps): FastifyInstance {
   });
 
   app.get('/v1/stats', guarded, () => nodeStats(deps));
+
+  app.get('/v1/transfers/:vnode', guarded, (request) => {
+    const text = (request.params as { vnode?: string }).vnode ?? '';
+    const progress = /^\d{1,9}$/.test(text) ? deps.transfers?.(Number(text)) : undefined;
+    if (progress === undefined) throw new RingcacheError('RC_ERR_NOT_FOUND', `no transfer progress for vnode ${JSON.stringify(text.slice(0, 20))} on ${deps.serverId}`);
+    return progress;
+  });
 
   return app;
 }

@@ -28,3 +28,6 @@ export type { RecoveryListener } from './recovery.js';
 export { nodeServices } from './services.js';
 export { nodeCatalogue } from './catalogue.js';
 export { Sweeper } from './sweeper.js';
+export { VnodeTransfers } from './transfers.js';
+export type { TransferProgress } from './transfers.js';
+export { fence } from './fencing.js';

@@ -9,6 +9,7 @@ import type {
 } from '../transport/index.js';
 import type { Actor } from '../version/index.js';
 import { newActor } from './actor.js';
+import { fence, vnodeOfBody } from './fencing.js';
 import type { NodeContext, NodeServiceFactory, NodeTableView, PeerHandler, PeerService } from './peer-service.js';
 import { PeerStatusBoard } from './peer-status.js';
 import { RecoveryState } from './recovery.js';
@@ -38,7 +39,7 @@ export interface NodeCoreDeps {
  * startable services over one NodeContext, identical in the process (storage-node.ts puts RESP
  * and HTTP servers around it) and in the simulator (which hands it the simulated network).
  *
- *   peer request --> handle --> data kind?  NodeService (coord-put, merge, read, ping)
+ *   peer request --> handle --> fencing.ts (epoch, vnode held) --> data kind?  NodeService (coord-put, merge, read, ping)
  *                          `--> other kind: the handler of the service that owns it
  *   services: sweeper, membership, hint replayer, anti-entropy ...  start in order, stop in reverse
  */
@@ -107,8 +108,9 @@ export class NodeCore implements InternodeHandler, Startable {
   handle(request: Envelope<PeerRequest>): Envelope<PeerReply> | Promise<Envelope<PeerReply>> {
     const body = request.body;
     const kind: PeerKind = body.kind;
-    if (isDataKind(kind)) return this.data.handle(request as Envelope<InternodeRequest>);
     const table = this.context.table;
+    fence(this.context.serverId, table.current(), kind, request.epoch, vnodeOfBody(body));
+    if (isDataKind(kind)) return this.data.handle(request as Envelope<InternodeRequest>);
     if (request.epoch > table.epoch()) table.observeEpoch(request.epoch);
     const handler = this.handlers.get(kind);
     if (handler === undefined) {
@@ -120,6 +122,7 @@ export class NodeCore implements InternodeHandler, Startable {
   }
 
   handleEncodedRead(request: Envelope<ReadRequest>): EncodedRead {
+    fence(this.context.serverId, this.context.table.current(), 'read', request.epoch, request.body.vnode);
     return this.data.handleEncodedRead(request);
   }
 

@@ -1,6 +1,7 @@
 import { AntiEntropyService } from '../anti-entropy/index.js';
 import type { NodeServiceFactory } from './peer-service.js';
 import { Sweeper } from './sweeper.js';
+import { VnodeTransfers } from './transfers.js';
 import { CounterService } from '../datatypes/index.js';
 import { membershipService } from '../membership/index.js';
 import { HintedHandoff } from '../hinted-handoff/index.js';
@@ -18,5 +19,6 @@ export function nodeServices(): readonly NodeServiceFactory[] {
     (context) => new AntiEntropyService(context),
     (context) => new HintedHandoff(context),
     (context) => new KeyspaceService(context),
+    (context) => new VnodeTransfers(context),
   ];
 }

@@ -13,6 +13,7 @@ import { TcpTransport, internodeLimitsOf } from '../transport/index.js';
 import type { PeerAddress } from '../transport/index.js';
 import { AntiEntropyService } from '../anti-entropy/index.js';
 import { nodeCatalogue } from './catalogue.js';
+import { VnodeTransfers } from './transfers.js';
 import { buildNodeHttp } from './http.js';
 import { NodeMetrics } from './metrics.js';
 import { NodeCore } from './node-core.js';
@@ -167,11 +168,13 @@ export class StorageNode implements Startable {
       if (after !== undefined && (cause === 'put' || cause === 'merge')) metrics.observeSiblings(after.siblings.length);
     });
     const antiEntropy = core.services.find((service): service is AntiEntropyService => service instanceof AntiEntropyService);
+    const transfers = core.services.find((service): service is VnodeTransfers => service instanceof VnodeTransfers);
     this.http = buildNodeHttp({
       serverId, registry, engine: this.engine, epoch: () => table.epoch(), actor: () => core.actor,
       token: config.cluster.token, logger: this.deps.logger,
       recovery: core.context.recovery, syncProgress: () => antiEntropy?.progress(),
       requests: () => requestFigures(handler.stats),
+      transfers: (vnode) => transfers?.progress(vnode),
     });
     await this.http.listen({ host: this.listenAt.host, port: this.listenAt.httpPort });
     this.boundHttpPort = (this.http.server.address() as AddressInfo).port;

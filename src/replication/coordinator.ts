@@ -10,7 +10,7 @@ import type { CoordinatedPutRequest, Envelope, InternodeReply } from '../transpo
 import type { VersionVector } from '../version/types.js';
 import { FailureTracker } from './failure-tracker.js';
 import { REPLICATION_DEFAULTS, type ReplicationOptions } from './options.js';
-import { isTransportFailure } from './errors.js';
+import { fencedEpoch, isTransportFailure } from './errors.js';
 import type { CoordinatorRequest, Exchange } from './exchange.js';
 import type { CoordinatorStats, ReadResult } from './types.js';
 import { ObservedSends } from './send-observer.js';
@@ -74,7 +74,7 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
   readonly liveness: FailureTracker;
   readonly stats: CoordinatorStats = {
     writes: 0, reads: 0, writeFailures: 0, readFailures: 0, hedgedReads: 0, readRepairs: 0, readRepairsSkipped: 0,
-    hintsSent: 0, hintedWrites: 0, fallbackReads: 0, partialReads: 0,
+    hintsSent: 0, hintedWrites: 0, fallbackReads: 0, partialReads: 0, fencingRetries: 0,
   };
   /** Requests in flight per server; a mutable cell per server: one Map lookup per request, not two. */
   private readonly outstanding = new Map<ServerId, { count: number }>();
@@ -165,6 +165,13 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
     new ReadRound(this, key, vnode, r, replicas, placement, listener).start();
   }
 
+  /** A read refused by fencing where it needed answers: once more, on the table at `epoch`. */
+  retryRead(key: Uint8Array, vnode: number, r: number, epoch: number, listener: ReadListener): void {
+    this.refreshPlacement(epoch, vnode, (placement) => {
+      new ReadRound(this, key, vnode, r, this.readOrder(placement), placement, listener, true).start();
+    });
+  }
+
   /** One internode request: the epoch out, outstanding counts; its outcome comes to onSend*. */
   send(server: ServerId, body: CoordinatorRequest | PeerRequest, exchange: Exchange): void {
     const epoch = this.deps.table.current().table.epoch;
@@ -186,7 +193,43 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
   onSendFailure(exchange: Exchange, server: ServerId, error: unknown): void {
     this.outstandingOf(server).count--;
     if (isTransportFailure(error)) this.liveness.failed(server);
+    else this.observeFencing(error);
     exchange.onFailure(server, error);
+  }
+
+  refreshPlacement(epoch: number, vnode: number, then: (placement: Placement) => void): void {
+    this.stats.fencingRetries++;
+    this.afterEpoch(epoch, () => { then(placementOf(this.deps.table.current(), vnode, this.liveness)); });
+  }
+
+  /**
+   * Calls `then` once the table is at `epoch` or later, or after requestTimeoutMs (the master may
+   * be out of reach: the retry then runs on the table in hand and a second refusal fails it).
+   */
+  afterEpoch(epoch: number, then: () => void): void {
+    const view = this.deps.table;
+    if (view.current().epoch >= epoch) {
+      // Not inside the caller's call: rounds promise their listeners that.
+      this.deps.clock.schedule(0, then);
+      return;
+    }
+    view.observeEpoch(epoch);
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      unsubscribe?.();
+      timer.cancel();
+      then();
+    };
+    const timer = this.deps.clock.schedule(this.options.requestTimeoutMs, finish);
+    const unsubscribe = view.onChange?.((table) => { if (table.epoch >= epoch) finish(); });
+  }
+
+  /** A fencing refusal names a newer table: the follower fetches it at once. */
+  private observeFencing(error: unknown): void {
+    const epoch = fencedEpoch(error);
+    if (epoch !== undefined && epoch > this.deps.table.current().epoch) this.deps.table.observeEpoch(epoch);
   }
 
   nowMs(): number {

@@ -52,3 +52,17 @@ export function expectVersioned(reply: InternodeReply, server: ServerId): Versio
 export function describeFailure(server: ServerId, error: unknown): string {
   return `${server}: ${error instanceof Error ? error.message : 'failed'}`;
 }
+
+const NODE_EPOCH = /\bnode epoch (\d{1,15})\b/;
+
+/**
+ * The node epoch a fencing refusal (src/node/fencing.ts) carries, or undefined for any other
+ * error. The wire keeps only a code and a message, so the epoch is read from `node epoch E`.
+ */
+export function fencedEpoch(error: unknown): number | undefined {
+  if (!isRingcacheError(error, 'RC_ERR_STALE_EPOCH') && !isRingcacheError(error, 'RC_ERR_NOT_OWNER')) return undefined;
+  const detail = error.details.epoch;
+  if (typeof detail === 'number') return detail;
+  const match = NODE_EPOCH.exec(error.message);
+  return match === null ? undefined : Number(match[1]);
+}

@@ -1,4 +1,4 @@
-import type { Liveness, ServerId } from '../ring/index.js';
+import type { Liveness, Placement, ServerId } from '../ring/index.js';
 import type { HintReadRequest, HintRequest } from '../hinted-handoff/index.js';
 import type { InternodeReply, InternodeRequest } from '../transport/messages.js';
 import type { CoordinatorStats } from './types.js';
@@ -26,6 +26,12 @@ export interface RoundHost {
   send(server: ServerId, request: CoordinatorRequest, exchange: Exchange): void;
   /** The coordinator's clock (read repair compares sibling timestamps with it). */
   nowMs(): number;
+  /**
+   * A node refused a request by fencing, naming its `epoch`: calls `then` with the vnode's
+   * placement once this coordinator's table is at that epoch (or after requestTimeoutMs, on
+   * whatever table it has then). A round retries once this way.
+   */
+  refreshPlacement(epoch: number, vnode: number, then: (placement: Placement) => void): void;
 }
 
 /** For requests nobody waits on (read repair, writes to a pending move target). */

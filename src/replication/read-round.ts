@@ -3,7 +3,7 @@ import type { HintReadRequest } from '../hinted-handoff/index.js';
 import type { InternodeReply, MergeRequest, ReadRequest } from '../transport/messages.js';
 import { merge, truncateSiblings, versionsEqual } from '../version/index.js';
 import type { Versioned } from '../version/types.js';
-import { describeFailure, expectVersioned, readQuorumError } from './errors.js';
+import { describeFailure, expectVersioned, fencedEpoch, readQuorumError } from './errors.js';
 import type { Exchange, RoundHost } from './exchange.js';
 import { IGNORED } from './exchange.js';
 import { repairNeed } from './repair-need.js';
@@ -20,6 +20,8 @@ export interface ReadRoundHost extends RoundHost {
   /** Calls `round.onHedgeDue()` after speculativeRetryMs; returns the ticket that cancels it. */
   scheduleHedge(round: ReadRound): number;
   cancelHedge(ticket: number): void;
+  /** Runs the read again, once, on the table at `epoch` (a node refused it by fencing). */
+  retryRead(key: Uint8Array, vnode: number, r: number, epoch: number, listener: ReadListener): void;
 }
 
 /**
@@ -34,6 +36,8 @@ export interface ReadRoundHost extends RoundHost {
  *            the remaining replicas too
  *   all settled -> read repair: the merge to each replica that is behind by more than writes of
  *            the last readRepairDelayMs (those are the write's own MERGE, still on the way)
+ *   fewer than R can answer, and some refused by fencing (node/fencing.ts): the read once more
+ *            on the table at the epoch they named
  *
  * When every replica and fallback that could answer has, and fewer than R of them counted (the
  * rest recovering and empty), the read answers with the merge of what they said instead of
@@ -64,6 +68,8 @@ export class ReadRound implements Exchange {
   private inflight = 0;
   private settled = false;
   private hedgeTicket = -1;
+  /** The newest epoch a fencing refusal named: the read is retried on it if it cannot reach R. */
+  private fencedAt: number | undefined;
 
   /**
    * `replicas`: the placement's live replicas by least outstanding, then those believed down.
@@ -77,6 +83,8 @@ export class ReadRound implements Exchange {
     private readonly replicas: readonly ServerId[],
     private readonly placement: Placement,
     private readonly listener: ReadListener,
+    /** A retry after a fencing refusal: it is not retried again. */
+    private readonly retried = false,
   ) {
     this.request = { kind: 'read', key, vnode };
   }
@@ -112,6 +120,8 @@ export class ReadRound implements Exchange {
   onFailure(server: ServerId, error: unknown): void {
     this.inflight--;
     (this.failures ??= []).push(describeFailure(server, error));
+    const epoch = fencedEpoch(error);
+    if (epoch !== undefined) this.fencedAt = Math.max(epoch, this.fencedAt ?? 0);
     if (!this.settled) {
       this.refill();
       this.checkQuorum();
@@ -191,6 +201,11 @@ export class ReadRound implements Exchange {
     if (this.settled || this.answers + this.inflight >= this.r) return;
     if (this.versions.length + this.inflight < this.r) {
       this.settle();
+      if (this.fencedAt !== undefined && !this.retried) {
+        // Replicas refused a read built on an older table: fetch it and read once more.
+        this.host.retryRead(this.request.key, this.vnode, this.r, this.fencedAt, this.listener);
+        return;
+      }
       this.host.stats.readFailures++;
       this.listener.onReadFailed(readQuorumError(this.answers, this.r, this.replicas.length + (this.sloppy?.asked ?? 0), this.failures ?? []));
     } else if (this.inflight === 0) {

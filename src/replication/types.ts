@@ -37,4 +37,6 @@ export interface CoordinatorStats {
    * that could answer had (the rest recovering and empty): the best the cluster knew.
    */
   partialReads: number;
+  /** Rounds that a node's fencing refusal (stale epoch, vnode not held) sent to fetch the table and retry. */
+  fencingRetries: number;
 }

@@ -4,7 +4,7 @@ import type { HintRequest } from '../hinted-handoff/index.js';
 import { hintRequest } from '../hinted-handoff/index.js';
 import type { CoordinatedPutRequest, InternodeReply, MergeRequest } from '../transport/messages.js';
 import type { Dot, Versioned } from '../version/types.js';
-import { describeFailure, isTransportFailure, primaryQuorumError, unexpectedReply, writeQuorumError } from './errors.js';
+import { describeFailure, fencedEpoch, isTransportFailure, primaryQuorumError, unexpectedReply, writeQuorumError } from './errors.js';
 import type { Exchange, RoundHost } from './exchange.js';
 import { IGNORED } from './exchange.js';
 
@@ -71,11 +71,15 @@ export class WriteRound implements Exchange {
   private settled = false;
   /** Built on the first hint: most writes never need a fallback, and allocate nothing for them. */
   private handoff: Handoff | undefined;
+  /** Once a fencing refusal sent the round to fetch the table: it retries once. */
+  private refreshed = false;
+  /** Replicas that refused a MERGE by fencing, resent on the new table if they still hold the vnode. */
+  private refused: ServerId[] | undefined;
 
   constructor(
     private readonly host: RoundHost,
     private readonly request: CoordinatedPutRequest,
-    private readonly placement: Placement,
+    private placement: Placement,
     private readonly w: number,
     private readonly pw: number,
     private readonly listener: WriteListener,
@@ -110,6 +114,12 @@ export class WriteRound implements Exchange {
 
   onFailure(server: ServerId, error: unknown): void {
     (this.failures ??= []).push(describeFailure(server, error));
+    const epoch = fencedEpoch(error);
+    const fromFallback = this.handoff !== undefined && ownerIn(this.handoff, server) !== undefined;
+    if (epoch !== undefined && !this.refreshed && !fromFallback) {
+      this.refreshAt(epoch, server);
+      return;
+    }
     if (!this.replicating) {
       if (!isTransportFailure(error)) {
         this.fail(error);
@@ -130,6 +140,49 @@ export class WriteRound implements Exchange {
       this.pending--;
     }
     this.check();
+  }
+
+  /**
+   * A node refused by fencing (node/fencing.ts): its table is newer. Before a replica stored the
+   * write, nothing was applied, so the round starts over on the new table; after, the refused
+   * MERGE goes again to that server if it still holds the vnode, and to the replicas the new
+   * table added, counted as the old ones were. Once per round: a second refusal is a failure.
+   */
+  private refreshAt(epoch: number, server: ServerId): void {
+    this.refreshed = true;
+    const old = this.placement;
+    if (this.replicating) {
+      (this.refused ??= []).push(server);
+      // The resends replace this MERGE's pending slot, so the round cannot fail meanwhile.
+      this.primaryPending--;
+    }
+    this.host.refreshPlacement(epoch, this.request.vnode, (placement) => {
+      this.placement = placement;
+      if (!this.replicating) {
+        this.attempt = 0;
+        this.failed = undefined;
+        this.askNextCoordinator();
+        return;
+      }
+      this.pending--;
+      this.resendMerges(old, placement);
+      this.check();
+    });
+  }
+
+  private resendMerges(old: Placement, placement: Placement): void {
+    const result = this.result as NonNullable<WriteRound['result']>;
+    const merge: MergeRequest = { kind: 'merge', key: this.request.key, vnode: this.request.vnode, versioned: result.versioned };
+    const refused = this.refused ?? [];
+    for (const server of placement.replicas) {
+      if (server === result.coordinator) continue;
+      if (old.replicas.includes(server) && !refused.includes(server)) continue;
+      this.pending++;
+      this.primaryPending++;
+      this.host.send(server, merge, this);
+    }
+    const target = placement.pendingTarget;
+    if (target !== undefined && target !== old.pendingTarget) this.host.send(target, merge, IGNORED);
   }
 
   /** Live replicas in row order, then those believed down (the local view may be stale). */

@@ -28,6 +28,29 @@ function holds(state: Versioned | null | undefined, dot: Dot): boolean {
   return covers(state.context, dot) || state.siblings.some((s) => s.dot.actor === dot.actor && s.dot.counter === dot.counter);
 }
 
+const encoder = new TextEncoder();
+
+/**
+ * Every server that held `key`'s vnode at some time in [fromMs, toMs] (replicas and pending
+ * targets of each table in force then), or `row` when the table never changed. With moves, the
+ * copies of a write live on whichever servers held the vnode since: its loss is excused only when
+ * W of all of them lost their memory, as with a fixed row.
+ */
+function holdersBetween(history: History, key: string, row: readonly ServerId[], fromMs: number, toMs: number): readonly ServerId[] {
+  const tables = history.tables;
+  if (tables.length <= 1) return row;
+  const holders = new Set<ServerId>(row);
+  const bytes = encoder.encode(key);
+  tables.forEach(({ atMs, table }, index) => {
+    const endMs = tables[index + 1]?.atMs ?? Number.POSITIVE_INFINITY;
+    if (endMs < fromMs || atMs > toMs) return;
+    const entry = table.row(table.vnodeOf(bytes));
+    for (const server of entry.replicas) holders.add(server);
+    if (entry.pending !== undefined) holders.add(entry.pending.to);
+  });
+  return [...holders];
+}
+
 /** Distinct replicas of `row` that crashed (losing memory) in [fromMs, toMs]. */
 function crashedBetween(history: History, row: readonly ServerId[], fromMs: number, toMs: number): number {
   const crashed = new Set<ServerId>();
@@ -61,7 +84,8 @@ export function check(history: History, finals: readonly FinalKey[], r: number, 
     const final = finalByKey.get(write.key);
     if (final === undefined || write.dot === undefined) continue;
     // A hint that counted toward W dies with its fallback: the write's holders are the row and those fallbacks.
-    if (crashedBetween(history, [...final.row, ...(write.hintedBy ?? [])], write.invokedMs, Number.POSITIVE_INFINITY) >= w) continue;
+    const holders = holdersBetween(history, write.key, final.row, write.invokedMs, Number.POSITIVE_INFINITY);
+    if (crashedBetween(history, [...holders, ...(write.hintedBy ?? [])], write.invokedMs, Number.POSITIVE_INFINITY) >= w) continue;
     if (!holds(final.merged, write.dot)) {
       lost++;
       violations.push(`lost acknowledged write ${dotName(write.dot)} (${write.value ?? 'delete'}) of ${write.key}`);
@@ -82,7 +106,7 @@ export function check(history: History, finals: readonly FinalKey[], r: number, 
       // A sloppy write (a fallback's hint counted toward W) is outside R + W > N until its hint is
       // replayed (Dynamo 4.6): reads of the row may miss it meanwhile; it is still never lost.
       if (write.hintedBy !== undefined && write.hintedBy.length > 0) continue;
-      if (crashedBetween(history, final.row, write.invokedMs, read.completedMs) > 0) continue;
+      if (crashedBetween(history, holdersBetween(history, read.key, final.row, write.invokedMs, read.completedMs), write.invokedMs, read.completedMs) > 0) continue;
       if (!holds(read.result, write.dot)) {
         violations.push(`stale read of ${read.key} by ${read.client} at ${String(read.invokedMs)}: misses ${dotName(write.dot)} acknowledged at ${String(write.completedMs)}`);
       }
@@ -112,14 +136,14 @@ function checkResurrections(
   // for stale reads: with one copy gone, R replicas may all be behind); the final state while
   // fewer than W did (one that kept the write's context is merged into it).
   const seen = (key: string, state: Versioned | null | undefined, atMs: number, where: string): void => {
-    const row = rowOf.get(key);
-    if (row === undefined) return;
+    const finalRow = rowOf.get(key);
+    if (finalRow === undefined) return;
     const final = atMs === Number.POSITIVE_INFINITY;
     for (const sibling of state?.siblings ?? []) {
       if (sibling.value === null) continue;
       const successor = writes.find((write) => write.key === key && write.completedMs < atMs && superseded(write, sibling.dot)
         && (final || write.hintedBy === undefined || write.hintedBy.length === 0)
-        && crashedBetween(history, final ? [...row, ...(write.hintedBy ?? [])] : row, write.invokedMs, atMs) < (final ? w : 1));
+        && crashedBetween(history, withHints(holdersBetween(history, key, finalRow, write.invokedMs, atMs), final ? write.hintedBy : undefined), write.invokedMs, atMs) < (final ? w : 1));
       if (successor === undefined) continue;
       resurrections++;
       violations.push(`resurrected ${dotName(sibling.dot)} of ${key} in ${where}: acknowledged ${successor.value === null ? 'delete' : 'write'} ${successor.dot === undefined ? '' : dotName(successor.dot)} had superseded it`);
@@ -165,4 +189,8 @@ function checkConverged(final: FinalKey, violations: string[]): void {
       : versionsEqual(state, final.merged);
     if (!equal) violations.push(`${final.key}: replica ${server} did not converge after heal`);
   }
+}
+
+function withHints(holders: readonly ServerId[], hintedBy: readonly ServerId[] | undefined): readonly ServerId[] {
+  return hintedBy === undefined || hintedBy.length === 0 ? holders : [...holders, ...hintedBy];
 }

@@ -8,7 +8,9 @@ import type { RingcacheConfig } from '../../src/config/index.js';
 import { SimNetwork } from '../../src/transport/sim-network.js';
 import type { Envelope, PeerReply, PeerRequest } from '../../src/transport/index.js';
 import type { InternodeHandler } from '../../src/transport/transport.js';
-import { Coordinator, fixedTableView } from '../../src/replication/index.js';
+import { Coordinator } from '../../src/replication/index.js';
+import type { VnodeTransfers } from '../../src/node/index.js';
+import { SimMaster } from './sim-master.js';
 import type { Versioned } from '../../src/version/types.js';
 import type { SimulationOptions } from './options.js';
 import { History, type Disturbance } from './history.js';
@@ -32,10 +34,12 @@ export class SimCluster {
   readonly clock = new VirtualClock();
   readonly random: Random;
   readonly network: SimNetwork;
-  readonly table: RoutingTable;
+  /** The table's owner: moves, adds and drains change it; nodes and coordinators follow it with a lag. */
+  readonly master: SimMaster;
   readonly history = new History();
   private readonly nodes = new Map<ServerId, SimNode>();
   private readonly actors = new Map<ServerId, string>();
+  private readonly coordinators: Coordinator[] = [];
   private config: RingcacheConfig;
 
   constructor(seed: number, readonly options: SimulationOptions) {
@@ -50,22 +54,45 @@ export class SimCluster {
       httpPort: 0,
       state: 'active',
     }));
-    this.table = new RoutingTable(placeTable({
-      servers, vnodeCount: options.vnodeCount, replicaCount: options.replicaCount, epoch: 1,
-    }));
+    const table = placeTable({ servers, vnodeCount: options.vnodeCount, replicaCount: options.replicaCount, epoch: 1 });
+    this.master = new SimMaster(this.clock, this.random, table, {
+      progress: (target, vnode) => {
+        const node = this.nodes.get(target.id);
+        if (node?.up !== true) return Promise.reject(new Error(`${target.id} is down`));
+        return Promise.resolve((node.core.service('transfers') as VnodeTransfers).progress(vnode));
+      },
+    });
     this.config = loadConfig({
       file: {
         cluster: { vnodeCount: options.vnodeCount, replicaCount: options.replicaCount },
         replication: { r: options.r, w: options.w, requestTimeoutMs: options.requestTimeoutMs },
         storage: { bytesMax: 64 * 1024 * 1024, evictionPolicy: 'reject' },
         nodes: servers.map((server) => ({ id: server.id, zone: server.zone, port: 0, httpPort: 0 })),
+        // Short enough that a moved-away copy is dropped within a run, so a drop that loses data shows.
+        node: { transferGraceMs: 500 },
       },
     });
     // The planted bug is a grace config validation refuses (shorter than an anti-entropy cycle),
     // so it is set past the validation.
     if (options.bug === 'early-gc') this.config = { ...this.config, storage: { ...this.config.storage, tombstoneGraceMs: 1, sweepIntervalMs: 10 } };
     if (options.bug === 'hasty-detector') this.config = { ...this.config, membership: { ...this.config.membership, indirectProbes: 0, suspicionMult: 0 } };
+    this.history.tables.push({ atMs: this.clock.nowMs(), table: this.master.table });
+    this.master.holder.onChange((next) => { this.history.tables.push({ atMs: this.clock.nowMs(), table: next }); });
     for (const server of servers) this.boot(server.id);
+    if (options.tableChanges) this.master.start();
+  }
+
+  /** The master's table now (nodes and coordinators may lag behind it). */
+  get table(): RoutingTable {
+    return this.master.table;
+  }
+
+  /** A new server joins: its node starts empty, then the master plans its share of moves. */
+  addServer(zone: string): ServerId {
+    const id = `n${String(this.nodes.size + 1)}`;
+    this.boot(id);
+    this.master.add({ id, zone, capacity: 1, host: '127.0.0.1', port: 0, httpPort: 0, state: 'active' });
+    return id;
   }
 
   get serverIds(): ServerId[] {
@@ -120,13 +147,24 @@ export class SimCluster {
     return detectionWindowMs(this.config.membership, this.nodes.size);
   }
 
+  /** Fencing retries of every coordinator built so far. */
+  fencingRetries(): number {
+    return this.coordinators.reduce((sum, coordinator) => sum + coordinator.stats.fencingRetries, 0);
+  }
+
   coordinator(name: string, overrides: { r?: number; w?: number } = {}): Coordinator {
+    const coordinator = this.newCoordinator(name, overrides);
+    this.coordinators.push(coordinator);
+    return coordinator;
+  }
+
+  private newCoordinator(name: string, overrides: { r?: number; w?: number }): Coordinator {
     return new Coordinator({
       name,
       transport: this.network.transport(name),
       clock: this.clock,
       random: this.random,
-      table: fixedTableView(this.table),
+      table: this.master.follower(),
       options: {
         r: overrides.r ?? this.options.r,
         w: overrides.w ?? this.options.w,
@@ -158,7 +196,7 @@ export class SimCluster {
     const engine = new MemoryEngine({ bytesMax: 64 * 1024 * 1024, evictionPolicy: 'reject' });
     const actor = this.options.bug === 'reused-actor' ? this.actors.get(id) ?? newActor(id, this.clock, this.random) : newActor(id, this.clock, this.random);
     this.actors.set(id, actor);
-    const table = this.table;
+    const table = this.master.follower();
     const core = new NodeCore({
       serverId: id,
       actor,
@@ -166,7 +204,10 @@ export class SimCluster {
       clock: this.clock,
       random: this.random,
       transport: this.network.transport(id),
-      table: { current: () => table, epoch: () => table.table.epoch, observeEpoch: () => undefined },
+      table: {
+        current: () => table.current(), epoch: () => table.current().epoch,
+        observeEpoch: (epoch) => { table.observeEpoch(epoch); }, onChange: (listener) => table.onChange(listener),
+      },
       logger: silentLogger,
       config: this.config,
       services: nodeServices(),

@@ -1,3 +1,4 @@
+import type { RoutingTable } from '../../src/ring/index.js';
 import type { Dot, VersionVector, Versioned } from '../../src/version/types.js';
 import type { ServerId } from '../../src/ring/index.js';
 
@@ -81,6 +82,8 @@ export class History {
   readonly disturbances: Disturbance[] = [];
   readonly statusChanges: StatusChange[] = [];
   readonly minted = new Map<string, MintedWrite>();
+  /** Every table the master committed, from the first, with when (the table in motion). */
+  readonly tables: { readonly atMs: number; readonly table: RoutingTable }[] = [];
   /** Broken invariants seen while running (a dot minted twice). */
   readonly violations: string[] = [];
 

@@ -25,6 +25,11 @@ export interface SimulationOptions {
   /** A slow node's latency multiplier is drawn up to this (200 x ~1 ms: a paused process, past requestTimeoutMs). */
   readonly slowFactorMax: number;
   /**
+   * The table changes while clients run: the nemesis queues replica moves, adds a server, drains
+   * one and restarts the master's executor (sim-master.ts), on top of its faults.
+   */
+  readonly tableChanges: boolean;
+  /**
    * A bug planted in the nodes, to prove the checker catches it (test/simulation/checker.test.ts):
    * 'drop-merges' acks replication without storing it; 'empty-reads' answers some reads with
    * nothing; 'reused-actor' restarts a node under its old actor, so dots repeat; 'early-gc'
@@ -54,6 +59,7 @@ export const SIMULATION_DEFAULTS: SimulationOptions = Object.freeze({
   requestTimeoutMs: 200,
   convergeMsMax: 30_000,
   slowFactorMax: 200,
+  tableChanges: false,
   bug: 'none',
 });
 
@@ -68,6 +74,7 @@ export function drawOptions(random: Random, overrides: Partial<SimulationOptions
     r,
     w,
     faultIntervalMsMean: 200 + random.int(800),
+    tableChanges: random.int(2) === 1,
     ...overrides,
   };
 }

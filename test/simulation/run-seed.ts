@@ -4,7 +4,7 @@ import type { Versioned } from '../../src/version/index.js';
 import { SimCluster } from './cluster.js';
 import { check, type FinalKey } from './checker.js';
 import { drawOptions, type SimulationOptions } from './options.js';
-import { runClient, runNemesis } from './workload.js';
+import { runClient, runNemesis, runTableChanges } from './workload.js';
 import { runClockUntil } from './drive.js';
 import { falseDowns } from './false-downs.js';
 
@@ -31,6 +31,11 @@ export interface SeedReport {
   readonly simulatedMs: number;
   readonly events: number;
   readonly violations: readonly string[];
+  /** Tables the master committed (moves started and swapped in, servers added, drained, removed). */
+  readonly tableCommits: number;
+  readonly movesCompleted: number;
+  /** Rounds a fencing refusal sent to fetch the table and retry, over every client. */
+  readonly fencingRetries: number;
 }
 
 const encoder = new TextEncoder();
@@ -51,6 +56,7 @@ export async function runSeed(seed: number, overrides: Partial<SimulationOptions
   let finished = 0;
   for (const client of clients) void runClient(cluster, client).finally(() => { finished++; });
   void runNemesis(cluster, clients, () => finished === clients.length);
+  if (options.tableChanges) void runTableChanges(cluster, () => finished === clients.length);
   let events = await runClockUntil(cluster.clock, Number.POSITIVE_INFINITY, () => finished === clients.length);
 
   cluster.heal();
@@ -109,6 +115,9 @@ export async function runSeed(seed: number, overrides: Partial<SimulationOptions
     failedOperations: operations.filter((o) => o.outcome === 'failed').length,
     simulatedMs: cluster.clock.nowMs() - started,
     events,
+    tableCommits: cluster.master.commits,
+    movesCompleted: cluster.master.movesCompleted,
+    fencingRetries: cluster.fencingRetries(),
     violations: [
       ...(convergedAfterMs === undefined ? [`replicas did not agree within ${String(options.convergeMsMax)} ms of heal with no client read (hints, anti-entropy)`] : []),
       ...finalReadFailures, ...report.violations, ...falseDownVerdicts,

@@ -122,3 +122,40 @@ export async function runNemesis(cluster: SimCluster, clients: readonly string[]
     }
   }
 }
+
+/**
+ * The table in motion beside the faults (options.tableChanges): replica moves within a zone, a
+ * server added, one drained and then removed once empty, and master restarts, all through the
+ * real move executor and membership plans (sim-master.ts).
+ */
+export async function runTableChanges(cluster: SimCluster, done: () => boolean): Promise<void> {
+  const { master } = cluster;
+  let added = 0;
+  let drained: string | undefined;
+  for (let round = 0; round < 10_000 && !done(); round++) {
+    await cluster.clock.sleep(pauseMs(cluster, 300));
+    if (done()) return;
+    if (drained !== undefined && master.remove(drained)) drained = undefined;
+    const roll = cluster.random.next();
+    const table = master.table.table;
+    if (roll < 0.5) {
+      const vnode = cluster.random.int(table.vnodeCount);
+      const row = table.rows[vnode];
+      const from = row?.replicas[cluster.random.int(row.replicas.length)];
+      const zoneOf = new Map(table.servers.map((server) => [server.id, server]));
+      const candidates = table.servers.filter((server) => server.state === 'active' && row?.replicas.includes(server.id) === false && server.zone === zoneOf.get(from ?? '')?.zone);
+      const to = candidates[cluster.random.int(Math.max(1, candidates.length))];
+      if (from !== undefined && to !== undefined) master.move(vnode, from, to.id);
+    } else if (roll < 0.65 && added < 2) {
+      added++;
+      const zones = [...new Set(table.servers.map((server) => server.zone))];
+      cluster.addServer(zones[cluster.random.int(zones.length)] ?? 'a');
+    } else if (roll < 0.8 && drained === undefined) {
+      const active = table.servers.filter((server) => server.state === 'active');
+      const victim = active[cluster.random.int(active.length)];
+      if (victim !== undefined && master.drain(victim.id)) drained = victim.id;
+    } else if (roll < 0.9) {
+      master.restart();
+    }
+  }
+}

@@ -111,6 +111,18 @@ describe('main: help and usage errors', () => {
     expect(result.err).toContain('ringcache: hint: see ringcache --help');
   });
 
+  it('admin without a known verb, or add without its address, exits 2 with RC_ERR_USAGE', async () => {
+    const none = await cli(['admin']);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/RC_ERR_USAGE: admin needs a verb: load, rebalance, hotkeys, route, add, drain, remove, moves/);
+    const add = await cli(['admin', 'add', '--id', 'n6', '--zone', 'c', '--host', '127.0.0.1']);
+    expect(add.code).toBe(2);
+    expect(add.err).toMatch(/RC_ERR_USAGE: admin add needs --port and --http-port/);
+    const drain = await cli(['admin', 'drain']);
+    expect(drain.code).toBe(2);
+    expect(drain.err).toMatch(/admin drain needs a server id/);
+  });
+
   it('an unknown option or a stray argument exits 2 with RC_ERR_USAGE and points at --help', async () => {
     const option = await cli(['status', '--frob']);
     expect(option.code).toBe(2);
