@@ -66,7 +66,7 @@ describe('servers added and drained while writes run (real processes)', () => {
     return stdout;
   };
   const moves = async (): Promise<MovesAnswer> => JSON.parse(await admin('moves', '--json')) as MovesAnswer;
-  const table = async (): Promise<Table> => (await fetch(`http://127.0.0.1:${String(cluster.masterPort)}/v1/table`)).json() as Promise<Table>;
+  const table = async (): Promise<Table> => (await fetch(`http://127.0.0.1:${String(cluster.masterPort)}/v1/table`, { headers: cluster.authorization })).json() as Promise<Table>;
 
   /** Waits until nothing is in flight or queued; returns the ms it took. */
   const settle = async (deadlineMs: number): Promise<number> => {
