@@ -59,7 +59,7 @@ export function registerLoadAdmin(app: FastifyInstance, deps: LoadAdminDeps): Lo
   const rebalancer = new Rebalancer({
     clock: deps.clock, logger: deps.logger, table: deps.table, commit: deps.commit, book, storedBytes,
     ...(deps.handOff === undefined ? {} : { handOff: deps.handOff }),
-    options: { auto: settings.auto, imbalanceTolerance: settings.imbalanceTolerancePercent / 100, moveBudgetBytesPerMin: settings.moveBudgetBytesPerMin, checkIntervalMs: settings.checkIntervalMs },
+    options: { auto: settings.auto, imbalanceTolerance: settings.imbalanceTolerancePercent / 100, moveBudgetBytesPerMin: settings.moveBudgetBytesPerMin, checkIntervalMs: settings.checkIntervalMs, autoRequestsPerSecMin: settings.autoRequestsPerSecMin },
   });
   app.addHook('onListen', (done) => { void rebalancer.start().then(() => { done(); }); });
   app.addHook('onClose', (_app, done) => { void rebalancer.stop().then(() => { done(); }); });

@@ -27,6 +27,8 @@ export interface RebalancerOptions {
   readonly imbalanceTolerance: number;
   readonly moveBudgetBytesPerMin: number;
   readonly checkIntervalMs: number;
+  /** Automatic rounds skip while the reported requests/s in all is below this (noise, not load). */
+  readonly autoRequestsPerSecMin?: number;
 }
 
 export interface RebalancerDeps {
@@ -111,6 +113,8 @@ export class Rebalancer implements Startable {
 
   private async runAutoRound(): Promise<void> {
     this.stats.autoRounds++;
+    const requestsPerSec = this.deps.book.rates().requests.reduce((sum, rate) => sum + rate, 0);
+    if (requestsPerSec < (this.deps.options.autoRequestsPerSecMin ?? 0)) return;
     try {
       const planned = await this.plan(this.budgetBytes(this.deps.options.checkIntervalMs));
       const { plan } = planned;

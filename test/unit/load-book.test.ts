@@ -50,7 +50,7 @@ function server(index: number, zone: string): ServerInfo {
 }
 
 describe('Rebalancer: automatic mode', () => {
-  function setUp(handOff?: MoveHandOff): { rebalancer: Rebalancer; table: () => Table; logger: ReturnType<typeof recordingLogger> } {
+  function setUp(handOff?: MoveHandOff, autoRequestsPerSecMin = 0): { rebalancer: Rebalancer; table: () => Table; logger: ReturnType<typeof recordingLogger> } {
     const clock = new VirtualClock();
     let current = placeTable({ servers: ['a', 'b', 'c', 'a', 'b', 'c'].map((zone, i) => server(i + 1, zone)), vnodeCount: V, replicaCount: 2, epoch: 1 });
     const book = new LoadBook(clock, { vnodeCount: V, halfLifeMs: 1000, reportersMax: 8, hotKeysMax: 8 });
@@ -61,7 +61,7 @@ describe('Rebalancer: automatic mode', () => {
       clock, logger, table: () => current, commit: (next) => { current = next; return Promise.resolve(next); }, book,
       storedBytes: () => Promise.resolve(new Float64Array(V).fill(100)),
       ...(handOff === undefined ? {} : { handOff }),
-      options: { auto: true, imbalanceTolerance: 0.05, moveBudgetBytesPerMin: 1e9, checkIntervalMs: 1000 },
+      options: { auto: true, imbalanceTolerance: 0.05, moveBudgetBytesPerMin: 1e9, checkIntervalMs: 1000, autoRequestsPerSecMin },
     });
     return { rebalancer, table: () => current, logger };
   }
@@ -84,6 +84,16 @@ describe('Rebalancer: automatic mode', () => {
     expect(submitted).toHaveLength(1);
     const [{ moves }] = submitted as [{ moves: { from: string }[] }];
     expect(moves[0]?.from).toBe('n1');
+  });
+
+  it('leaves an imbalanced table alone while the load is below rebalance.autoRequestsPerSecMin', async () => {
+    const submitted: unknown[] = [];
+    const { rebalancer, table } = setUp({ submit: (moves) => { submitted.push(moves); return Promise.resolve(); } }, 1e9);
+    const before = table();
+    await rebalancer.autoRound();
+    expect(submitted).toEqual([]);
+    expect(table()).toBe(before);
+    expect(rebalancer.stats).toMatchObject({ autoRounds: 1, autoApplied: 0 });
   });
 
   it('is silent with no load', async () => {
