@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBareRedis } from '../../load/peers.js';
 import type { RunningPeer } from '../../load/peers.js';
 import { hasCommand } from '../../load/processes.js';
-import { ProxyServer } from '../../src/proxy/index.js';
-import { InProcessCluster } from '../helpers/in-process-cluster.js';
+import { startProxyUnderTest } from '../helpers/proxy-under-test.js';
+import type { ProxyUnderTest } from '../helpers/proxy-under-test.js';
 import { testPort } from '../support/ports.js';
 
 /**
@@ -204,21 +204,16 @@ function expectScript(replies: unknown[]): void {
   });
 }
 
-let cluster: InProcessCluster;
-let proxy: ProxyServer;
 let client: Redis;
+let running: ProxyUnderTest;
 
 beforeAll(async () => {
-  cluster = new InProcessCluster({ config: ['proxy.respPort=0', 'proxy.httpPort=0'] });
-  proxy = new ProxyServer(cluster.proxyDeps());
-  await proxy.start();
-  client = new Redis({ host: '127.0.0.1', port: proxy.respPort, lazyConnect: true, maxRetriesPerRequest: 1 });
-  await client.connect();
+  running = await startProxyUnderTest();
+  ({ client } = running);
 });
 
 afterAll(async () => {
-  client.disconnect();
-  await proxy.stop();
+  await running.stop();
 });
 
 describe('hashes and sets through the proxy', () => {

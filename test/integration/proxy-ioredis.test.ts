@@ -6,6 +6,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyServer } from '../../src/proxy/index.js';
 import { InProcessCluster } from '../helpers/in-process-cluster.js';
+import { startProxyUnderTest } from '../helpers/proxy-under-test.js';
+import type { ProxyUnderTest } from '../helpers/proxy-under-test.js';
 
 const run = promisify(execFile);
 const REDIS_CLI = ['/usr/bin/redis-cli', '/usr/local/bin/redis-cli'].find((path) => existsSync(path));
@@ -13,18 +15,15 @@ const REDIS_CLI = ['/usr/bin/redis-cli', '/usr/local/bin/redis-cli'].find((path)
 let cluster: InProcessCluster;
 let proxy: ProxyServer;
 let client: Redis;
+let running: ProxyUnderTest;
 
 beforeAll(async () => {
-  cluster = new InProcessCluster({ config: ['proxy.respPort=0', 'proxy.httpPort=0'] });
-  proxy = new ProxyServer(cluster.proxyDeps());
-  await proxy.start();
-  client = new Redis({ host: '127.0.0.1', port: proxy.respPort, lazyConnect: true, maxRetriesPerRequest: 1 });
-  await client.connect();
+  running = await startProxyUnderTest();
+  ({ cluster, proxy, client } = running);
 });
 
 afterAll(async () => {
-  client.disconnect();
-  await proxy.stop();
+  await running.stop();
 });
 
 /** A plain socket: sends exact bytes, collects what comes back, notices the close. */

@@ -5,6 +5,8 @@ import type { RunningPeer } from '../../load/peers.js';
 import { hasCommand } from '../../load/processes.js';
 import { ProxyServer } from '../../src/proxy/index.js';
 import { InProcessCluster } from '../helpers/in-process-cluster.js';
+import { startProxyUnderTest } from '../helpers/proxy-under-test.js';
+import type { ProxyUnderTest } from '../helpers/proxy-under-test.js';
 import { testPort } from '../support/ports.js';
 
 /**
@@ -155,21 +157,17 @@ function expectScript(replies: unknown[]): void {
   });
 }
 
-let cluster: InProcessCluster;
 let proxy: ProxyServer;
 let client: Redis;
+let running: ProxyUnderTest;
 
 beforeAll(async () => {
-  cluster = new InProcessCluster({ config: ['proxy.respPort=0', 'proxy.httpPort=0'] });
-  proxy = new ProxyServer(cluster.proxyDeps());
-  await proxy.start();
-  client = new Redis({ host: '127.0.0.1', port: proxy.respPort, lazyConnect: true, maxRetriesPerRequest: 1 });
-  await client.connect();
+  running = await startProxyUnderTest();
+  ({ proxy, client } = running);
 });
 
 afterAll(async () => {
-  client.disconnect();
-  await proxy.stop();
+  await running.stop();
 });
 
 describe('the string family through the proxy', () => {
