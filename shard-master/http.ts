@@ -101,7 +101,7 @@ export function buildMasterHttpWithDashboard(master: ShardMaster, deps: MasterHt
   });
   const executor = deps.moves;
   registerLoadAdmin(app, {
-    config: deps.config, clock: deps.clock ?? new SystemClock(), logger: deps.logger, guard, table: () => master.table(), sampler: dashboard.sampler,
+    config: deps.config, clock: deps.clock ?? new SystemClock(), logger: deps.logger, guard, table: () => master.table(), sampler: dashboard.sampler, proxies: dashboard.proxies,
     // Leader changes commit between the executor's steps, which read and write the table too.
     commit: (next) => (executor === undefined ? master.commit(next) : executor.exclusive(() => master.commit(next))),
     ...(executor === undefined ? {} : { handOff: executor }),

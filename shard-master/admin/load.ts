@@ -20,6 +20,7 @@ import { guardedRoute } from '../../src/http/index.js';
 import type { BearerGuard } from '../../src/http/index.js';
 import { RingcacheError } from '../../src/runtime/index.js';
 import type { Clock, Logger } from '../../src/runtime/index.js';
+import type { ProxyBook } from '../dashboard/proxy-book.js';
 import type { StatsSampler } from '../dashboard/stats-sampler.js';
 import { LoadBook } from '../load/load-book.js';
 import { storedBytesOf, vnodeLoadsOf } from '../load/vnode-loads.js';
@@ -40,6 +41,8 @@ export interface LoadAdminDeps {
   readonly sampler?: Pick<StatsSampler, 'sample'>;
   /** The move executor; absent: plans needing moves are refused on apply. */
   readonly handOff?: MoveHandOff;
+  /** Keeps the proxies' own request figures a report carries (the dashboard's ProxyBook). */
+  readonly proxies?: Pick<ProxyBook, 'record'>;
 }
 
 export interface LoadAdmin {
@@ -67,7 +70,9 @@ export function registerLoadAdmin(app: FastifyInstance, deps: LoadAdminDeps): Lo
   const limits = () => ({ hotKeysMax: settings.hotKeysMax, keyBytesMax: deps.config.limits.keyBytesMax, vnodeCount: deps.table().vnodeCount });
 
   app.post('/v1/load/report', guarded, async (request, reply) => {
-    book.record(readLoadReport(request.body, limits()));
+    const report = readLoadReport(request.body, limits());
+    book.record(report);
+    deps.proxies?.record(report);
     return reply.code(204).send();
   });
   app.get('/v1/load', guarded, () => {

@@ -25,6 +25,12 @@ export interface DashboardOptions {
   readonly sampleReuseMs: number;
   /** Points of history kept per server: 600 at one a second is the last ten minutes. */
   readonly historyPointsMax: number;
+  /** Proxies whose request figures are kept (proxy-book.ts); each keeps historyPointsMax points. */
+  readonly proxiesMax: number;
+  /** A proxy with no report for this many of its intervals shows as silent. */
+  readonly proxySilentAfterIntervals: number;
+  /** A proxy silent this long is forgotten: its points have left the charts' ten minutes by then. */
+  readonly proxyForgetAfterMs: number;
 }
 
 export const DASHBOARD_DEFAULTS: Readonly<DashboardOptions> = Object.freeze({
@@ -36,6 +42,9 @@ export const DASHBOARD_DEFAULTS: Readonly<DashboardOptions> = Object.freeze({
   healthBytesMax: 16 * 1024,
   sampleReuseMs: 500,
   historyPointsMax: 600,
+  proxiesMax: 64,
+  proxySilentAfterIntervals: 3,
+  proxyForgetAfterMs: 600_000,
 });
 
 /**

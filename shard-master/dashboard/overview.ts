@@ -8,7 +8,7 @@
  * the probe is shown too, and `statusSource` says which one decided.
  */
 import type { ClusterSummary, ServerSummary } from '../../src/client/admin-api.js';
-import type { DashboardOverview, DashboardProxy, DashboardServer, HistoryPoint, ProbeView, ServerStatus } from '../../src/client/dashboard-api.js';
+import type { DashboardOverview, DashboardProxy, DashboardServer, HistoryPoint, ProbeView, ProxyHistoryPoint, ReportingProxy, ServerStatus } from '../../src/client/dashboard-api.js';
 import type { ServerId } from '../../src/ring/index.js';
 import { detectionBoundMs } from './options.js';
 import type { DashboardOptions } from './options.js';
@@ -25,10 +25,12 @@ export interface OverviewInputs {
   readonly sample: StatsSample;
   readonly history: Readonly<Record<ServerId, readonly HistoryPoint[]>>;
   readonly proxies: readonly { readonly url: string; readonly state: ProbeState }[];
+  /** The proxies that report request figures (proxy-book.ts), points after `?since=`. */
+  readonly reporting: { readonly reporting: readonly ReportingProxy[]; readonly history: Readonly<Record<string, readonly ProxyHistoryPoint[]>> };
   readonly options: DashboardOptions;
 }
 
-export const PROXIES_NOTE = 'proxies do not register with the shard-master yet: only the proxy of its config file (proxy.host, proxy.httpPort) is probed, and no proxy reports request figures to it';
+export const PROXIES_NOTE = 'every proxy posts its requests, errors and p50/p99 with its load report each rebalance.loadReportIntervalMs (0: none); the proxy of the master\'s config file (proxy.host, proxy.httpPort) is also probed at its /health';
 
 export function dashboardOverview(inputs: OverviewInputs): DashboardOverview {
   const { summary, options } = inputs;
@@ -51,9 +53,10 @@ export function dashboardOverview(inputs: OverviewInputs): DashboardOverview {
       down: count('down'),
     },
     proxies: {
-      registered: false,
       note: PROXIES_NOTE,
       configured: inputs.proxies.map((proxy) => proxyView(proxy.url, proxy.state)),
+      reporting: inputs.reporting.reporting,
+      history: inputs.reporting.history,
     },
     history: inputs.history,
     detection: { probeIntervalMs: options.probeIntervalMs, downAfterMs: options.downAfterMs, boundMs: detectionBoundMs(options) },

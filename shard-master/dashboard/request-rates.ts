@@ -1,13 +1,12 @@
 /**
  * Requests per second and latency percentiles over the interval between two cumulative snapshots
- * of a node's request counters (node-report.ts). Pure.
- *
- * Percentiles from a bucketed histogram, as Prometheus's histogram_quantile computes them: find
- * the bucket where the cumulative count reaches q * total and interpolate linearly inside it
- * (the first bucket starts at 0). Past the last bound there is no upper edge: the answer is that
- * bound, a floor.
+ * of a node's request counters (node-report.ts). Pure. Percentiles as Prometheus's
+ * histogram_quantile computes them (src/metrics/quantile.ts).
  */
+import { quantileMs } from '../../src/metrics/index.js';
 import type { RequestCounters } from './node-report.js';
+
+export { quantileMs };
 
 export interface RequestRates {
   readonly perSec: number;
@@ -37,23 +36,4 @@ function histogramDelta(before: RequestCounters, after: RequestCounters): { boun
   if (a === null || b === null || a.boundsMs.length !== b.boundsMs.length || a.boundsMs.some((bound, i) => bound !== b.boundsMs[i])) return undefined;
   const counts = b.counts.map((n, i) => n - (a.counts[i] ?? 0));
   return counts.some((n) => n < 0) ? undefined : { boundsMs: b.boundsMs, counts };
-}
-
-/** counts has one entry per bound plus one for "above the last bound". */
-export function quantileMs(boundsMs: readonly number[], counts: readonly number[], q: number): number | null {
-  const total = counts.reduce((sum, n) => sum + n, 0);
-  if (total === 0) return null;
-  const rank = q * total;
-  let cumulative = 0;
-  for (let i = 0; i < counts.length; i++) {
-    const inBucket = counts[i] ?? 0;
-    if (inBucket > 0 && cumulative + inBucket >= rank) {
-      const upper = boundsMs[i];
-      if (upper === undefined) return boundsMs.at(-1) ?? null;
-      const lower = i === 0 ? 0 : boundsMs[i - 1] ?? 0;
-      return lower + (upper - lower) * ((rank - cumulative) / inBucket);
-    }
-    cumulative += inBucket;
-  }
-  return boundsMs.at(-1) ?? null;
 }

@@ -3,7 +3,8 @@
  *
  *   GET /                          the page (open: it holds no data, only code)
  *   GET /dashboard/<file>          its modules, CSS and the vendored uPlot (open)
- *   GET /v1/dashboard[?since=MS]   DashboardOverview (overview.ts); history points after MS only
+ *   GET /v1/dashboard[?since=MS]   DashboardOverview (overview.ts); history points after MS only,
+ *                                  the proxies' own figures among them (proxy-book.ts)
  *   GET /v1/dashboard/vnodes       VnodeView (vnode-view.ts), for the heat map
  *
  * The /v1 routes take the cluster token like every /v1 route. The page polls only these and the
@@ -25,6 +26,7 @@ import { DASHBOARD_DEFAULTS } from './options.js';
 import type { DashboardOptions } from './options.js';
 import { dashboardOverview } from './overview.js';
 import { HealthProber } from './prober.js';
+import { ProxyBook } from './proxy-book.js';
 import type { ProbeTarget } from './prober.js';
 import { CONTENT_SECURITY_POLICY, loadStaticFiles, publicFolder } from './static-files.js';
 import type { StaticFile } from './static-files.js';
@@ -50,6 +52,8 @@ export interface DashboardDeps {
 export interface Dashboard {
   readonly prober: HealthProber;
   readonly sampler: StatsSampler;
+  /** The proxies' request figures; the load report route records into it. */
+  readonly proxies: ProxyBook;
 }
 
 export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): Dashboard {
@@ -62,6 +66,9 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): Da
     servers: () => deps.table().servers,
     vnodeCount: () => deps.table().vnodeCount,
     isDown: (server) => prober.state(`server:${server}`).status === 'down',
+  });
+  const proxyBook = new ProxyBook(deps.clock, {
+    proxiesMax: options.proxiesMax, pointsMax: options.historyPointsMax, silentAfterIntervals: options.proxySilentAfterIntervals, forgetAfterMs: options.proxyForgetAfterMs,
   });
   const epochTime = epochTimer(deps.config.master.stateFile);
   // Probes start when the port opens, not on inject(): tests of other routes send no traffic.
@@ -81,12 +88,13 @@ export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): Da
       sample,
       history: sampler.historySince(sinceMs),
       proxies: proxyUrls.map((url) => ({ url, state: prober.state(`proxy:${url}`) })),
+      reporting: proxyBook.view(sinceMs),
       options,
     });
   });
   app.get('/v1/dashboard/vnodes', guarded, async () => vnodeView(deps.table(), await sampler.sample()));
   registerPage(app, deps);
-  return { prober, sampler };
+  return { prober, sampler, proxies: proxyBook };
 }
 
 function registerPage(app: FastifyInstance, deps: DashboardDeps): void {

@@ -1,4 +1,4 @@
-import type { DashboardOverview, DashboardServer } from '../client/dashboard-api.js';
+import type { DashboardOverview, DashboardServer, ReportingProxy } from '../client/dashboard-api.js';
 import { formatTable } from './table-format.js';
 
 /**
@@ -42,7 +42,7 @@ export function renderStatus(overview: DashboardOverview): string[] {
 
 /** A node's own time on a request is often under 0.1 ms: three decimals below 1 ms. */
 function msText(value: number | null): string {
-  if (value === null) return '-';
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '-';
   return value < 1 ? value.toFixed(3) : value.toFixed(1);
 }
 
@@ -77,12 +77,41 @@ function problemOf(server: DashboardServer, overview: DashboardOverview): string
   return parts.length === 0 ? undefined : parts.join('; ');
 }
 
+/**
+ * The proxies that report their own figures (with their load reports), then the configured one
+ * the master probes. A master of an older version sends no `reporting`: said, not guessed.
+ */
 function proxies(overview: DashboardOverview): string[] {
-  const lines = overview.proxies.configured.map((proxy) => {
+  const listed: unknown = (overview.proxies as Partial<DashboardOverview['proxies']>).reporting;
+  const reporting = Array.isArray(listed) ? listed as readonly ReportingProxy[] : undefined;
+  const table = reporting === undefined ? ['proxies reporting: not in this master\'s answer (an older version)']
+    : reporting.length === 0 ? ['proxies reporting: none yet']
+    : formatTable(['PROXY', 'STATUS', 'REQ/S', 'ERRORS/S', 'REJECTED/S', 'P50 / P99 MS', 'EPOCH', 'LAST REPORT', 'LISTENS'], reporting.map((proxy) => [
+      text(proxy.id),
+      text(proxy.status),
+      rate(proxy.latest.perSec),
+      rate(proxy.latest.errorsPerSec),
+      rate(proxy.latest.rejectedPerSec),
+      `${msText(proxy.latest.p50Ms)} / ${msText(proxy.latest.p99Ms)}`,
+      text(proxy.epoch),
+      ago(proxy.lastReportAtMs, overview.atMs),
+      endpointsText(proxy.endpoints),
+    ]));
+  const probed = overview.proxies.configured.map((proxy) => {
     const view = proxy.epoch === null ? '' : `, epoch ${proxy.epoch}, avoids ${text(proxy.serversDown)} server${proxy.serversDown === 1 ? '' : 's'}`;
-    return `proxy ${proxy.url}: ${proxy.probe.status}${view}${proxy.probe.error === null ? '' : ` (${proxy.probe.error})`}`;
+    return `probed proxy ${proxy.url}: ${proxy.probe.status}${view}${proxy.probe.error === null ? '' : ` (${proxy.probe.error})`}`;
   });
-  return [...lines, `(${overview.proxies.note})`];
+  return [...table, ...probed, `(${overview.proxies.note})`];
+}
+
+function endpointsText(value: unknown): string {
+  return Array.isArray(value) ? (value as unknown[]).map(text).join(' ') : '?';
+}
+
+/** Requests per second: whole numbers from 10 up, one decimal below (a trickle still shows). */
+function rate(value: unknown): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '?';
+  return value >= 10 || value === 0 ? value.toFixed(0) : value.toFixed(1);
 }
 
 function text(value: unknown): string {

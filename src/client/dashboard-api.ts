@@ -64,6 +64,36 @@ export interface DashboardProxy {
   readonly serversDown: number | null;
 }
 
+/** One load report of a proxy: its own client commands over the report's interval. */
+export interface ProxyHistoryPoint {
+  /** When the master received the report (the master's clock, as every other time here). */
+  readonly atMs: number;
+  readonly perSec: number;
+  /** Failed on the cluster's side (quorum, timeout, internal: 5xx). */
+  readonly errorsPerSec: number;
+  /** Refused as bad input or over a limit (4xx). */
+  readonly rejectedPerSec: number;
+  /** null when the interval timed no request. */
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+}
+
+/** A proxy that posts load reports with request figures (src/load/request-tally.ts). */
+export interface ReportingProxy {
+  /** Its reporter name (`proxy.<random>`): one per process, a restart is a new one. */
+  readonly id: string;
+  /** Where it says it listens (redis://host:port, http://host:port); text from the wire. */
+  readonly endpoints: readonly string[];
+  /** 'silent' once no report came for proxySilentAfterIntervals intervals; forgotten later. */
+  readonly status: 'reporting' | 'silent';
+  readonly epoch: number;
+  readonly intervalMs: number;
+  readonly firstReportAtMs: number;
+  readonly lastReportAtMs: number;
+  /** Its last report's figures. */
+  readonly latest: ProxyHistoryPoint;
+}
+
 /** One point of a server's history, one per stats round. */
 export interface HistoryPoint {
   readonly atMs: number;
@@ -86,7 +116,15 @@ export interface DashboardOverview {
   readonly zones: readonly { readonly zone: string; readonly servers: readonly ServerId[] }[];
   readonly servers: readonly DashboardServer[];
   readonly totals: { readonly keys: number; readonly bytes: number; readonly up: number; readonly suspect: number; readonly down: number };
-  readonly proxies: { readonly registered: false; readonly note: string; readonly configured: readonly DashboardProxy[] };
+  readonly proxies: {
+    readonly note: string;
+    /** The proxy of the master's config file, probed at its /health. */
+    readonly configured: readonly DashboardProxy[];
+    /** Every proxy whose load reports carry request figures, by id. */
+    readonly reporting: readonly ReportingProxy[];
+    /** Per reporting proxy, its points after `?since=` (every kept one without it). */
+    readonly history: Readonly<Record<string, readonly ProxyHistoryPoint[]>>;
+  };
   /** Per server, the points after `?since=` (every kept one without it). */
   readonly history: Readonly<Record<ServerId, readonly HistoryPoint[]>>;
   /** The probe cadence and the worst case from a process dying to the master calling it down. */

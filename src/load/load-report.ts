@@ -7,10 +7,17 @@
  *     "epoch": 12, "vnodeCount": 1024,    the table the counts were taken under
  *     "intervalMs": 1000,                  what the counts cover
  *     "vnodes": [[v, requests, writes, touches, bytes], ...]   vnodes with traffic, ascending, unique
- *     "hotKeys": [{"key": "<base64>", "count": 812, "error": 4}, ...] }   Space-Saving, hottest first
+ *     "hotKeys": [{"key": "<base64>", "count": 812, "error": 4}, ...],   Space-Saving, hottest first
+ *     "requests": {"total": 5210, "errors": 0, "rejected": 2,            optional: a proxy's own client
+ *                  "p50Ms": 0.41, "p99Ms": 2.6},                          commands over the interval
+ *     "endpoints": ["resp 127.0.0.1:6380", "http 127.0.0.1:8080"] }    optional: where it listens
+ *
+ * `requests` and `endpoints` come from proxies (request-tally.ts); a client library sends neither,
+ * so the dashboard lists as proxies exactly the reporters that carry request figures.
  */
 import { RingcacheError } from '../runtime/index.js';
 import type { LoadInterval } from './load-counter.js';
+import type { IntervalRequests } from './request-tally.js';
 
 export interface ReportedVnode {
   readonly vnode: number;
@@ -34,6 +41,16 @@ export interface LoadReport {
   readonly intervalMs: number;
   readonly vnodes: readonly ReportedVnode[];
   readonly hotKeys: readonly ReportedHotKey[];
+  /** A proxy's own request figures over the interval; absent from client libraries. */
+  readonly requests?: IntervalRequests;
+  /** Where the reporter listens, as it says (text, at most ENDPOINTS_MAX); absent if it does not say. */
+  readonly endpoints?: readonly string[];
+}
+
+/** What a proxy adds to its report beside the load counts. */
+export interface ReportExtras {
+  readonly requests?: IntervalRequests;
+  readonly endpoints?: readonly string[];
 }
 
 export interface LoadReportLimits {
@@ -49,9 +66,15 @@ export interface LoadReportLimits {
 const COUNT_MAX = 1e15;
 const INTERVAL_MS_MAX = 3_600_000;
 const REPORTER_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+/** A proxy listens on RESP and HTTP; room for both with TLS variants. */
+export const ENDPOINTS_MAX = 4;
+/** Printable ASCII, as `resp 127.0.0.1:6380` or `http [::1]:8080` need; shown as text, never markup. */
+const ENDPOINT_PATTERN = /^[ -~]{1,100}$/;
+/** A latency figure past an hour is not a latency. */
+const LATENCY_MS_MAX = 3_600_000;
 
 /** The JSON a reporter posts for one interval. */
-export function encodeLoadReport(reporter: string, epoch: number, intervalMs: number, interval: LoadInterval): unknown {
+export function encodeLoadReport(reporter: string, epoch: number, intervalMs: number, interval: LoadInterval, extras: ReportExtras = {}): unknown {
   const vnodes: number[][] = [];
   for (let vnode = 0; vnode < interval.requests.length; vnode++) {
     const requests = interval.requests[vnode] ?? 0;
@@ -63,13 +86,15 @@ export function encodeLoadReport(reporter: string, epoch: number, intervalMs: nu
   return {
     reporter, epoch, vnodeCount: interval.requests.length, intervalMs: Math.max(1, Math.round(intervalMs)), vnodes,
     hotKeys: interval.hotKeys.map((hot) => ({ key: Buffer.from(hot.key, 'latin1').toString('base64'), count: hot.count, error: hot.error })),
+    ...(extras.requests === undefined ? {} : { requests: extras.requests }),
+    ...(extras.endpoints === undefined || extras.endpoints.length === 0 ? {} : { endpoints: extras.endpoints }),
   };
 }
 
 /** Reads a posted report; anything malformed or past a limit is RC_ERR_BAD_REQUEST naming the field. */
 export function readLoadReport(body: unknown, limits: LoadReportLimits): LoadReport {
   const record = asRecord(body, 'the report');
-  const allowed = new Set(['reporter', 'epoch', 'vnodeCount', 'intervalMs', 'vnodes', 'hotKeys']);
+  const allowed = new Set(['reporter', 'epoch', 'vnodeCount', 'intervalMs', 'vnodes', 'hotKeys', 'requests', 'endpoints']);
   for (const field of Object.keys(record)) if (!allowed.has(field)) bad(`unknown field '${field}'`);
   const reporter = record.reporter;
   if (typeof reporter !== 'string' || !REPORTER_PATTERN.test(reporter)) bad('reporter must be 1..64 of [A-Za-z0-9._:-]');
@@ -77,7 +102,40 @@ export function readLoadReport(body: unknown, limits: LoadReportLimits): LoadRep
   const vnodeCount = integer(record.vnodeCount, 'vnodeCount', 1, 65_536);
   if (vnodeCount !== limits.vnodeCount) bad(`vnodeCount ${vnodeCount} is not the cluster's V=${limits.vnodeCount}`);
   const intervalMs = integer(record.intervalMs, 'intervalMs', 1, INTERVAL_MS_MAX);
-  return { reporter, epoch, vnodeCount, intervalMs, vnodes: readVnodes(record.vnodes, vnodeCount), hotKeys: readHotKeys(record.hotKeys, limits) };
+  return {
+    reporter, epoch, vnodeCount, intervalMs, vnodes: readVnodes(record.vnodes, vnodeCount), hotKeys: readHotKeys(record.hotKeys, limits),
+    ...(record.requests === undefined ? {} : { requests: readRequests(record.requests) }),
+    ...(record.endpoints === undefined ? {} : { endpoints: readEndpoints(record.endpoints) }),
+  };
+}
+
+function readRequests(value: unknown): IntervalRequests {
+  const record = asRecord(value, 'requests');
+  const fields = ['total', 'errors', 'rejected', 'p50Ms', 'p99Ms'];
+  for (const field of Object.keys(record)) if (!fields.includes(field)) bad(`requests: unknown field '${field}'`);
+  const total = count(record.total, 'requests.total');
+  const errors = count(record.errors, 'requests.errors');
+  const rejected = count(record.rejected, 'requests.rejected');
+  if (errors + rejected > total) bad('requests: errors + rejected are at most total');
+  const p50Ms = latency(record.p50Ms, 'requests.p50Ms');
+  const p99Ms = latency(record.p99Ms, 'requests.p99Ms');
+  if (p50Ms !== null && p99Ms !== null && p50Ms > p99Ms) bad('requests: p50Ms is at most p99Ms');
+  return { total, errors, rejected, p50Ms, p99Ms };
+}
+
+function readEndpoints(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length > ENDPOINTS_MAX) bad(`endpoints must be an array of at most ${ENDPOINTS_MAX} strings`);
+  return (value as unknown[]).map((entry) => {
+    if (typeof entry !== 'string' || !ENDPOINT_PATTERN.test(entry)) bad('each endpoint is 1..100 printable ASCII characters');
+    return entry;
+  });
+}
+
+/** A percentile in ms, or null when the interval timed no request. */
+function latency(value: unknown, name: string): number | null {
+  if (value === null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > LATENCY_MS_MAX) bad(`${name} must be null or a number in 0..${LATENCY_MS_MAX}`);
+  return value;
 }
 
 function readVnodes(value: unknown, vnodeCount: number): ReportedVnode[] {

@@ -6,11 +6,25 @@
  * A report that fails (master down, timeout, refused) is dropped and counted, not retried: the
  * next one carries fresher counts, and the master's EWMA only needs most of them. One request in
  * flight at most, so a slow master never piles reports up in this process.
+ *
+ * A proxy attaches its own request figures (`attachProxy`): the report then also carries its
+ * requests, errors and p50/p99 over the interval and where it listens, for the dashboard.
  */
 import type { Clock, Logger, Random, Startable, Timer } from '../runtime/index.js';
 import { every } from '../runtime/index.js';
 import { encodeLoadReport } from './load-report.js';
+import type { ReportExtras } from './load-report.js';
 import type { LoadCounter } from './load-counter.js';
+import { RequestIntervals } from './request-tally.js';
+import type { RequestTally } from './request-tally.js';
+
+/** What a proxy adds to its reports. */
+export interface ProxyFigures {
+  /** Its cumulative request tally (ProxyMetrics.requestTally), read once a report. */
+  readonly tally: () => RequestTally;
+  /** Where it listens, e.g. `resp 127.0.0.1:6380` (at most ENDPOINTS_MAX). */
+  readonly endpoints: readonly string[];
+}
 
 export interface LoadReporterDeps {
   readonly masterUrl: string;
@@ -43,6 +57,7 @@ export class LoadReporter implements Startable {
   private lastMs = 0;
   private controller: AbortController | undefined;
   private readonly fetch: typeof fetch;
+  private proxy: { readonly intervals: RequestIntervals; readonly endpoints: readonly string[] } | undefined;
 
   constructor(private readonly deps: LoadReporterDeps) {
     this.reporter = `${deps.name}.${deps.random.int(0x7fffffff).toString(36)}`.replace(/[^A-Za-z0-9._:-]/g, '_').slice(0, 64);
@@ -64,6 +79,14 @@ export class LoadReporter implements Startable {
     await this.inFlight;
   }
 
+  /**
+   * From the next report on, carry the proxy's own figures. The first interval counts from now:
+   * what the proxy did before it was attached is not in any report.
+   */
+  attachProxy(figures: ProxyFigures): void {
+    this.proxy = { intervals: new RequestIntervals(figures.tally), endpoints: figures.endpoints };
+  }
+
   /** Takes the interval's counts and posts them (tests call it instead of waiting for the timer). */
   tick(): Promise<void> {
     if (this.inFlight !== undefined) {
@@ -73,7 +96,8 @@ export class LoadReporter implements Startable {
     const nowMs = this.deps.clock.monotonicMs();
     const intervalMs = nowMs - this.lastMs;
     this.lastMs = nowMs;
-    const body = encodeLoadReport(this.reporter, this.deps.epoch(), intervalMs, this.deps.counter.take());
+    const extras: ReportExtras = this.proxy === undefined ? {} : { requests: this.proxy.intervals.take(), endpoints: this.proxy.endpoints };
+    const body = encodeLoadReport(this.reporter, this.deps.epoch(), intervalMs, this.deps.counter.take(), extras);
     this.inFlight = this.post(body).finally(() => { this.inFlight = undefined; });
     return this.inFlight;
   }

@@ -103,6 +103,30 @@ export class LatencyHistogram<T extends string> extends Histogram<T> {
     this.series[series]?.buckets.observeMs(elapsedMs);
   }
 
+  /**
+   * Every series of this histogram summed, cumulative since start: one count per bound plus one
+   * above the last (the layout quantileMs reads). A walk over series x bounds, for a report every
+   * second or so; observeMs is untouched by it.
+   */
+  totalCounts(): number[] {
+    const counts = new Array<number>(this.boundsMs.length + 1).fill(0);
+    for (const { buckets } of this.series) {
+      let inBounds = 0;
+      for (let i = 0; i < this.boundsMs.length; i++) {
+        const n = buckets.counts[i] as number;
+        counts[i] = (counts[i] as number) + n;
+        inBounds += n;
+      }
+      counts[this.boundsMs.length] = (counts[this.boundsMs.length] as number) + buckets.count - inBounds;
+    }
+    return counts;
+  }
+
+  /** The upper bounds of the buckets, in ms. */
+  get bucketBoundsMs(): readonly number[] {
+    return this.boundsMs;
+  }
+
   override reset(): void {
     super.reset();
     // The parent's constructor calls reset() before this class's fields exist.

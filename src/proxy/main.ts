@@ -42,10 +42,21 @@ export async function run(config: RingcacheConfig, _argv: string[]): Promise<voi
             ...(stack.load === undefined ? {} : { load: stack.load }),
           });
           await proxy.start();
+          const started = proxy;
+          // Its own figures ride on the load reports: the dashboard's per-proxy charts.
+          stack.reporter?.attachProxy({ tally: () => started.metrics.requestTally(), endpoints: proxyEndpoints(config, started) });
         },
         stop: async () => { await proxy?.stop(); },
       },
     ],
     ports: () => ({ httpPort: proxy?.httpPort ?? 0, respPort: proxy?.respPort ?? 0 }),
   });
+}
+
+/** Where this proxy listens, as URLs the operator can paste (redis-cli -u, curl). */
+function proxyEndpoints(config: RingcacheConfig, proxy: ProxyServer): string[] {
+  const { host, tlsCertFile } = config.proxy;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  const tls = tlsCertFile !== '';
+  return [`${tls ? 'rediss' : 'redis'}://${shown}:${proxy.respPort}`, `${tls ? 'https' : 'http'}://${shown}:${proxy.httpPort}`];
 }

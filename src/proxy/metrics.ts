@@ -14,6 +14,7 @@ import { limitCloses } from '../resp/index.js';
 import type { RespServerStats } from '../resp/index.js';
 import type { HttpConnectionStats } from './http-connections.js';
 import { LatencyHistogram, registerBuildInfo } from '../metrics/index.js';
+import type { RequestTally } from '../load/index.js';
 
 export const OUTCOME_OK = 0;
 export const OUTCOME_REJECTED = 1;
@@ -114,6 +115,23 @@ export class ProxyMetrics {
   /** Requests of one series so far, all outcomes (INFO, tests). */
   total(series: number): number {
     return (this.counts[series * 3] ?? 0) + (this.counts[series * 3 + 1] ?? 0) + (this.counts[series * 3 + 2] ?? 0);
+  }
+
+  /**
+   * Every command of both protocols so far, by outcome, and their latency histogram summed: what
+   * the load report's request figures are taken from (src/load/request-tally.ts), once an interval.
+   */
+  requestTally(): RequestTally {
+    let requests = 0;
+    let rejected = 0;
+    let errors = 0;
+    for (let series = 0; series < this.names.length; series++) {
+      const base = series * 3;
+      requests += (this.counts[base + OUTCOME_OK] ?? 0) + (this.counts[base + OUTCOME_REJECTED] ?? 0) + (this.counts[base + OUTCOME_FAILED] ?? 0);
+      rejected += this.counts[base + OUTCOME_REJECTED] ?? 0;
+      errors += this.counts[base + OUTCOME_FAILED] ?? 0;
+    }
+    return { requests, errors, rejected, latency: { boundsMs: this.latency.bucketBoundsMs, counts: this.latency.totalCounts() } };
   }
 
   attachConnections(source: ConnectionSource): void {

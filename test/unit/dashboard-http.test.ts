@@ -119,7 +119,33 @@ describe('GET /v1/dashboard', () => {
     expect(byId('n5')).toMatchObject({ status: 'down', holds: null, holdsProblem: expect.stringContaining('not asked') as unknown });
     expect(byId('n5')?.probe.failingSinceMs).toBeLessThan(h.clock.nowMs());
     expect(view.detection).toEqual({ probeIntervalMs: 1000, downAfterMs: 2000, boundMs: 4800 });
-    expect(view.proxies).toMatchObject({ registered: false, configured: [{ url: 'http://127.0.0.1:8080', probe: { status: 'down', error: 'connection refused' }, epoch: null }] });
+    expect(view.proxies).toMatchObject({ reporting: [], history: {}, configured: [{ url: 'http://127.0.0.1:8080', probe: { status: 'down', error: 'connection refused' }, epoch: null }] });
+  });
+
+  it("shows each proxy's own requests, errors and p50/p99 from its load reports, with their history", async () => {
+    const h = await harness();
+    const post = async (reporter: string, total: number, extra: object = {}): Promise<number> => {
+      const body = {
+        reporter, epoch: h.master.table().epoch, vnodeCount: 64, intervalMs: 1000, vnodes: [], hotKeys: [],
+        requests: { total, errors: 1, rejected: 0, p50Ms: 0.4, p99Ms: 2.5 }, endpoints: ['redis://127.0.0.1:6380'], ...extra,
+      };
+      return (await h.app.inject({ method: 'POST', url: '/v1/load/report', payload: body })).statusCode;
+    };
+    expect(await post('proxy.a', 800)).toBe(204);
+    h.clock.runUntil(h.clock.nowMs() + 1000);
+    expect(await post('proxy.a', 1200)).toBe(204);
+    expect(await post('client.lib', 5, { requests: undefined, endpoints: undefined })).toBe(204);
+    // A report with a malformed figure is refused whole, and keeps nothing.
+    expect(await post('proxy.b', 5, { requests: { total: 1, errors: 3, rejected: 0, p50Ms: null, p99Ms: null } })).toBe(400);
+    const view = await overview(h);
+    expect(view.proxies.reporting).toHaveLength(1);
+    expect(view.proxies.reporting[0]).toMatchObject({ id: 'proxy.a', status: 'reporting', endpoints: ['redis://127.0.0.1:6380'], latest: { perSec: 1200, errorsPerSec: 1, p50Ms: 0.4, p99Ms: 2.5 } });
+    expect(view.proxies.history['proxy.a']?.map((point) => point.perSec)).toEqual([800, 1200]);
+    const since = await overview(h, `?since=${String(h.clock.nowMs() - 500)}`);
+    expect(since.proxies.history['proxy.a']?.map((point) => point.perSec)).toEqual([1200]);
+    // Silent after three intervals: still listed, so the operator sees it went quiet.
+    h.clock.runUntil(h.clock.nowMs() + 3500);
+    expect((await overview(h)).proxies.reporting[0]?.status).toBe('silent');
   });
 
   it('turns the nodes\' request counters into rates and percentiles, and keeps a bounded history', async () => {

@@ -28,8 +28,21 @@ const overview: DashboardOverview = {
   ],
   totals: { keys: 1500, bytes: 3 * 1024 * 1024, up: 2, suspect: 0, down: 1 },
   proxies: {
-    registered: false, note: 'proxies do not register with the shard-master yet',
+    note: 'every proxy posts its requests with its load report',
     configured: [{ source: 'config', url: 'http://127.0.0.1:8080', probe: { status: 'up', checkedAtMs: NOW, failingSinceMs: null, error: null, roundTripMs: 1 }, epoch: 7, serversDown: 1 }],
+    reporting: [
+      {
+        id: 'proxy.1abc', endpoints: ['redis://127.0.0.1:6380', 'http://127.0.0.1:8080'], status: 'reporting', epoch: 7, intervalMs: 1000,
+        firstReportAtMs: NOW - 60_000, lastReportAtMs: NOW - 400,
+        latest: { atMs: NOW - 400, perSec: 5210, errorsPerSec: 0, rejectedPerSec: 2, p50Ms: 0.412, p99Ms: 2.61 },
+      },
+      {
+        id: 'proxy.9zz', endpoints: [], status: 'silent', epoch: 6, intervalMs: 1000,
+        firstReportAtMs: NOW - 90_000, lastReportAtMs: NOW - 30_000,
+        latest: { atMs: NOW - 30_000, perSec: 0.5, errorsPerSec: 0.5, rejectedPerSec: 0, p50Ms: null, p99Ms: null },
+      },
+    ],
+    history: {},
   },
   history: {},
   detection: { probeIntervalMs: 1000, downAfterMs: 2000, boundMs: 4800 },
@@ -52,9 +65,21 @@ describe('ringcache status rendering', () => {
     expect(lines).toContain('  n3: /health probes failing for 9 s (connection refused); holdings unknown: not asked: its /health probes fail');
   });
 
-  it('lists the proxies the master knows, and says which do not report', () => {
-    expect(lines).toContain('proxy http://127.0.0.1:8080: up, epoch 7, avoids 1 server');
-    expect(lines.at(-1)).toBe('(proxies do not register with the shard-master yet)');
+  it('lists the proxies that report, with their own requests/s and p50/p99, then the probed one', () => {
+    const head = lines.findIndex((line) => line.startsWith('PROXY'));
+    expect(lines[head]).toMatch(/^PROXY\s+STATUS\s+REQ\/S\s+ERRORS\/S\s+REJECTED\/S\s+P50 \/ P99 MS\s+EPOCH\s+LAST REPORT\s+LISTENS$/);
+    expect(lines[head + 1]).toMatch(/^proxy\.1abc\s+reporting\s+5210\s+0\s+2\.0\s+0\.412 \/ 2\.6\s+7\s+0 s ago\s+redis:\/\/127\.0\.0\.1:6380 http:\/\/127\.0\.0\.1:8080$/);
+    expect(lines[head + 2]).toMatch(/^proxy\.9zz\s+silent\s+0\.5\s+0\.5\s+0\s+- \/ -\s+6\s+30 s ago$/);
+    expect(lines).toContain('probed proxy http://127.0.0.1:8080: up, epoch 7, avoids 1 server');
+    expect(lines.at(-1)).toBe('(every proxy posts its requests with its load report)');
+  });
+
+  it('says so when no proxy reports, or the master is too old to say', () => {
+    const none = renderStatus({ ...overview, proxies: { ...overview.proxies, reporting: [] } });
+    expect(none).toContain('proxies reporting: none yet');
+    const { reporting: _dropped, ...older } = overview.proxies;
+    const old = renderStatus({ ...overview, proxies: older as DashboardOverview['proxies'] });
+    expect(old).toContain("proxies reporting: not in this master's answer (an older version)");
   });
 
   it('says when the status comes from gossip, and prints request rates when nodes report them', () => {
