@@ -18,8 +18,9 @@ import { testPort } from '../support/ports.js';
  * The dashboard in a real browser: Debian's chromium driven by playwright-core, against a real
  * cluster (master, five nodes, a proxy: child processes on free ports, as `ringcache start` runs
  * them). It loads the page with the token in the URL fragment, checks every server row, the keys
- * chart and, under a bounded burst of reads, each node's requests/s and p50/p99 charts; that a
- * zone, a server id and a hot key named like markup show as text; that a node killed with SIGKILL turns red
+ * chart and, under a bounded burst of reads, each node's and the proxy's requests/s and p50/p99
+ * charts; that a zone, a server id, a proxy id and a hot key named like markup show as text (the
+ * hot key is a real one, read through the proxy until its load reports name it); that a node killed with SIGKILL turns red
  * within the master's detection bound, that the page says so when the master dies and goes live
  * again when it is back, and saves
  * screenshots under reports/.
@@ -44,6 +45,10 @@ const SERVER_IDS = ['n1', 'n2', 'n3', 'n4', 'n5'];
  * one; the page must still show it as text. Parsed as HTML it would add an <img> to the page.
  */
 const MARKUP_ID = '<img src=x onerror="window.__pwned = 4">n5';
+/** A proxy id named like markup: the master's report reader refuses such names, so as for MARKUP_ID. */
+const MARKUP_PROXY = '<img src=x onerror="window.__pwned = 5">proxy';
+/** A key named like markup, read through the proxy until it is the hottest key. */
+const MARKUP_KEY = '<script>window.__pwned = 3</script>';
 /** Reads through the proxy while the request charts fill: bounded in time and count. */
 const BURST_MS_MAX = 15_000;
 const BURST_REQUESTS_MAX = 30_000;
@@ -160,7 +165,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     await page.close();
   }, 60_000);
 
-  it("charts each node's requests/s and p50/p99 latency from the nodes' own counters", async () => {
+  it("charts each node's and the proxy's requests/s and p50/p99 latency from their own counters", async () => {
     const page = await context!.newPage();
     await page.goto(`${masterUrl}/#token=${TOKEN}`);
     await page.waitForSelector('body[data-state="live"]', { timeout: 15_000 });
@@ -173,6 +178,13 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
       await waitUntil(page, "[...document.querySelectorAll('tr.server td:nth-child(9)')].some((cell) => Number(cell.textContent) > 0)", 15_000);
       await waitUntil(page, canvasDrawn('#rps-chart'), 10_000);
       await waitUntil(page, canvasDrawn('#latency-chart'), 10_000);
+      // The proxy's own figures, from its load reports: requests and errors, p50 and p99.
+      await waitUntil(page, "document.querySelector('#proxy-rps-chart')?.getAttribute('data-series') === '2'", 15_000);
+      await waitUntil(page, "document.querySelector('#proxy-latency-chart')?.getAttribute('data-series') === '2'", 15_000);
+      // Its row's req/s cell (the 3rd column) shows a rate above zero while reads go on.
+      await waitUntil(page, "[...document.querySelectorAll('tr.proxy td:nth-child(3)')].some((cell) => Number(cell.textContent.replace(' k', 'e3')) > 0)", 15_000);
+      await waitUntil(page, canvasDrawn('#proxy-rps-chart'), 10_000);
+      await waitUntil(page, canvasDrawn('#proxy-latency-chart'), 10_000);
     } finally {
       burst.stop();
     }
@@ -180,10 +192,22 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     const legend = await page.locator('#latency-chart .u-legend .u-series .u-label').allTextContents();
     expect(legend).toEqual(expect.arrayContaining(['n1 p50', 'n1 p99', 'n5 p99']));
     expect(await page.locator('#rps-note').textContent()).toBe('');
-    const overview = await (await fetch(`${masterUrl}/v1/dashboard`, { headers: { authorization: `Bearer ${TOKEN}` } })).json() as DashboardOverview;
+    const overview = await dashboardJson();
     const rates = overview.servers.map((server) => server.requests);
     expect(overview.servers.every((server) => server.requestsReported)).toBe(true);
     expect(rates.some((figures) => figures !== null && figures.perSec > 0 && figures.p50Ms !== null && figures.p99Ms !== null)).toBe(true);
+    // One proxy reports: the one this cluster runs, listening where the config says.
+    expect(overview.proxies.reporting).toHaveLength(1);
+    const proxy = overview.proxies.reporting[0]!;
+    expect(proxy.status).toBe('reporting');
+    expect(proxy.endpoints).toContain(proxyHttpUrl);
+    const busiest = (overview.proxies.history[proxy.id] ?? []).reduce((best, point) => (point.perSec > best.perSec ? point : best), { perSec: 0, p50Ms: null as number | null, p99Ms: null as number | null });
+    expect(busiest.perSec).toBeGreaterThan(0);
+    expect(busiest.p50Ms).not.toBeNull();
+    expect(busiest.p99Ms).toBeGreaterThanOrEqual(busiest.p50Ms ?? Infinity);
+    const proxyLegend = await page.locator('#proxy-latency-chart .u-legend .u-series .u-label').allTextContents();
+    expect(proxyLegend).toEqual(expect.arrayContaining([`${proxy.id} p50`, `${proxy.id} p99`]));
+    console.log(`dashboard: proxy ${proxy.id} busiest report ${busiest.perSec.toFixed(0)}/s p50 ${String(busiest.p50Ms?.toFixed(3))} ms p99 ${String(busiest.p99Ms?.toFixed(3))} ms`);
     console.log(`dashboard: request charts drawn after ${String(sent)} reads; per node ${overview.servers.map((server) => `${server.id} ${server.requests === null ? '-' : `${server.requests.perSec.toFixed(0)}/s p50 ${String(server.requests.p50Ms?.toFixed(3))} ms p99 ${String(server.requests.p99Ms?.toFixed(3))} ms`}`).join('; ')}`);
     await page.screenshot({ path: join(REPORTS, 'dashboard-requests.png'), fullPage: true });
     await page.close();
@@ -200,11 +224,14 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     await page.close();
   }, 30_000);
 
-  it('shows a server id named like markup as text: row, chart legends, heat map', async () => {
-    // The real master's answers with n5 renamed on the way to the page (no config can name a
-    // server so: MARKUP_ID). Every other byte is what the master said.
+  it('shows a server id and a proxy id named like markup as text: rows, chart legends, heat map', async () => {
+    // The real master's answers with n5 and the proxy renamed on the way to the page (no config
+    // can name a server so, and the master refuses such a reporter name: MARKUP_ID,
+    // MARKUP_PROXY). Every other byte is what the master said.
+    const proxyId = (await dashboardJson()).proxies.reporting[0]?.id;
+    expect(proxyId).toBeDefined();
     const page = await context!.newPage();
-    const rename = (text: string): string => text.replaceAll('"n5"', JSON.stringify(MARKUP_ID));
+    const rename = (text: string): string => text.replaceAll('"n5"', JSON.stringify(MARKUP_ID)).replaceAll(JSON.stringify(proxyId), JSON.stringify(MARKUP_PROXY));
     await page.route(/\/v1\/dashboard(\/vnodes)?(\?.*)?$/, async (route) => {
       try {
         const response = await route.fetch();
@@ -219,6 +246,11 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
       expect(await page.locator('tr.server[data-server^="<img"] td.id').textContent()).toBe(MARKUP_ID);
       await waitUntil(page, "document.querySelector('#keys-chart')?.getAttribute('data-series') === '5'", 10_000);
       expect(await page.locator('#keys-chart .u-legend .u-series .u-label').allTextContents()).toContain(MARKUP_ID);
+      await page.waitForSelector('tr.proxy[data-proxy^="<img"]', { timeout: 10_000 });
+      expect(await page.locator('tr.proxy[data-proxy^="<img"] td.id').textContent()).toBe(MARKUP_PROXY);
+      await waitUntil(page, "document.querySelector('#proxy-rps-chart')?.getAttribute('data-series') === '2'", 10_000);
+      expect(await page.locator('#proxy-rps-chart .u-legend .u-series .u-label').allTextContents()).toContain(MARKUP_PROXY);
+      expect(await page.locator('#proxy-latency-chart .u-legend .u-series .u-label').allTextContents()).toContain(`${MARKUP_PROXY} p99`);
       // Coloured by leader, the heat map's legend names each server.
       await page.selectOption('#heatmap-metric', 'leader');
       await waitUntil(page, `document.querySelector('#heatmap-legend')?.textContent?.includes(${JSON.stringify(MARKUP_ID)}) === true`, 10_000);
@@ -229,20 +261,28 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     }
   }, 30_000);
 
-  it('shows a hot key named <script> as text', async () => {
-    // The master serves GET /v1/hotkeys from its proxies' load reports, and none reports here; to
-    // check how the panel renders a hostile key, the test answers that one route itself, in the
-    // master's shape; everything else is the real master.
+  it('shows a hot key named <script> as text: a real one, from the proxy\'s load reports', async () => {
+    const keyUrl = `${proxyHttpUrl}/v1/kv/${encodeURIComponent(MARKUP_KEY)}`;
+    expect((await fetch(keyUrl, { method: 'PUT', body: 'hot' })).status).toBeLessThan(300);
     const page = await context!.newPage();
-    const key = '<script>window.__pwned = 3</script>';
-    await page.route('**/v1/hotkeys', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ keys: [{ key, opsPerSec: 1234, cached: true }] }) }));
-    await page.goto(`${masterUrl}/#token=${TOKEN}`);
-    await page.waitForSelector('#hotkeys td.key', { timeout: 15_000 });
-    expect(await page.locator('#hotkeys td.key').textContent()).toBe(key);
+    // Reads of that one key until the page lists it: the proxy's sketch finds it, its next load
+    // report names it, the master serves it in GET /v1/hotkeys, the page polls that. With an
+    // explicit R the reads skip the near cache, whose hits the load counts leave out (they cost
+    // no server anything), so the key stays the hottest in every interval.
+    const burst = readBurst(proxyHttpUrl, () => `${keyUrl}?r=2`);
+    try {
+      await page.goto(`${masterUrl}/#token=${TOKEN}`);
+      await page.waitForSelector('body[data-state="live"]', { timeout: 15_000 });
+      await expect.poll(() => page.locator('#hotkeys td.key').first().textContent(), { timeout: 20_000, interval: 200 }).toBe(MARKUP_KEY);
+    } finally {
+      burst.stop();
+    }
+    await burst.done;
+    expect(await page.locator('#hotkeys tr.hotkey').first().locator('td.num').first().textContent()).not.toBe('0');
     expect(await page.evaluate("document.querySelectorAll('#hotkeys script').length")).toBe(0);
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
     await page.close();
-  }, 30_000);
+  }, 45_000);
 
   it('asks for the token once when the URL carries none, and keeps it for the tab', async () => {
     const page = await context!.newPage();
@@ -280,6 +320,9 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     for (const id of SERVER_IDS.filter((id) => id !== 'n3')) expect(['up', 'recovering']).toContain(await page.locator(`tr[data-server="${id}"]`).getAttribute('data-status'));
     expect(await page.locator('#summary').textContent()).toMatch(ONE_DOWN);
     expect(await page.locator('tr[data-server="n3"] td.problem').textContent()).toContain('connection refused');
+    // The screenshot shows every view: the proxy's charts hold the bursts of the tests before.
+    await waitUntil(page, canvasDrawn('#proxy-rps-chart'), 10_000);
+    await waitUntil(page, canvasDrawn('#proxy-latency-chart'), 10_000);
     await page.screenshot({ path: join(REPORTS, 'dashboard.png'), fullPage: true });
     await page.close();
   }, 60_000);
@@ -321,9 +364,13 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
-  async function overviewBound(): Promise<number> {
+  async function dashboardJson(): Promise<DashboardOverview> {
     const response = await fetch(`${masterUrl}/v1/dashboard`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    return (await response.json() as DashboardOverview).detection.boundMs;
+    return await response.json() as DashboardOverview;
+  }
+
+  async function overviewBound(): Promise<number> {
+    return (await dashboardJson()).detection.boundMs;
   }
 });
 
@@ -354,13 +401,13 @@ function canvasDrawn(chart: string): string {
  * GETs of the keys the test wrote, one at a time through the proxy's HTTP port, until stop() or
  * the bounds (BURST_MS_MAX, BURST_REQUESTS_MAX); `done` resolves with how many were sent.
  */
-function readBurst(proxyUrl: string): { stop: () => void; done: Promise<number> } {
+function readBurst(proxyUrl: string, urlOf: (sent: number) => string = (sent) => `${proxyUrl}/v1/kv/user:${String(sent % 300)}`): { stop: () => void; done: Promise<number> } {
   let stopped = false;
   const run = async (): Promise<number> => {
     const endMs = Date.now() + BURST_MS_MAX;
     let sent = 0;
     while (!stopped && sent < BURST_REQUESTS_MAX && Date.now() < endMs) {
-      const response = await fetch(`${proxyUrl}/v1/kv/user:${String(sent % 300)}`);
+      const response = await fetch(urlOf(sent));
       await response.arrayBuffer();
       sent++;
     }

@@ -23,7 +23,7 @@ export function bytes(value) {
     scaled /= 1024;
     index++;
   }
-  return index === 0 ? `${scaled} B` : `${scaled.toFixed(scaled < 10 ? 2 : 1)} ${units[index]}`;
+  return index === 0 ? `${Math.round(scaled)} B` : `${scaled.toFixed(scaled < 10 ? 2 : 1)} ${units[index]}`;
 }
 
 export function ms(value) {

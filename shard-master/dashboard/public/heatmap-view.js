@@ -18,9 +18,11 @@ export class Heatmap {
     this.view = undefined;
     this.load = undefined;
     this.serverOrder = [];
+    /** The operator picked a colouring: the page no longer switches it by itself. */
+    this.chosen = false;
     canvas.addEventListener('mousemove', (event) => this.describe(event));
     canvas.addEventListener('mouseleave', () => { this.hover.textContent = ''; });
-    select.addEventListener('change', () => this.draw());
+    select.addEventListener('change', () => { this.chosen = true; this.draw(); });
   }
 
   /** vnodes: GET /v1/dashboard/vnodes; serverOrder: ids in the charts' colour order. */
@@ -37,6 +39,8 @@ export class Heatmap {
     option.disabled = perVnode === undefined;
     option.textContent = perVnode === undefined ? 'load per vnode (not reported)' : 'load per vnode (ops/s)';
     if (perVnode === undefined && this.select.value === 'load') this.select.value = 'keys';
+    // A heat map of load is the point of the panel: shown by default once there is load to show.
+    if (perVnode !== undefined && !this.chosen && perVnode.some((value) => value > 0)) this.select.value = 'load';
     this.draw();
   }
 
@@ -109,7 +113,7 @@ export class Heatmap {
     const unit = metric === 'load' ? 'ops/s' : 'keys';
     const ramp = h('span', { class: 'ramp' });
     fill(this.legend, '0 ', ramp, ` ${count(most)} ${unit}`,
-      h('span', { class: 'muted' }, ` Grey: no replica of the vnode reported.${runs}${moves}${metric === 'keys' ? ' Load per vnode: not reported by this master (GET /v1/load).' : ''}`));
+      h('span', { class: 'muted' }, ` Grey: no replica of the vnode reported.${runs}${moves}${metric === 'keys' && this.load === undefined ? ' Load per vnode: not reported by this master (GET /v1/load).' : ''}`));
   }
 
   describe(event) {

@@ -42,14 +42,26 @@ function perVnodeLoad(body) {
   return out.length > 0 ? Array.from(out, (value) => value ?? null) : undefined;
 }
 
+const HOT_KEY_COLUMNS = ['key', 'ops/s', 'share', 'vnode', 'replicas', 'proxies'];
+
+/**
+ * GET /v1/hotkeys: the hottest keys over every proxy's reports, with where they live. A key that
+ * is not printable UTF-8 comes as base64 (`key` then equals `keyBase64`), and is said so.
+ */
 export function renderHotKeys(element, body) {
   element.classList.remove('stale');
-  const list = Array.isArray(body) ? body : [body?.keys, body?.hotKeys, body?.hotkeys].find(Array.isArray) ?? [];
-  const rows = list.slice(0, ITEMS_MAX).map((entry) => {
-    const key = typeof entry === 'object' && entry !== null ? entry.key : entry;
-    return h('tr', { class: 'hotkey' }, h('td', { class: 'key' }, text(key)), h('td', { class: 'muted' }, otherFields(entry, ['key'])));
-  });
-  fill(element, rows.length === 0 ? note('no hot keys right now') : h('table', { class: 'small' }, h('tbody', {}, rows)),
+  const list = Array.isArray(body?.hotKeys) ? body.hotKeys : [];
+  const rows = list.slice(0, ITEMS_MAX).map((entry) => h('tr', { class: 'hotkey' },
+    h('td', { class: 'key', title: entry?.keyBase64 === entry?.key ? 'not printable: shown as base64' : null }, text(entry?.key)),
+    h('td', { class: 'num' }, count(entry?.opsPerSec)),
+    h('td', { class: 'num' }, percent(entry?.share)),
+    h('td', { class: 'num' }, text(entry?.vnode)),
+    h('td', { class: 'id' }, Array.isArray(entry?.replicas) ? entry.replicas.map(text).join(' ') : '?'),
+    h('td', { class: 'num' }, text(entry?.reporters))));
+  fill(element,
+    typeof body?.totalOpsPerSec === 'number' ? h('p', { class: 'muted' }, `of ${count(body.totalOpsPerSec)} requests/s reported by the proxies`) : null,
+    rows.length === 0 ? note('no hot keys right now')
+      : h('table', { class: 'small' }, h('thead', {}, h('tr', {}, HOT_KEY_COLUMNS.map((title) => h('th', {}, title)))), h('tbody', {}, rows)),
     list.length > ITEMS_MAX ? note(`and ${list.length - ITEMS_MAX} more`) : null);
 }
 

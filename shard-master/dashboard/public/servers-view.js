@@ -78,9 +78,24 @@ function problemText(server, epoch) {
   return parts.join('; ');
 }
 
+const PROXY_COLUMNS = ['status', 'proxy', 'req/s', 'errors/s', 'rejected/s', 'p50 ms', 'p99 ms', 'epoch', 'last report', 'listens on'];
+
+/** The proxies that report their own figures (a row each), then the one the master probes. */
 export function renderProxies(element, overview) {
   const { configured, note: why } = overview.proxies;
-  const rows = configured.map((proxy) => h('tr', { class: `status-${proxy.probe.status}`, dataset: { proxy: proxy.url, status: proxy.probe.status } },
+  const reporting = overview.proxies.reporting ?? [];
+  const rows = reporting.map((proxy) => h('tr', { class: `proxy status-${proxy.status === 'reporting' ? 'up' : 'suspect'}`, dataset: { proxy: proxy.id, status: proxy.status } },
+    h('td', { class: 'status', title: `reports every ${proxy.intervalMs / 1000} s; first report ${clockTime(proxy.firstReportAtMs)}` }, h('span', { class: 'dot' }), ` ${proxy.status}`),
+    h('td', { class: 'id' }, proxy.id),
+    h('td', { class: 'num' }, count(proxy.latest.perSec)),
+    h('td', { class: proxy.latest.errorsPerSec > 0 ? 'num warn' : 'num' }, count(proxy.latest.errorsPerSec)),
+    h('td', { class: 'num' }, count(proxy.latest.rejectedPerSec)),
+    h('td', { class: 'num' }, ms(proxy.latest.p50Ms)),
+    h('td', { class: 'num' }, ms(proxy.latest.p99Ms)),
+    h('td', { class: 'num' }, proxy.epoch),
+    h('td', {}, ago(proxy.lastReportAtMs, overview.atMs)),
+    h('td', { class: 'addr' }, (proxy.endpoints ?? []).join(' '))));
+  const probed = configured.map((proxy) => h('tr', { class: `status-${proxy.probe.status}`, dataset: { probed: proxy.url, status: proxy.probe.status } },
     h('td', { class: 'status' }, h('span', { class: 'dot' }), ` ${proxy.probe.status}`),
     h('td', { class: 'addr' }, proxy.url),
     h('td', {}, proxy.epoch === null ? 'epoch ?' : `epoch ${proxy.epoch}`),
@@ -88,8 +103,11 @@ export function renderProxies(element, overview) {
     h('td', { class: 'problem' }, proxy.probe.error ?? ''),
   ));
   fill(element,
-    configured.length === 0 ? note('no proxy in the master\'s config') : h('table', { class: 'small' }, h('tbody', {}, rows)),
-    note(`Requests and latency per proxy: not reported (${why}).`));
+    rows.length === 0 ? note('No proxy reports yet.')
+      : h('table', { class: 'small', id: 'proxy-table' }, h('thead', {}, h('tr', {}, PROXY_COLUMNS.map((title) => h('th', {}, title)))), h('tbody', {}, rows)),
+    configured.length === 0 ? null : h('p', { class: 'muted' }, 'Probed at its /health (the proxy of the master\'s config file):'),
+    configured.length === 0 ? null : h('table', { class: 'small' }, h('tbody', {}, probed)),
+    note(why));
 }
 
 export function renderEpoch(element, overview) {
