@@ -131,7 +131,7 @@ function probeTargets(table: Table, proxyUrls: readonly string[]): ProbeTarget[]
   ];
 }
 
-/** The one proxy the master knows of: its config file's. Proxies do not register (overview.ts). */
+/** The one proxy the master probes: its config file's. The others make themselves known by their load reports (proxy-book.ts). */
 function configuredProxyUrls(config: RingcacheConfig): string[] {
   return config.proxy.httpPort === 0 ? [] : [httpUrl(config.proxy.host, config.proxy.httpPort, '')];
 }

@@ -12,7 +12,7 @@ import { renderStatus } from './status-render.js';
  * the proxies that report. `--watch` redraws every second until Ctrl-C.
  */
 export const statusCommand: CommandSpec = {
-  summary: 'show the cluster: servers by zone, up/suspect/down, keys and bytes held, replicas vs target, epoch, imbalance',
+  summary: 'show the cluster: servers by zone, up/suspect/down, keys and bytes held, replicas vs target, epoch, imbalance, the proxies that report',
   synopsis: '[--json] [--watch [--count N]]',
   positionalsMax: 0,
   options: [

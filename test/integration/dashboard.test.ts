@@ -327,7 +327,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     await page.close();
   }, 60_000);
 
-  it('`ringcache status` sees the same: keys per node, the killed one down', async () => {
+  it('`ringcache status` sees the same: keys per node, the killed one down, the proxy reporting', async () => {
     const out: string[] = [];
     const code = await main(['status', `--master.port=${String(masterPort)}`, `--cluster.token=${TOKEN}`], { io: { out: (line) => out.push(line), err: (line) => out.push(line) }, env: {}, cwd: ROOT });
     const text = out.join('\n');
@@ -337,6 +337,9 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('the dashboard in a real browser', () 
     const held = [...text.matchAll(/^n[1245]\s+.*?\s+1\s+active\s+(?:up|recovering)\s+(\d+)\s/gm)].map((match) => Number(match[1]));
     expect(held).toHaveLength(4);
     expect(held.every((keys) => keys > 0)).toBe(true);
+    // The proxy that reports, with its own figures and where it listens.
+    expect(text).toMatch(/^PROXY\s+STATUS\s+REQ\/S\s+ERRORS\/S\s+REJECTED\/S\s+P50 \/ P99 MS\s+EPOCH\s+LAST REPORT\s+LISTENS$/m);
+    expect(text).toMatch(new RegExp(`^proxy\\.\\S+\\s+reporting\\s+[\\d.]+\\s+[\\d.]+\\s+[\\d.]+\\s+\\S+ \\/ \\S+\\s+\\d+\\s+\\d+ s ago\\s+redis://127\\.0\\.0\\.1:\\d+ ${proxyHttpUrl.replaceAll('.', '\\.')}$`, 'm'));
   }, 30_000);
 
   it('keeps the last picture and says so when the master dies, and goes live again when it is back', async () => {

@@ -2,7 +2,7 @@
 // /v1/moves. A master without those routes answers 404; the panels then say "not reported yet"
 // and the page asks again now and then, so they fill in once the master serves them.
 import { fill, h, note } from './dom.js';
-import { bytes, count, percent } from './format.js';
+import { ago, bytes, count, percent } from './format.js';
 import { meter } from './servers-view.js';
 
 const ITEMS_MAX = 50;
@@ -65,38 +65,36 @@ export function renderHotKeys(element, body) {
     list.length > ITEMS_MAX ? note(`and ${list.length - ITEMS_MAX} more`) : null);
 }
 
-export function renderMoves(element, body) {
+const MOVE_COLUMNS = ['vnode', 'from -> to', 'keys copied', 'progress', 'bytes copied', 'state', 'started'];
+
+/**
+ * GET /v1/moves: each move in flight with what its target reports copied. Progress is the keys
+ * copied against the most keys any replica of the vnode holds (GET /v1/dashboard/vnodes, the
+ * heat map's view): the target fills from every old replica, so the fullest is the goal.
+ */
+export function renderMoves(element, body, page) {
   element.classList.remove('stale');
   const inFlight = Array.isArray(body?.inFlight) ? body.inFlight : [];
-  const queued = Array.isArray(body?.queued) ? body.queued : [];
-  const rows = inFlight.slice(0, ITEMS_MAX).map((move) => h('tr', { class: 'move' },
-    h('td', {}, `vnode ${text(move.vnode)}`),
-    h('td', {}, `${text(move.from)} -> ${text(move.to)}`),
-    h('td', { class: 'num' }, progressOf(move)),
-    h('td', { class: 'muted' }, otherFields(move, ['vnode', 'from', 'to', 'progress']))));
+  const queuedCount = typeof body?.queuedCount === 'number' ? body.queuedCount : Array.isArray(body?.queued) ? body.queued.length : 0;
+  const keysOf = page?.heatmap?.view?.keys ?? [];
+  const rows = inFlight.slice(0, ITEMS_MAX).map((move) => {
+    const held = keysOf[move.vnode];
+    const fraction = move.synced === true ? 1 : typeof held === 'number' && held > 0 && typeof move.keysCopied === 'number' ? Math.min(1, move.keysCopied / held) : undefined;
+    return h('tr', { class: 'move', dataset: { vnode: text(move.vnode) } },
+      h('td', { class: 'num' }, text(move.vnode)),
+      h('td', { class: 'id' }, `${text(move.from)} -> ${text(move.to)}`),
+      h('td', { class: 'num' }, typeof held === 'number' ? `${count(move.keysCopied)} / ${count(held)}` : count(move.keysCopied)),
+      h('td', { class: 'num' }, fraction === undefined ? '?' : h('span', {}, percent(fraction), meter(fraction))),
+      h('td', { class: 'num' }, bytes(move.bytesCopied)),
+      h('td', {}, move.synced === true ? 'in sync: next epoch swaps it in' : 'copying'),
+      // Both times on the master's clock: no skew with this browser's.
+      h('td', {}, typeof move.startedAtMs === 'number' ? ago(move.startedAtMs, page?.overview?.atMs ?? move.startedAtMs) : '?'));
+  });
   fill(element,
-    h('p', {}, `${inFlight.length} in flight, ${queued.length} queued`),
-    rows.length === 0 ? note('no move in flight') : h('table', { class: 'small' }, h('tbody', {}, rows)));
-}
-
-function progressOf(move) {
-  const progress = move.progress;
-  const fraction = typeof progress === 'number' ? progress
-    : typeof progress?.fraction === 'number' ? progress.fraction
-    : typeof move.keysCopied === 'number' && typeof move.keysTotal === 'number' && move.keysTotal > 0 ? move.keysCopied / move.keysTotal
-    : undefined;
-  if (fraction === undefined) return typeof progress === 'object' && progress !== null ? otherFields(progress, []) : '';
-  return h('span', {}, percent(fraction), meter(fraction));
-}
-
-/** "name value" for every scalar field not shown elsewhere; text only. */
-function otherFields(entry, skip) {
-  if (typeof entry !== 'object' || entry === null) return '';
-  return Object.entries(entry)
-    .filter(([name, value]) => !skip.includes(name) && ['string', 'number', 'boolean'].includes(typeof value))
-    .slice(0, 8)
-    .map(([name, value]) => `${name} ${typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(2) : String(value)}`)
-    .join(' · ');
+    h('p', {}, `${inFlight.length} in flight, ${queuedCount} queued`,
+      typeof body?.completed === 'number' ? h('span', { class: 'muted' }, ` · ${body.completed} completed, ${count(body.keysMoved)} keys, ${bytes(body.bytesMoved)} moved since the master started`) : null),
+    rows.length === 0 ? note('no move in flight')
+      : h('table', { class: 'small' }, h('thead', {}, h('tr', {}, MOVE_COLUMNS.map((title) => h('th', {}, title)))), h('tbody', {}, rows)));
 }
 
 function text(value) {
