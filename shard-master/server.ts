@@ -15,6 +15,7 @@ import { ShardMaster } from './master.js';
 import type { ShardMasterOptions } from './master.js';
 import { httpJsonFetcher } from './dashboard/index.js';
 import { MoveExecutor } from './moves/move-executor.js';
+import { registerMoveMetrics } from './moves/move-metrics.js';
 import { httpMoveProbe } from './moves/http-probe.js';
 
 /** How long stop() lets requests in flight finish before closing their connections. */
@@ -45,6 +46,7 @@ export async function startMaster(deps: MasterProcessDeps): Promise<RunningMaste
   await master.start();
   const gossip = new MasterGossipView({ config, clock: deps.clock, logger, table: () => master.table() });
   const moves = moveExecutorOf(master, config, deps.clock, logger);
+  registerMoveMetrics(registry, () => moves.report());
   const app = buildMasterHttp(master, { config, logger, registry, clock: deps.clock, gossip: () => gossip.liveness(), moves });
   const { host, port } = config.master;
   try {
