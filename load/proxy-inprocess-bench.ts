@@ -1,5 +1,5 @@
 /**
- * Micro-benchmark of the proxy's RESP command layer: GET and SET through ProxyRespHandler over an
+ * Micro-benchmark of the proxy's RESP command layer: GET, SET, INCR, HSET, SADD and ZADD through ProxyRespHandler over an
  * in-process cluster (NodeService + MemoryEngine per server, the real Coordinator), no sockets and
  * no RESP codec. It is the baseline the end-to-end bench (`ringcache bench`) is compared with: what
  * the proxy and the coordinator cost per command before any network. Not a test: it prints numbers.
@@ -27,15 +27,36 @@ const KEY_COUNT = 100_000;
 const VALUE = Buffer.from('xyz');
 const SET = Buffer.from('SET');
 const GET = Buffer.from('GET');
+const FIELD = Buffer.from('f');
+const SCORE = Buffer.from('1');
+
+/** The commands measured; the typed ones write keys of their own (`incr:...`), never the preloaded strings. */
+const COMMANDS = ['SET', 'GET', 'INCR', 'HSET', 'SADD', 'ZADD'] as const;
+type BenchCommand = typeof COMMANDS[number];
 
 interface Case {
   readonly transport: 'direct' | 'sim';
   readonly replicaCount: number;
   readonly pipeline: number;
-  readonly command: 'SET' | 'GET';
+  readonly command: BenchCommand;
 }
 
 const keys = Array.from({ length: KEY_COUNT }, (_, i) => Buffer.from(`key:${String(i).padStart(12, '0')}`));
+/** Per typed command its own keys of the same length, so a WRONGTYPE never enters the figure. */
+const typedKeys = new Map<BenchCommand, Buffer[]>(COMMANDS.filter((command) => command !== 'SET' && command !== 'GET')
+  .map((command) => [command, keys.map((key) => Buffer.concat([Buffer.from(command.toLowerCase().slice(0, 3)), key.subarray(3)]))]));
+
+/** The arguments of one `command` on key number `index` (redis-benchmark's shapes, one field or member). */
+function commandArgs(command: BenchCommand, index: number): Buffer[] {
+  if (command === 'SET') return [SET, keys[index]!, VALUE];
+  if (command === 'GET') return [GET, keys[index]!];
+  const key = typedKeys.get(command)![index]!;
+  const name = Buffer.from(command);
+  if (command === 'INCR') return [name, key];
+  if (command === 'HSET') return [name, key, FIELD, VALUE];
+  if (command === 'SADD') return [name, key, VALUE];
+  return [name, key, SCORE, VALUE];
+}
 
 interface Figures {
   readonly opsPerSec: number;
@@ -43,7 +64,7 @@ interface Figures {
 }
 
 /** Runs `connections` clients, each sending `pipeline` commands and awaiting their replies, for `seconds`. */
-async function drive(handler: ProxyRespHandler, command: 'SET' | 'GET', pipeline: number, seconds: number): Promise<Figures> {
+async function drive(handler: ProxyRespHandler, command: BenchCommand, pipeline: number, seconds: number): Promise<Figures> {
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const deadline = started + seconds * 1000;
@@ -56,8 +77,7 @@ async function drive(handler: ProxyRespHandler, command: 'SET' | 'GET', pipeline
     while (performance.now() < deadline) {
       for (let p = 0; p < pipeline; p++) {
         seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-        const key = keys[seed % KEY_COUNT]!;
-        batch[p] = handler.onCommand(command === 'SET' ? [SET, key, VALUE] : [GET, key], connection);
+        batch[p] = handler.onCommand(commandArgs(command, seed % KEY_COUNT), connection);
       }
       await Promise.all(batch);
       done += pipeline;
@@ -78,9 +98,12 @@ async function runCase(benchCase: Case): Promise<Figures> {
     replication: { requestTimeoutMs: 5000, speculativeRetryMs: 1000 },
   });
   const handler = new ProxyRespHandler(cluster.proxyDeps());
-  // Fill every key once so GETs hit, then warm up the JIT on the measured command.
+  // Fill every key once (so GETs hit, and every command updates a key that exists, as SET does
+  // over the preloaded strings), then warm up the JIT on the measured command.
+  const fill = benchCase.command === 'GET' ? 'SET' : benchCase.command;
   for (let i = 0; i < KEY_COUNT; i += 1000) {
-    await Promise.all(keys.slice(i, i + 1000).map((key) => Promise.resolve(handler.onCommand([SET, key, VALUE], new FakeConnection(0)))));
+    const batch = Array.from({ length: 1000 }, (_, j) => Promise.resolve(handler.onCommand(commandArgs(fill, i + j), new FakeConnection(0))));
+    await Promise.all(batch);
   }
   await drive(handler, benchCase.command, benchCase.pipeline, Math.min(1, secondsPerCase / 2));
   const figures = await drive(handler, benchCase.command, benchCase.pipeline, secondsPerCase);
@@ -94,7 +117,7 @@ async function main(): Promise<void> {
   for (const transport of ['direct', 'sim'] as const) {
     for (const replicaCount of [1, 3]) {
       for (const pipeline of [1, 16]) {
-        for (const command of ['SET', 'GET'] as const) {
+        for (const command of COMMANDS) {
           if (`${transport}/N=${String(replicaCount)}/P=${String(pipeline)}/${command}`.includes(only)) cases.push({ transport, replicaCount, pipeline, command });
         }
       }

@@ -83,8 +83,11 @@ export function coordinatedIncrement(local: Versioned | undefined, amount: bigin
   assert(amount >= INT64_MIN && amount <= INT64_MAX, 'an increment is a 64-bit signed integer');
   const state = local ?? { context: [], siblings: [] };
   // A hash, set or sorted set shown at the key: Redis's WRONGTYPE, nothing stored.
-  const type = keyType(state, nowMs);
-  if (type !== 'none' && type !== 'string') return 'wrong-type';
+  // Without collections the key is a string or nothing, so the type walk (a second counterView) is skipped.
+  if (state.collections !== undefined) {
+    const type = keyType(state, nowMs);
+    if (type !== 'none' && type !== 'string') return 'wrong-type';
+  }
   const view = counterView(state, nowMs);
   if (view.kind === 'string') return 'not-integer';
   const current = view.kind === 'integer' ? view.value : 0n;
