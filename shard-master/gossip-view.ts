@@ -9,6 +9,7 @@ import { VIEW_MESSAGES, ViewPuller } from '../src/membership/index.js';
 import type { Clock, Logger, Startable } from '../src/runtime/index.js';
 import type { Table } from '../src/ring/index.js';
 import { MessageCatalogue, TcpTransport, internodeLimitsOf } from '../src/transport/index.js';
+import { clusterTls } from '../src/tls/index.js';
 import type { GossipLiveness } from './cluster-summary.js';
 
 export interface MasterGossipDeps {
@@ -25,12 +26,13 @@ export class MasterGossipView implements Startable {
 
   constructor(private readonly deps: MasterGossipDeps) {
     const { config, clock, logger, table } = deps;
+    const tls = clusterTls(config);
     this.transport = new TcpTransport({
       resolve: (server) => {
         const info = table().servers.find((candidate) => candidate.id === server);
         return info === undefined ? undefined : { host: info.host, port: info.port };
       },
-      clock, logger, token: config.cluster.token,
+      clock, logger, token: config.cluster.token, ...(tls === undefined ? {} : { tls }),
       catalogue: new MessageCatalogue(VIEW_MESSAGES),
       options: { limits: internodeLimitsOf(config) },
     });

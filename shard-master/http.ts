@@ -17,7 +17,7 @@
  * When `cluster.token` is set, every /v1 route wants `Authorization: Bearer <token>`. Errors are
  * `{ code, message, details }` with the catalogue's HTTP status (DESIGN.md section 8).
  */
-import { bearerGuard, fastifyLimitOptions, frameworkErrorHandler, guardedRoute, installErrorShape } from '../src/http/index.js';
+import { bearerGuard, fastifyLimitOptions, fastifyListener, frameworkErrorHandler, guardedRoute, installErrorShape } from '../src/http/index.js';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -33,6 +33,8 @@ import type { ShardMaster } from './master.js';
 import { registerLoadAdmin } from './admin/load.js';
 import { registerAdminRoutes } from './admin/moves.js';
 import type { MoveExecutor } from './moves/move-executor.js';
+import { tlsServerOptions } from '../src/tls/index.js';
+import type { ClusterTls } from '../src/tls/index.js';
 
 export interface MasterHttpDeps {
   readonly config: RingcacheConfig;
@@ -47,6 +49,8 @@ export interface MasterHttpDeps {
   readonly gossip?: () => GossipLiveness | undefined;
   /** The replica move executor: with it, the admin routes of servers and moves (admin/). */
   readonly moves?: MoveExecutor;
+  /** Cluster TLS: the port speaks HTTPS only (any client may connect; /v1 keeps the token). */
+  readonly tls?: ClusterTls;
 }
 
 /** The epoch of the table in a 200 answer, readable without parsing the body (curl -i). */
@@ -64,8 +68,10 @@ export function buildMasterHttpWithDashboard(master: ShardMaster, deps: MasterHt
   const shape = {
     where: 'shard-master', logger: deps.logger, bodyBytesMax: BODY_BYTES_MAX, bodyLimitName: 'the admin API body limit', notFoundHint: 'GET / lists the endpoints',
   };
+  const limits = fastifyLimitOptions();
+  const listener = fastifyListener(limits, deps.tls === undefined ? undefined : tlsServerOptions(deps.tls, 'any'));
   const app = Fastify({
-    logger: false, bodyLimit: BODY_BYTES_MAX, forceCloseConnections: 'idle', return503OnClosing: false, ...fastifyLimitOptions(), frameworkErrors: frameworkErrorHandler(shape),
+    logger: false, bodyLimit: BODY_BYTES_MAX, forceCloseConnections: 'idle', return503OnClosing: false, ...limits, ...listener, frameworkErrors: frameworkErrorHandler(shape),
   });
   const guard = bearerGuard(deps.config.cluster.token, 'cluster.token');
   const guarded = guardedRoute(guard);

@@ -17,6 +17,7 @@ import { httpJsonFetcher } from './dashboard/index.js';
 import { MoveExecutor } from './moves/move-executor.js';
 import { registerMoveMetrics } from './moves/move-metrics.js';
 import { httpMoveProbe } from './moves/http-probe.js';
+import { clusterFetch, clusterScheme, clusterTls } from '../src/tls/index.js';
 
 /** How long stop() lets requests in flight finish before closing their connections. */
 const STOP_GRACE_MS = 1_000;
@@ -46,8 +47,13 @@ export async function startMaster(deps: MasterProcessDeps): Promise<RunningMaste
   await master.start();
   const gossip = new MasterGossipView({ config, clock: deps.clock, logger, table: () => master.table() });
   const moves = moveExecutorOf(master, config, deps.clock, logger);
+<<<<<<< HEAD
   registerMoveMetrics(registry, () => moves.report());
   const app = buildMasterHttp(master, { config, logger, registry, clock: deps.clock, gossip: () => gossip.liveness(), moves });
+=======
+  const tls = clusterTls(config);
+  const app = buildMasterHttp(master, { config, logger, registry, clock: deps.clock, gossip: () => gossip.liveness(), moves, ...(tls === undefined ? {} : { tls }) });
+>>>>>>> s13-tls
   const { host, port } = config.master;
   try {
     await app.listen({ host, port });
@@ -62,7 +68,7 @@ export async function startMaster(deps: MasterProcessDeps): Promise<RunningMaste
   }
   gossip.start();
   moves.start();
-  const url = urlOf(app.server.address());
+  const url = urlOf(app.server.address(), clusterScheme(config));
   logger.info({ url, epoch: master.table().epoch, stateFile: config.master.stateFile }, 'shard-master listening');
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -85,10 +91,10 @@ export async function startMaster(deps: MasterProcessDeps): Promise<RunningMaste
 }
 
 /** A wildcard bind is reached through loopback; IPv6 literals need brackets in a URL. */
-function urlOf(address: AddressInfo | string | null): string {
+function urlOf(address: AddressInfo | string | null, scheme: 'http' | 'https'): string {
   assert(address !== null && typeof address === 'object', 'shard-master: listening on a TCP address');
   const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
 }
 
 /** The executor over the master's persisted table and queue, asking targets over HTTP. */
@@ -99,7 +105,7 @@ export function moveExecutorOf(master: ShardMaster, config: RingcacheConfig, clo
       queued: () => master.queuedMoves(),
       commit: async (next, queued) => { await master.commitPlan(next, undefined, queued); },
     },
-    probe: httpMoveProbe(httpJsonFetcher(clock), config.cluster.token),
+    probe: httpMoveProbe(httpJsonFetcher(clock, clusterFetch(clusterTls(config))), config.cluster.token, clusterScheme(config)),
     clock, logger,
     options: { concurrencyMax: config.master.moveConcurrencyMax, budgetBytesPerMin: config.master.moveBudgetBytesPerMin, checkIntervalMs: config.master.moveCheckIntervalMs },
   });

@@ -8,3 +8,4 @@ export { RingcacheError, ERROR_CATALOGUE } from './runtime/index.js';
 export type { ErrorCode } from './runtime/index.js';
 export type { ReplicationOptions } from './replication/index.js';
 export type { Placement } from './ring/index.js';
+export type { ClusterTls } from './tls/index.js';

@@ -18,15 +18,18 @@ export interface JsonRequest {
 
 export type JsonFetcher = (request: JsonRequest) => Promise<JsonAnswer>;
 
-/** The real fetcher, over Node's fetch. A body that is not JSON is `body: undefined`. */
-export function httpJsonFetcher(clock: Clock): JsonFetcher {
+/**
+ * The real fetcher, over Node's fetch (or `fetcher`: with cluster TLS, one that trusts the
+ * cluster CA, src/tls). A body that is not JSON is `body: undefined`.
+ */
+export function httpJsonFetcher(clock: Clock, fetcher: typeof fetch = globalThis.fetch.bind(globalThis)): JsonFetcher {
   return async (request) => {
     const startedMs = clock.nowMs();
     const controller = new AbortController();
     const deadline = clock.schedule(request.timeoutMs, () => { controller.abort(); });
     const elapsed = (): number => clock.nowMs() - startedMs;
     try {
-      const response = await fetch(request.url, { headers: request.headers, signal: controller.signal, redirect: 'error' });
+      const response = await fetcher(request.url, { headers: request.headers, signal: controller.signal, redirect: 'error' });
       const text = await boundedText(response, request.bytesMax);
       if (text === undefined) return { kind: 'failed', reason: `answer longer than ${request.bytesMax} bytes`, elapsedMs: elapsed() };
       return { kind: 'answered', status: response.status, body: parsed(text), elapsedMs: elapsed() };

@@ -21,6 +21,7 @@ import type { Table } from '../../src/ring/index.js';
 import { RingcacheError } from '../../src/runtime/index.js';
 import type { Clock, Logger } from '../../src/runtime/index.js';
 import { httpJsonFetcher } from './json-fetch.js';
+import { clusterFetch, clusterScheme, clusterTls } from '../../src/tls/index.js';
 import type { JsonFetcher } from './json-fetch.js';
 import { DASHBOARD_DEFAULTS } from './options.js';
 import type { DashboardOptions } from './options.js';
@@ -58,11 +59,12 @@ export interface Dashboard {
 
 export function registerDashboard(app: FastifyInstance, deps: DashboardDeps): Dashboard {
   const options = { ...DASHBOARD_DEFAULTS, ...deps.options };
-  const fetch = deps.fetch ?? httpJsonFetcher(deps.clock);
+  const fetch = deps.fetch ?? httpJsonFetcher(deps.clock, clusterFetch(clusterTls(deps.config)));
+  const scheme = clusterScheme(deps.config);
   const proxyUrls = configuredProxyUrls(deps.config);
-  const prober = new HealthProber({ clock: deps.clock, fetch, options, targets: () => probeTargets(deps.table(), proxyUrls) });
+  const prober = new HealthProber({ clock: deps.clock, fetch, options, targets: () => probeTargets(deps.table(), proxyUrls, scheme) });
   const sampler = new StatsSampler({
-    clock: deps.clock, fetch, options, token: deps.config.cluster.token,
+    clock: deps.clock, fetch, options, token: deps.config.cluster.token, scheme,
     servers: () => deps.table().servers,
     vnodeCount: () => deps.table().vnodeCount,
     isDown: (server) => prober.state(`server:${server}`).status === 'down',
@@ -124,16 +126,18 @@ function registerPage(app: FastifyInstance, deps: DashboardDeps): void {
   });
 }
 
-function probeTargets(table: Table, proxyUrls: readonly string[]): ProbeTarget[] {
+function probeTargets(table: Table, proxyUrls: readonly string[], scheme: 'http' | 'https'): ProbeTarget[] {
   return [
-    ...table.servers.map((server) => ({ key: `server:${server.id}`, url: httpUrl(server.host, server.httpPort, '/health') })),
+    ...table.servers.map((server) => ({ key: `server:${server.id}`, url: httpUrl(server.host, server.httpPort, '/health', scheme) })),
     ...proxyUrls.map((url) => ({ key: `proxy:${url}`, url: `${url}/health` })),
   ];
 }
 
 /** The one proxy the master probes: its config file's. The others make themselves known by their load reports (proxy-book.ts). */
 function configuredProxyUrls(config: RingcacheConfig): string[] {
-  return config.proxy.httpPort === 0 ? [] : [httpUrl(config.proxy.host, config.proxy.httpPort, '')];
+  // With proxy TLS the probe checks the proxy's certificate against the cluster CA (tls.caFile).
+  const scheme = config.proxy.tlsCertFile === '' ? 'http' : 'https';
+  return config.proxy.httpPort === 0 ? [] : [httpUrl(config.proxy.host, config.proxy.httpPort, '', scheme)];
 }
 
 /**

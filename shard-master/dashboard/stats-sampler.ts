@@ -38,6 +38,8 @@ export interface SamplerDeps {
   readonly fetch: JsonFetcher;
   readonly options: DashboardOptions;
   readonly token: string;
+  /** 'https' with cluster TLS (the nodes' HTTP ports). @default 'http' */
+  readonly scheme?: 'http' | 'https';
   readonly servers: () => readonly ServerInfo[];
   readonly vnodeCount: () => number;
   /** The prober's verdict: a server said down is skipped. */
@@ -88,7 +90,7 @@ export class StatsSampler {
     const failed = (problem: string): ServerStats => ({ atMs, report: undefined, problem, rates: undefined });
     if (this.deps.isDown(server.id)) return failed('not asked: its /health probes fail');
     const headers: Record<string, string> = token === '' ? {} : { authorization: `Bearer ${token}` };
-    const answer = await this.deps.fetch({ url: httpUrl(server.host, server.httpPort, '/v1/stats'), headers, timeoutMs: options.probeTimeoutMs, bytesMax: options.statsBytesMax });
+    const answer = await this.deps.fetch({ url: httpUrl(server.host, server.httpPort, '/v1/stats', this.deps.scheme), headers, timeoutMs: options.probeTimeoutMs, bytesMax: options.statsBytesMax });
     if (answer.kind === 'failed') return failed(answer.reason);
     if (answer.status === 401) return failed('the node refused the master\'s cluster token (HTTP 401): check cluster.token on both');
     if (answer.status !== 200) return failed(`/v1/stats answered HTTP ${answer.status}`);
@@ -128,8 +130,8 @@ export class StatsSampler {
   }
 }
 
-/** http://host:port/path, with an IPv6 literal in brackets and a wildcard bind reached on loopback. */
-export function httpUrl(host: string, port: number, path: string): string {
+/** http://host:port/path (https with TLS), with an IPv6 literal in brackets and a wildcard bind reached on loopback. */
+export function httpUrl(host: string, port: number, path: string, scheme: 'http' | 'https' = 'http'): string {
   const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}${path}`;
+  return `${scheme}://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}${path}`;
 }

@@ -2,7 +2,7 @@ import type { ErrorCode } from '../runtime/index.js';
 import { ERROR_CATALOGUE } from '../runtime/index.js';
 import { CommandFailure } from './command.js';
 import type { CommandContext } from './command.js';
-import { masterUrl } from './master-url.js';
+import { clusterFetchOf, masterUrl } from './master-url.js';
 
 const MASTER_ADVICE = 'is the cluster running (npm start)? the config must point at its master: --config FILE or --master.port=PORT';
 
@@ -17,7 +17,7 @@ export async function adminRequest(context: CommandContext, method: 'GET' | 'POS
   let response: Response;
   let text: string;
   try {
-    response = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(timeoutMs) });
+    response = await clusterFetchOf(context.config)(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(timeoutMs) });
     text = await response.text();
   } catch (error) {
     const reason = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError') ? `no answer within ${timeoutMs} ms` : causeOf(error);

@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/index.js';
 import type { RingcacheConfig } from '../config/index.js';
 import type { RoleName } from './roles.js';
+import { clusterScheme } from '../tls/index.js';
 
 /**
  * What `ringcache start` runs, as plain data: the members in start order, each with its role
@@ -27,19 +28,22 @@ export interface ClusterPlan {
 
 export function planCluster(config: RingcacheConfig): ClusterPlan {
   const { master, proxy } = config;
+  const scheme = clusterScheme(config);
+  // With proxy TLS its health is checked over https against the cluster CA (tls.caFile).
+  const proxyScheme = proxy.tlsCertFile === '' ? 'http' : 'https';
   return {
     master: {
       name: 'master',
       role: 'master',
       roleArgs: [],
-      healthUrl: `http://${master.host}:${master.port}/health`,
+      healthUrl: `${scheme}://${master.host}:${master.port}/health`,
       ports: [{ key: 'master.port', host: master.host, port: master.port }],
     },
     nodes: config.nodes.map((node, index) => ({
       name: node.id,
       role: 'node' as const,
       roleArgs: ['--id', node.id],
-      healthUrl: `http://${node.host}:${node.httpPort}/health`,
+      healthUrl: `${scheme}://${node.host}:${node.httpPort}/health`,
       ports: [
         { key: `nodes[${index}].port`, host: node.host, port: node.port },
         { key: `nodes[${index}].httpPort`, host: node.host, port: node.httpPort },
@@ -49,7 +53,7 @@ export function planCluster(config: RingcacheConfig): ClusterPlan {
       name: 'proxy',
       role: 'proxy',
       roleArgs: [],
-      healthUrl: `http://${proxy.host}:${proxy.httpPort}/health`,
+      healthUrl: `${proxyScheme}://${proxy.host}:${proxy.httpPort}/health`,
       ports: [
         { key: 'proxy.respPort', host: proxy.host, port: proxy.respPort },
         { key: 'proxy.httpPort', host: proxy.host, port: proxy.httpPort },

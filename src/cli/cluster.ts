@@ -6,6 +6,7 @@ import type { Clock } from '../runtime/index.js';
 import { ChildHandle } from './child.js';
 import type { ChildExit } from './child.js';
 import { boundPorts, configAsJson, planCluster } from './cluster-plan.js';
+import { clusterFetch, clusterTls } from '../tls/index.js';
 import type { ClusterPlan, MemberPlan } from './cluster-plan.js';
 import { CommandFailure } from './command.js';
 import { cliLauncherPath } from './config-source.js';
@@ -51,6 +52,8 @@ export interface MemberStatus {
 
 export class LocalCluster {
   readonly plan: ClusterPlan;
+  /** Fetches the members' health URLs (with cluster TLS: trusting the cluster CA). */
+  private readonly healthFetch: typeof fetch;
   /** In start order. */
   private readonly members: Member[] = [];
   private stopping: Promise<void> | null = null;
@@ -59,6 +62,7 @@ export class LocalCluster {
 
   constructor(private readonly options: LocalClusterOptions) {
     this.plan = planCluster(options.config);
+    this.healthFetch = clusterFetch(clusterTls(options.config));
   }
 
   /** PIDs of the running children, by member name (for CPU accounting and `ps`). */
@@ -143,6 +147,7 @@ export class LocalCluster {
       startupTimeoutMs: this.options.startupTimeoutMs,
       stopTimeoutMs: this.options.stopTimeoutMs,
       policy: this.options.restart,
+      fetch: this.healthFetch,
       onEvent: (event) => {
         onEvent?.(event);
         if (event.kind === 'exited') onUnexpectedExit?.(event.member.name, event.exit);

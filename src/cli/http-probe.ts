@@ -9,9 +9,9 @@ export type ProbeResult =
   | { readonly kind: 'failed'; readonly reason: string };
 
 /** One GET with a deadline; never throws. */
-export async function httpGet(url: string, timeoutMs: number, headers: Record<string, string> = {}): Promise<ProbeResult> {
+export async function httpGet(url: string, timeoutMs: number, headers: Record<string, string> = {}, fetcher: typeof fetch = globalThis.fetch.bind(globalThis)): Promise<ProbeResult> {
   try {
-    const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetcher(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     return { kind: 'answered', status: response.status, body: await response.text() };
   } catch (error) {
     return { kind: 'failed', reason: failureReason(error, timeoutMs) };
@@ -34,6 +34,8 @@ export interface WaitOptions {
   readonly intervalMs?: number;
   /** Gives up early when this says so (the process being waited on died). */
   readonly abandon?: () => string | undefined;
+  /** With cluster TLS, a fetch that trusts the cluster CA (src/tls). @default the global fetch */
+  readonly fetch?: typeof fetch;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function waitForHealth(url: string, options: WaitOptions): Promise<
   for (let attempt = 0; attempt < attemptsMax; attempt++) {
     const abandoned = options.abandon?.();
     if (abandoned !== undefined) return abandoned;
-    const result = await httpGet(url, Math.max(200, intervalMs * 5));
+    const result = await httpGet(url, Math.max(200, intervalMs * 5), {}, options.fetch);
     if (result.kind === 'answered' && result.status === 200) return undefined;
     last = result.kind === 'answered' ? `HTTP ${result.status}` : result.reason;
     if (options.clock.nowMs() - started >= options.deadlineMs) break;

@@ -46,6 +46,8 @@ export interface MemberOptions {
   /** Undefined: a child that dies stays down. */
   readonly policy: RestartPolicy | undefined;
   readonly onEvent: (event: MemberEvent) => void;
+  /** How its health URL is fetched (with cluster TLS: trusting the cluster CA). @default the global fetch */
+  readonly fetch?: typeof fetch;
 }
 
 export class Member {
@@ -131,6 +133,7 @@ export class Member {
     const why = await waitForHealth(this.options.plan.healthUrl, {
       clock: this.options.clock,
       deadlineMs: this.options.startupTimeoutMs,
+      ...(this.options.fetch === undefined ? {} : { fetch: this.options.fetch }),
       abandon: () => (child.exit !== null ? 'exited' : this.stopping ? 'stopping' : abandon()),
     });
     if (why !== undefined || child !== this.child || child.exit !== null) return why ?? 'exited';

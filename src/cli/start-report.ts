@@ -7,6 +7,7 @@ import { ChildLogView } from './log-lines.js';
 import type { MemberEvent } from './member.js';
 import type { RestartPolicy } from './restart-policy.js';
 import { parseReadyLine } from './roles.js';
+import { clusterScheme } from '../tls/index.js';
 
 /**
  * What `ringcache start` prints on stdout for a person (the children's log lines go to stderr,
@@ -93,7 +94,9 @@ export function endpointLines(config: RingcacheConfig, context: CommandContext, 
   // Ports the config left at 0 were picked here: `status` must be told the master's.
   const portArg = context.config.master.port === master.port ? '' : ` --master.port=${master.port}`;
   const configArg = (context.configFile.endsWith('config/local.json') ? '' : ` --config ${context.configFile}`) + portArg;
-  const nodeLines = config.nodes.map((node) => `${node.id} (zone ${node.zone}) http://${node.host}:${node.httpPort}/health`);
+  const scheme = clusterScheme(config);
+  const proxyScheme = proxy.tlsCertFile === '' ? 'http' : 'https';
+  const nodeLines = config.nodes.map((node) => `${node.id} (zone ${node.zone}) ${scheme}://${node.host}:${node.httpPort}/health`);
   const restarts = policy === undefined
     ? 'A child that dies stays down (--no-restart); the others keep running.'
     : `A child that dies is restarted after ${seconds(policy.delayMs)} s (doubling up to ${seconds(policy.delayMsMax)} s); ` +
@@ -103,17 +106,18 @@ export function endpointLines(config: RingcacheConfig, context: CommandContext, 
     `ringcache is up: shard-master, ${config.nodes.length} storage nodes in zones ${zones.join(', ')}, 1 proxy ` +
       `(N=${cluster.replicaCount} R=${replication.r} W=${replication.w}, V=${cluster.vnodeCount})`,
     '',
-    `  RESP    redis-cli -p ${proxy.respPort}${proxy.host === '127.0.0.1' ? '' : ` -h ${proxy.host}`}`,
-    `  HTTP    http://${proxy.host}:${proxy.httpPort}/v1/kv/<key>`,
-    `  admin   http://${master.host}:${master.port}/v1/cluster   (dashboard http://${master.host}:${master.port}/${cluster.token === '' ? '' : `#token=${encodeURIComponent(cluster.token)}`})`,
+    `  RESP    redis-cli -p ${proxy.respPort}${proxy.host === '127.0.0.1' ? '' : ` -h ${proxy.host}`}${proxy.tlsCertFile === '' ? '' : ' --tls --cacert <CA file>'}`,
+    `  HTTP    ${proxyScheme}://${proxy.host}:${proxy.httpPort}/v1/kv/<key>`,
+    `  admin   ${scheme}://${master.host}:${master.port}/v1/cluster   (dashboard ${scheme}://${master.host}:${master.port}/${cluster.token === '' ? '' : `#token=${encodeURIComponent(cluster.token)}`})`,
     ...nodeLines.map((line, index) => `  ${index === 0 ? 'nodes' : '     '}   ${line}`),
     '',
     'Try:',
     `  redis-cli -p ${proxy.respPort} SET greeting hello && redis-cli -p ${proxy.respPort} GET greeting`,
-    `  curl -s http://${proxy.host}:${proxy.httpPort}/v1/route/greeting     # its vnode, replicas and fallbacks`,
+    `  curl -s ${proxyScheme}://${proxy.host}:${proxy.httpPort}/v1/route/greeting     # its vnode, replicas and fallbacks`,
     `  node bin/ringcache.js status${configArg}                  # servers, zones, replicas held, imbalance`,
     '',
     `State: ${master.stateFile} and ${proxy.tableCacheFile} (kept across restarts; \`ringcache start --fresh\` begins a new cluster).`,
+    ...(scheme === 'http' ? [] : [`Cluster TLS: the nodes, the master and every client of them verify each other against ${config.tls.caFile} (tls.caFile).`]),
     ...(cluster.tokenFile === '' ? [] : [`Cluster token: ${cluster.tokenFile} (mode 0600; the admin API and the nodes require it; \`ringcache status --show-token\` prints it).`]),
     restarts,
     'Ctrl-C stops the cluster.',

@@ -3,6 +3,7 @@ import { optionFlag, optionInteger, UsageError } from './args.js';
 import { CommandFailure, EXIT } from './command.js';
 import type { CommandContext, CommandSpec } from './command.js';
 import { httpGet } from './http-probe.js';
+import { clusterFetchOf, masterUrl } from './master-url.js';
 import { renderStatus } from './status-render.js';
 
 /**
@@ -109,10 +110,10 @@ async function watch(context: CommandContext, timeoutMs: number, json: boolean, 
 }
 
 async function fetchOverview(context: CommandContext, timeoutMs: number): Promise<DashboardOverview> {
-  const { master, cluster } = context.config;
-  const url = `http://${master.host}:${master.port}/v1/dashboard`;
+  const { cluster } = context.config;
+  const url = `${masterUrl(context.config)}/v1/dashboard`;
   const headers: Record<string, string> = cluster.token === '' ? {} : { authorization: `Bearer ${cluster.token}` };
-  const answer = await httpGet(url, timeoutMs, headers);
+  const answer = await httpGet(url, timeoutMs, headers, clusterFetchOf(context.config));
   if (answer.kind === 'failed') {
     throw new CommandFailure('RC_ERR_UNREACHABLE', `cannot reach the shard-master at ${url}: ${answer.reason}`, 'is the cluster running (npm start)? the config must point at its master: --config FILE or --master.port=PORT');
   }

@@ -8,6 +8,7 @@ import { KEYSPACE_MESSAGES } from '../keyspace/index.js';
 import { HINT_MESSAGES } from '../hinted-handoff/index.js';
 import { LoadCounter, LoadReporter } from '../load/index.js';
 import { TableFollower, type TableFollowerOptions } from './table-follower.js';
+import { clusterFetch, clusterTls, type ClusterTls } from '../tls/index.js';
 
 /**
  * What a coordinator needs to reach a real cluster: the table followed from the shard-master, a
@@ -19,6 +20,8 @@ export interface ClusterStackDeps {
   readonly masterUrl: string;
   /** The cluster token; empty or absent: none. */
   readonly token?: string;
+  /** Cluster TLS (src/tls): TLS to the nodes and https to the master, both verified against the cluster CA. Absent: plain TCP. */
+  readonly tls?: ClusterTls;
   /** Names this coordinator in request ids. */
   readonly name: string;
   readonly clock: Clock;
@@ -58,8 +61,11 @@ export interface ClusterStack {
 export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterStack> {
   const { clock, logger, random } = deps;
   const token = deps.token === undefined || deps.token === '' ? {} : { token: deps.token };
+  const tls = deps.tls === undefined ? {} : { tls: deps.tls };
+  // One pool to the master for the follower and the reporter.
+  const masterFetch = clusterFetch(deps.tls);
   const follower = new TableFollower({
-    masterUrl: deps.masterUrl, clock, logger, random, ...token,
+    masterUrl: deps.masterUrl, clock, logger, random, ...token, fetch: masterFetch,
     ...(deps.cacheFile === undefined ? {} : { cacheFile: deps.cacheFile }),
     ...(deps.follower === undefined ? {} : { options: deps.follower }),
   });
@@ -69,7 +75,7 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
       const info = follower.current().server(server);
       return info === undefined ? undefined : { host: info.host, port: info.port };
     },
-    clock, logger, ...token,
+    clock, logger, ...token, ...tls,
     // The data kinds, hints and sloppy reads, the typed operations (INCRBY) and the gossip view pull this client sends.
     catalogue: MessageCatalogue.of(DATA_MESSAGES, HINT_MESSAGES, DATATYPE_MESSAGES, VIEW_MESSAGES, KEYSPACE_MESSAGES),
     ...(deps.transport === undefined ? {} : { options: deps.transport }),
@@ -91,7 +97,7 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
     ...(counter === undefined ? {} : { load: counter }),
   });
   const reporter = counter === undefined ? undefined : new LoadReporter({
-    masterUrl: deps.masterUrl, ...token, name: deps.name, clock, random, logger, counter, epoch: () => follower.current().epoch, intervalMs: reportEveryMs,
+    masterUrl: deps.masterUrl, ...token, fetch: masterFetch, name: deps.name, clock, random, logger, counter, epoch: () => follower.current().epoch, intervalMs: reportEveryMs,
   });
   await reporter?.start();
   let stopping: Promise<void> | undefined;
@@ -106,9 +112,11 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
 }
 
 /** The coordinator and transport settings a process takes from the configuration. */
-export function clusterSettingsOf(config: RingcacheConfig): Pick<ClusterStackDeps, 'replication' | 'transport' | 'membership' | 'loadReport'> {
+export function clusterSettingsOf(config: RingcacheConfig): Pick<ClusterStackDeps, 'replication' | 'transport' | 'membership' | 'loadReport' | 'tls'> {
   const { r, w, pw, requestTimeoutMs, speculativeRetryMs, failureBackoffMs, readRepair, readRepairDelayMs } = config.replication;
+  const tls = clusterTls(config);
   return {
+    ...(tls === undefined ? {} : { tls }),
     replication: {
       r, w, pw, requestTimeoutMs, speculativeRetryMs, failureBackoffMs, readRepair, readRepairDelayMs,
       keyBytesMax: config.limits.keyBytesMax,

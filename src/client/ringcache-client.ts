@@ -4,6 +4,7 @@ import type { ReplicationOptions } from '../replication/index.js';
 import { ContextTokens, VERSION_DEFAULTS, liveSiblings, resolve } from '../version/index.js';
 import type { VersionVector } from '../version/index.js';
 import { connectCluster, type ClusterStack } from './cluster-stack.js';
+import type { ClusterTls } from '../tls/index.js';
 import { SCHEMA } from '../config/index.js';
 import {
   OPERATION_NAMES, byScore, collectionOf, counterView, fieldBytes, incrementCounterAsync, keyType, operateAsync, parseOperation, presentElements,
@@ -15,6 +16,11 @@ export interface RingcacheClientOptions {
   readonly masterUrl: string;
   /** The cluster token, when the cluster has one. */
   readonly token?: string;
+  /**
+   * Cluster TLS, when the cluster has it (PEM: the cluster CA, and a certificate it signed with its
+   * key; read them from tls.caFile, tls.certFile, tls.keyFile): TLS to the nodes, https to the master.
+   */
+  readonly tls?: ClusterTls;
   /** Names this client in request ids and logs. @default 'client' */
   readonly name?: string;
   /** N/R/W and timeouts; the same options as the proxy's `replication.*` and `limits.*`. */
@@ -82,6 +88,7 @@ export class RingcacheClient {
     const stack = await connectCluster({
       masterUrl: options.masterUrl,
       ...(options.token === undefined ? {} : { token: options.token }),
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
       name: options.name ?? 'client',
       clock: new SystemClock(),
       random: new SystemRandom(),

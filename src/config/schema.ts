@@ -146,6 +146,11 @@ export const SCHEMA = {
     hotKeysMax: { type: 'integer', default: 64, min: 1, max: 4096, doc: 'Counters of the Space-Saving sketch in each reporter, and hot keys accepted per report: any key with more than 1/hotKeysMax of the requests is found.' },
     reportersMax: { type: 'integer', default: 256, min: 1, max: 65_536, doc: 'Reporters the master keeps load for at once (each costs about 24 bytes x V); a new one past it is refused (RC_ERR_OVERLOADED) until a silent one expires.' },
   },
+  tls: {
+    certFile: { type: 'string', default: '', doc: "PEM certificate (chain) this process shows, signed by tls.caFile; with tls.keyFile and tls.caFile set, the nodes' internode RESP ports, the nodes' and the master's HTTP ports and every client of them (nodes, proxies, the master, the client library, the CLI) speak TLS only. Its subjectAltName must name the host each role is reached at (master.host, nodes[].host). Empty: plain TCP. The proxy's client ports have their own (proxy.tlsCertFile)." },
+    keyFile: { type: 'string', default: '', doc: 'PEM private key of tls.certFile; set all three tls files or none.' },
+    caFile: { type: 'string', default: '', doc: "PEM certificate of the cluster CA: peers are verified against it and nothing else. The internode RESP ports accept only clients whose certificate it signed; the HTTP ports accept any client (the dashboard, /health, /metrics) and keep the cluster token for /v1." },
+  },
 } as const satisfies Record<string, Record<string, Leaf>>;
 
 /** One storage node of the cluster (config `nodes[]`). */

@@ -29,6 +29,9 @@ export class CounterService implements PeerService {
   };
   private readonly actor: string;
   private counter = 0;
+  /** What the typed actor has added and removed over all keys: the bound on its lanes' sums (validate.ts). */
+  private addedIssued = 0n;
+  private removedIssued = 0n;
   private readonly recent = new Map<string, CounterAddReply | CollectionOpReply>();
   private readonly limits: VersionLimits;
   private applied = 0;
@@ -39,7 +42,7 @@ export class CounterService implements PeerService {
     this.actor = `${context.actor}.t`;
     this.limits = internodeLimitsOf(context.config).version;
     // No state may claim more of the typed actor than this service minted.
-    context.peerInput?.registerIssuer(this.actor, () => this.counter);
+    context.peerInput?.registerIssuer(this.actor, () => this.counter, () => ({ added: this.addedIssued, removed: this.removedIssued }));
   }
 
   start(): Promise<void> {
@@ -79,6 +82,8 @@ export class CounterService implements PeerService {
       // Throws RC_ERR_STORAGE_FULL before the counter moves: a refused operation leaves no trace.
       const stored = engine.put(request.key, request.vnode, result.versioned);
       this.counter++;
+      if (request.amount > 0n) this.addedIssued += request.amount;
+      else this.removedIssued -= request.amount;
       this.applied++;
       reply = { kind: 'counter-result', outcome: 'ok', value: result.value, versioned: stored };
     }

@@ -1,3 +1,4 @@
+import type { TlsOptions } from 'node:tls';
 import { clientErrorHandler } from './error-reply.js';
 
 /**
@@ -35,4 +36,14 @@ export function fastifyLimitOptions(limits: HttpServerLimits = HTTP_SERVER_DEFAU
 } {
   // The parser's refusals (431 over the header limit, 408 past the timeout) answer in our shape.
   return { http: { maxHeaderSize: limits.headerBytesMax }, requestTimeout: limits.requestTimeoutMs, clientErrorHandler };
+}
+
+/**
+ * The Fastify() listener options: plain HTTP, or HTTPS with `tls` (the proxy's own files, or the
+ * cluster's, src/tls). An https server is an http server for every route and hook; only its
+ * listener differs, so the header limit rides along.
+ */
+export function fastifyListener(limits: ReturnType<typeof fastifyLimitOptions>, tls: TlsOptions | undefined): Record<string, never> {
+  // Fastify types https servers as another instance type; the routes and hooks are the same.
+  return (tls === undefined ? {} : { https: { ...limits.http, ...tls } }) as unknown as Record<string, never>;
 }

@@ -1,5 +1,5 @@
 import type { EngineStats } from '../storage/engine.js';
-import { bearerGuard, fastifyLimitOptions, frameworkErrorHandler, guardedRoute, installErrorShape } from '../http/index.js';
+import { bearerGuard, fastifyLimitOptions, fastifyListener, frameworkErrorHandler, guardedRoute, installErrorShape } from '../http/index.js';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -10,6 +10,8 @@ import type { StorageEngine } from '../storage/index.js';
 import type { SyncProgress } from '../anti-entropy/index.js';
 import type { NodeRequestFigures } from './request-figures.js';
 import type { TransferProgress } from './transfers.js';
+import { tlsServerOptions } from '../tls/index.js';
+import type { ClusterTls } from '../tls/index.js';
 
 /**
  * A storage node's HTTP port (DESIGN.md section 7, `720x`): for probes, scrapers and operators,
@@ -41,6 +43,8 @@ export interface NodeHttpDeps {
   readonly actor: () => string;
   /** The cluster token (cluster.token); empty or absent: no authentication. */
   readonly token?: string;
+  /** Cluster TLS: the port speaks HTTPS only (any client may connect; /v1 keeps the token). */
+  readonly tls?: ClusterTls;
   readonly logger?: Logger;
   /** Whether the node is still catching up after starting empty (node/recovery.ts). */
   readonly recovery?: { readonly recovering: boolean; readonly pending: number };
@@ -70,7 +74,9 @@ const BODY_BYTES_MAX = 1024;
 export function buildNodeHttp(deps: NodeHttpDeps): FastifyInstance {
   // forceCloseConnections stays 'idle' (the default): close() lets in-flight requests finish.
   const shape = { where: `node ${deps.serverId}`, logger: deps.logger, bodyBytesMax: BODY_BYTES_MAX, bodyLimitName: 'the node HTTP body limit' };
-  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX, ...fastifyLimitOptions(), frameworkErrors: frameworkErrorHandler(shape) });
+  const limits = fastifyLimitOptions();
+  const listener = fastifyListener(limits, deps.tls === undefined ? undefined : tlsServerOptions(deps.tls, 'any'));
+  const app = Fastify({ logger: false, bodyLimit: BODY_BYTES_MAX, ...limits, ...listener, frameworkErrors: frameworkErrorHandler(shape) });
   const guarded = guardedRoute(bearerGuard(deps.token ?? '', 'cluster.token'));
 
   installErrorShape(app, shape);

@@ -7,7 +7,7 @@ import { RingcacheError, SystemClock, SystemRandom, type Logger } from '../runti
 import { TableFollower } from '../client/table-follower.js';
 import { serveUntilStopped } from '../cli/roles.js';
 import { processLogger } from '../cli/process-logger.js';
-import { masterUrl, tokenOf } from '../cli/master-url.js';
+import { clusterFetchOf, masterUrl, tokenOf } from '../cli/master-url.js';
 import { StorageNode } from './storage-node.js';
 import type { NodeListen } from './storage-node.js';
 import type { NodeTableView } from './peer-service.js';
@@ -32,7 +32,7 @@ export async function run(config: RingcacheConfig, argv: string[]): Promise<void
   collectProcessMetrics(registry, 'ringcache_node_process_');
   // A node waits for the master as long as it takes (it serves meanwhile, see below).
   const follower = new TableFollower({
-    masterUrl: masterUrl(config), ...tokenOf(config), clock, logger, random: new SystemRandom(),
+    masterUrl: masterUrl(config), ...tokenOf(config), fetch: clusterFetchOf(config), clock, logger, random: new SystemRandom(),
     options: { startTimeoutMs: Number.MAX_SAFE_INTEGER },
   });
   const table = followInBackground(follower, logger);

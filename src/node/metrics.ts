@@ -55,6 +55,7 @@ export class NodeMetrics {
     this.counter('resp_commands_total', 'RESP commands received on the internode port.', () => resp.commands);
     this.counter('resp_protocol_errors_total', 'Connections closed for a RESP framing error.', () => resp.protocolErrors);
     this.counter('resp_cross_protocol_refusals_total', 'Internode connections closed because they spoke HTTP (a browser or curl aimed at the port).', () => resp.crossProtocolRefusals);
+    this.counter('resp_tls_handshake_failures_total', 'Internode connections refused in the TLS handshake (plain text, or a certificate the cluster CA did not sign).', () => resp.tlsHandshakeFailures);
     this.labelledCounter('resp_limit_closes_total', 'Internode connections closed by a limit: resp.* timeouts and output buffer, or turned away at the connection limit.', 'limit', () => limitCloses(resp));
     this.counter('resp_auth_failures_total', 'AUTH attempts with a wrong cluster token.', () => handler.authFailures);
     this.counter('receive_bytes_total', 'Bytes read from connections on the internode port.', () => resp.bytesReceived);

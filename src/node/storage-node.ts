@@ -12,6 +12,8 @@ import type { StorageEngine } from '../storage/index.js';
 import { TcpTransport, internodeLimitsOf } from '../transport/index.js';
 import type { PeerAddress } from '../transport/index.js';
 import { AntiEntropyService } from '../anti-entropy/index.js';
+import { clusterTls, tlsServerOptions } from '../tls/index.js';
+import type { ClusterTls } from '../tls/index.js';
 import { nodeCatalogue } from './catalogue.js';
 import { VnodeTransfers } from './transfers.js';
 import { buildNodeHttp } from './http.js';
@@ -63,6 +65,8 @@ export class StorageNode implements Startable {
   readonly core: NodeCore;
   private readonly listenAt: NodeListen;
   private readonly peerTransport: TcpTransport;
+  /** Cluster TLS (tls.*), read once: both ports and the connections to peers. */
+  private readonly tls: ClusterTls | undefined;
   private phase: Phase = 'new';
   private handler: NodeRespHandler | undefined;
   private resp: RespServer | undefined;
@@ -85,10 +89,12 @@ export class StorageNode implements Startable {
       evictionPolicy: config.storage.evictionPolicy,
       siblingsMax: config.limits.siblingsMax,
     });
+    this.tls = clusterTls(config);
     this.peerTransport = new TcpTransport({
       resolve: (server) => peerAddress(server, table, config),
       clock,
       token: config.cluster.token,
+      ...(this.tls === undefined ? {} : { tls: this.tls }),
       logger,
       catalogue: nodeCatalogue(),
       options: { limits: internodeLimitsOf(config) },
@@ -133,6 +139,7 @@ export class StorageNode implements Startable {
       host: this.listenAt.host,
       port: this.listenAt.port,
       limits: internodeRespLimits(config),
+      ...(this.tls === undefined ? {} : { tls: tlsServerOptions(this.tls, 'certified') }),
       ...(this.deps.closeTimeoutMs === undefined ? {} : { closeTimeoutMs: this.deps.closeTimeoutMs }),
     });
     try {
@@ -175,6 +182,7 @@ export class StorageNode implements Startable {
       recovery: core.context.recovery, syncProgress: () => antiEntropy?.progress(),
       requests: () => requestFigures(handler.stats),
       transfers: (vnode) => transfers?.progress(vnode),
+      ...(this.tls === undefined ? {} : { tls: this.tls }),
     });
     await this.http.listen({ host: this.listenAt.host, port: this.listenAt.httpPort });
     this.boundHttpPort = (this.http.server.address() as AddressInfo).port;

@@ -1,4 +1,4 @@
-import type { CounterState } from '../datatypes/pn-counter.js';
+import type { CounterLane, CounterState } from '../datatypes/pn-counter.js';
 import { vnodeOf } from '../ring/index.js';
 import { RingcacheError } from '../runtime/index.js';
 import type { Clock, ErrorCode } from '../runtime/index.js';
@@ -22,15 +22,36 @@ import type { Actor, Versioned, VersionVector } from '../version/index.js';
  *     started, at ACTOR_DOTS_PER_MS_MAX, plus CLOCK_SKEW_MS_MAX of clock difference and a
  *     margin; an actor whose start cannot be read is bounded from the Unix epoch. So 2^53 - 1
  *     is refused for every actor, and a node's own dots cannot be claimed ahead of it.
+ * - **a counter lane's sums are bounded like its dot.** A lane only grows (pn-counter.ts), and an
+ *   increment that would take a lane's sum past 2^64 - 1 is refused, so a forged lane of this
+ *   node's typed actor at 2^64 - 1 made every INCR this node coordinates on the key fail for good
+ *   (a SET resets the value, not the lane). The bound:
+ *     this node's own typed actor: what it has added and removed over all keys (a lane is a
+ *     part of that sum, whatever was evicted or moved since), exactly;
+ *     any other actor: one increment per dot, each at most 2^63 in magnitude (a signed 64-bit
+ *     INCRBY), so sum <= lane dot counter x 2^63 (a lane claiming 2^64 - 1 on its first dot is
+ *     refused). Its own node refuses more than it added, so the forgery cannot reach the one
+ *     replica whose increments it would block.
+ *   An offset is at most its lane (the codec checks it), so it is bounded with it.
  *
  * A refusal is RC_ERR_PROTOCOL (RC_ERR_BAD_CONTEXT for a client's context), counted by reason
  * (`ringcache_node_peer_messages_refused_total`), and nothing of the message is applied.
  * Whether this node holds the vnode at the message's epoch is the table's check (fencing), not
  * this one.
  */
-export type RefusalReason = 'wrong_vnode' | 'unissued_counter' | 'implausible_counter';
+/** append only: values are metric labels. */
+export type RefusalReason = 'wrong_vnode' | 'unissued_counter' | 'implausible_counter' | 'unissued_lane_sum' | 'implausible_lane_sum';
 
-export const REFUSAL_REASONS: readonly RefusalReason[] = ['wrong_vnode', 'unissued_counter', 'implausible_counter'];
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['wrong_vnode', 'unissued_counter', 'implausible_counter', 'unissued_lane_sum', 'implausible_lane_sum'];
+
+/** What an actor of this node has added and removed, over all keys (its lanes' sums are parts of these). */
+export interface LaneSumsIssued {
+  readonly added: bigint;
+  readonly removed: bigint;
+}
+
+/** Largest magnitude of one increment: INCRBY takes a signed 64-bit integer, and |-2^63| = 2^63. */
+const INCREMENT_MAGNITUDE_MAX = 2n ** 63n;
 
 /**
  * Dots one actor can mint a millisecond: one Node process coordinates ~100k writes a second,
@@ -56,15 +77,20 @@ export interface PeerInputDeps {
 
 export class PeerInputCheck {
   private readonly issuers = new Map<Actor, () => number>();
+  private readonly laneIssuers = new Map<Actor, () => LaneSumsIssued>();
   private readonly refused = new Map<RefusalReason, number>(REFUSAL_REASONS.map((reason) => [reason, 0]));
   /** Actor -> the start time written in it (0: none), see boundOf. */
   private readonly starts = new Map<Actor, number>();
 
   constructor(private readonly deps: PeerInputDeps) {}
 
-  /** An actor of this node and the counter it has issued so far: nothing beyond it is accepted. */
-  registerIssuer(actor: Actor, issued: () => number): void {
+  /**
+   * An actor of this node and the counter it has issued so far: nothing beyond it is accepted.
+   * With `sums` (the typed actor), no counter lane of it may claim more than it added or removed.
+   */
+  registerIssuer(actor: Actor, issued: () => number, sums?: () => LaneSumsIssued): void {
     this.issuers.set(actor, issued);
+    if (sums !== undefined) this.laneIssuers.set(actor, sums);
   }
 
   /** Refusals by reason, for the metrics. */
@@ -94,7 +120,10 @@ export class PeerInputCheck {
   }
 
   private counterLanes(counter: CounterState, what: string, nowMs: number): void {
-    for (const lane of counter.lanes) this.counter(lane.actor, lane.counter, `${what}: counter lane`, 'RC_ERR_PROTOCOL', nowMs);
+    for (const lane of counter.lanes) {
+      this.counter(lane.actor, lane.counter, `${what}: counter lane`, 'RC_ERR_PROTOCOL', nowMs);
+      this.laneSums(lane, `${what}: counter lane`);
+    }
     for (const offset of counter.offsets) this.counter(offset.actor, offset.counter, `${what}: counter offset`, 'RC_ERR_PROTOCOL', nowMs);
   }
 
@@ -131,6 +160,22 @@ export class PeerInputCheck {
       this.starts.set(actor, startedMs);
     }
     return counterBoundSince(startedMs, nowMs);
+  }
+
+  private laneSums(lane: CounterLane, what: string): void {
+    const issued = this.laneIssuers.get(lane.actor)?.();
+    if (issued !== undefined) {
+      if (lane.added > issued.added || lane.removed > issued.removed) {
+        this.refuse('unissued_lane_sum', 'RC_ERR_PROTOCOL',
+          `${what} of ${lane.actor} claims +${String(lane.added)} -${String(lane.removed)} but this node's actor has added ${String(issued.added)} and removed ${String(issued.removed)} in all`);
+      }
+      return;
+    }
+    const bound = BigInt(lane.counter) * INCREMENT_MAGNITUDE_MAX;
+    if (lane.added > bound || lane.removed > bound) {
+      this.refuse('implausible_lane_sum', 'RC_ERR_PROTOCOL',
+        `${what} of ${lane.actor} claims +${String(lane.added)} -${String(lane.removed)} by dot ${String(lane.counter)}, more than ${String(lane.counter)} increments of at most 2^63 can sum to`);
+    }
   }
 
   private refuse(reason: RefusalReason, code: ErrorCode, message: string): never {

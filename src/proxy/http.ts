@@ -17,7 +17,7 @@
  */
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { bearerGuard, fastifyLimitOptions, frameworkErrorHandler, guardedRoute, installErrorShape } from '../http/index.js';
+import { bearerGuard, fastifyLimitOptions, fastifyListener, frameworkErrorHandler, guardedRoute, installErrorShape } from '../http/index.js';
 import type { Clock } from '../runtime/index.js';
 import { KV_PREFIX, KvRoutes, outcomeOf } from './http-kv.js';
 import type { HttpPayload } from './http-kv.js';
@@ -48,8 +48,7 @@ export function buildProxyHttp(deps: ProxyHttpDeps): FastifyInstance {
   const { httpHeaderBytesMax, httpRequestTimeoutMs, httpConnectionsMax } = config.proxy;
   const shape = { where: 'proxy', logger: deps.logger, bodyBytesMax: config.limits.valueBytesMax, bodyLimitName: 'limits.valueBytesMax' };
   const limits = fastifyLimitOptions({ headerBytesMax: httpHeaderBytesMax, requestTimeoutMs: httpRequestTimeoutMs, connectionsMax: httpConnectionsMax });
-  // An https server is an http server for every route and hook; only its listener differs.
-  const transport = deps.tls === undefined ? {} : { https: { ...limits.http, key: deps.tls.key, cert: deps.tls.cert } } as unknown as Record<string, never>;
+  const transport = fastifyListener(limits, deps.tls);
   const app = Fastify({
     logger: false,
     bodyLimit: config.limits.valueBytesMax,

@@ -34,6 +34,8 @@ export interface RespServerStats {
   protocolErrors: number;
   /** Connections closed because they spoke HTTP (see cross-protocol.ts). */
   crossProtocolRefusals: number;
+  /** TLS handshakes that failed: a plain-text client, or a certificate the CA did not sign. */
+  tlsHandshakeFailures: number;
   /** Connections turned away at clientsMax (`-ERR max number of clients reached`). */
   connectionsRejected: number;
   /** Connections closed with a command half-sent past limits.frameTimeoutMs. */

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { assert, deferToNextTurn, every, RingcacheError } from '../runtime/index.js';
 import type { Clock, Startable, Timer } from '../runtime/index.js';
@@ -49,8 +50,12 @@ export interface RespServerOptions {
    * @default 10000
    */
   readonly clientsMax?: number;
-  /** PEM key and certificate: the port speaks TLS only (redis-cli --tls). Absent: plain TCP. */
-  readonly tls?: { readonly key: Buffer; readonly cert: Buffer };
+  /**
+   * PEM key and certificate: the port speaks TLS only (redis-cli --tls). With `ca` and
+   * `requestCert` (cluster TLS, src/tls) only clients with a certificate that CA signed complete
+   * the handshake. Absent: plain TCP.
+   */
+  readonly tls?: Pick<TlsOptions, 'key' | 'cert' | 'ca' | 'requestCert' | 'rejectUnauthorized'>;
 }
 
 export const RESP_SERVER_DEFAULTS: Readonly<{ closeTimeoutMs: number; crossProtocol: CrossProtocolPolicy; clientsMax: number }> = Object.freeze({
@@ -92,6 +97,7 @@ export class RespServer implements Startable {
     commands: 0,
     protocolErrors: 0,
     crossProtocolRefusals: 0,
+    tlsHandshakeFailures: 0,
     connectionsRejected: 0,
     frameTimeouts: 0,
     idleTimeouts: 0,
@@ -151,7 +157,9 @@ export class RespServer implements Startable {
     // A TLS socket reaches accept() once its handshake is done, and reads and writes like any other.
     const server = tls === undefined
       ? createServer({ allowHalfOpen: true, noDelay: true }, onSocket)
-      : createTlsServer({ allowHalfOpen: true, noDelay: true, key: tls.key, cert: tls.cert }, onSocket);
+      : createTlsServer({ allowHalfOpen: true, noDelay: true, ...tls }, onSocket);
+    // A client without an acceptable certificate (or not speaking TLS) never reaches accept().
+    if (tls !== undefined) server.on('tlsClientError', () => { this.stats.tlsHandshakeFailures++; });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host, () => {

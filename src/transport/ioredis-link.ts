@@ -45,6 +45,7 @@ export class IoredisLink implements PeerLink {
       connectTimeout: options.connectTimeoutMs,
       noDelay: true,
       ...(options.token === '' ? {} : { password: options.token }),
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
       retryStrategy: (attempt: number) => reconnectDelayMs(attempt, options),
     });
     // Without a listener ioredis prints every connection error; the message goes into rejections.

@@ -1,4 +1,5 @@
 import { RingcacheError } from '../runtime/index.js';
+import type { ConnectionOptions } from 'node:tls';
 import type { Clock } from '../runtime/index.js';
 import type { ReplyWriter, RespLimits, RespValue } from '../resp/index.js';
 
@@ -60,6 +61,8 @@ export interface PeerLinkOptions {
   readonly reconnectDelayMsMax: number;
   /** Limits on replies (the lean client's parser): a peer is trusted no more than a client. */
   readonly replyLimits: RespLimits;
+  /** Cluster TLS (src/tls tlsClientOptions): connect with TLS, verify the node against the CA. Absent: plain TCP. */
+  readonly tls?: ConnectionOptions;
 }
 
 export type PeerLinkFactory = (server: string, address: PeerAddress, options: PeerLinkOptions) => PeerLink;

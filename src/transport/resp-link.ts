@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { RingcacheError, deferToNextTurn } from '../runtime/index.js';
 import type { Timer } from '../runtime/index.js';
 import { ReplyParser, ReplyWriter } from '../resp/index.js';
@@ -112,20 +113,26 @@ export class RespLink implements PeerLink {
 
   private open(): void {
     this.state = 'connecting';
-    const socket = connect({ host: this.address.host, port: this.address.port, noDelay: true, keepAlive: true });
+    const { tls } = this.options;
+    const { host, port } = this.address;
+    // With TLS the link is ready after the handshake (the node's chain checked against the CA);
+    // commands written before wait in the TLS socket like those written while connecting.
+    const socket = tls === undefined
+      ? connect({ host, port, noDelay: true, keepAlive: true })
+      : connectTls({ ...tls, host, port }).setNoDelay(true).setKeepAlive(true);
     const parser = new ReplyParser(this.options.replyLimits, (value) => { this.onReply(value); });
     this.socket = socket;
     this.connectTimer = this.options.clock.schedule(this.options.connectTimeoutMs, () => {
       this.lastError = `connect timed out after ${this.options.connectTimeoutMs} ms; see TcpTransport connectTimeoutMs`;
       socket.destroy();
     });
-    socket.once('connect', () => {
+    socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
       this.connectTimer?.cancel();
       this.failures = 0;
       if (this.state === 'connecting') this.state = 'ready';
     });
     socket.on('data', (chunk: Buffer) => { this.onData(socket, parser, chunk); });
-    socket.on('error', (error) => { this.lastError = error.message; });
+    socket.on('error', (error: Error) => { this.lastError = error.message; });
     socket.on('close', () => { this.onClose(socket); });
     if (this.options.token !== '') this.enqueue(new AuthCall(this.options.token, (why) => { this.lastError = why; }));
   }

@@ -3,6 +3,8 @@ import type { Clock, Logger } from '../runtime/index.js';
 import { RESP_DEFAULTS } from '../resp/index.js';
 import type { RespLimits } from '../resp/index.js';
 import type { ServerId } from '../ring/index.js';
+import { tlsClientOptions } from '../tls/index.js';
+import type { ClusterTls } from '../tls/index.js';
 import { INTERNODE_LIMITS_DEFAULTS } from './internode-codec.js';
 import type { InternodeLimits } from './internode-codec.js';
 import { IoredisLink } from './ioredis-link.js';
@@ -67,6 +69,8 @@ export interface TcpTransportDeps {
   readonly clock: Clock;
   /** The cluster token (cluster.token); empty or absent: none. */
   readonly token?: string;
+  /** Cluster TLS (src/tls): every connection is TLS, the node verified against the cluster CA. Absent: plain TCP. */
+  readonly tls?: ClusterTls;
   readonly logger?: Logger;
   /** The kinds this process sends and how to decode their replies; the data kinds when absent. */
   readonly catalogue?: MessageCatalogue;
@@ -134,6 +138,7 @@ export class TcpTransport implements Transport {
       reconnectDelayMsMin,
       reconnectDelayMsMax: Math.max(reconnectDelayMsMin, reconnectDelayMsMax),
       replyLimits: this.options.replyLimits,
+      ...(deps.tls === undefined ? {} : { tls: tlsClientOptions(deps.tls) }),
     };
   }
 

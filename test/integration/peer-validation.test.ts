@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
+import { coordinatedIncrement } from '../../src/datatypes/index.js';
 import { hintRequest } from '../../src/hinted-handoff/index.js';
 import { nodeCatalogue, StorageNode } from '../../src/node/index.js';
 import { Coordinator } from '../../src/replication/index.js';
@@ -59,7 +60,7 @@ beforeAll(async () => {
     table: { current: () => routing, epoch: () => 3, observeEpoch: () => undefined },
   });
   await node.start();
-  transport = new TcpTransport({ resolve: () => ({ host: '127.0.0.1', port: node.respPort }), clock, token: TOKEN });
+  transport = new TcpTransport({ resolve: () => ({ host: '127.0.0.1', port: node.respPort }), clock, token: TOKEN, catalogue: nodeCatalogue() });
   const table: TableView = { current: () => routing, observeEpoch: () => undefined };
   coordinator = new Coordinator({ name: 'test', transport, clock, random: new SeededRandom(2), table, options: { r: 1, w: 1, requestTimeoutMs: 2000 } });
 });
@@ -148,6 +149,44 @@ describe('the issue\'s attacks on the internode port are refused', () => {
   });
 });
 
+/** A state holding one counter lane of `actor`: dot `counter`, sums `added` and `removed`. */
+function laneState(actor: Actor, counter: number, added: bigint, removed = 0n): Versioned {
+  return { context: [{ actor, counter }], siblings: [], counter: { lanes: [{ actor, counter, added, removed }], offsets: [] } };
+}
+
+async function increment(key: Uint8Array, requestId: string, amount: bigint): Promise<unknown> {
+  const reply = await transport.send('n1', { epoch: 3, body: { kind: 'counter-add', requestId, key, vnode: vnodeOf(key, VNODES), amount } }, 2000);
+  return reply.body;
+}
+
+describe('counter lanes are bounded like dots', () => {
+  it('a lane claiming 2^64 - 1 of this node\'s typed actor, or of another on its first dot, is refused, so INCR keeps working', async () => {
+    const key = bytes('lanes');
+    const vnode = vnodeOf(key, VNODES);
+    expect(await increment(key, 'lane-1', 5n)).toMatchObject({ outcome: 'ok', value: 5n });
+    const typed = `${node.core.actor}.t`;
+    const stored = node.engine.get(key);
+    expect(stored?.counter?.lanes.map((lane) => lane.actor)).toEqual([typed]);
+    // Why it matters: lanes only grow, so with this lane stored every INCR here would overflow.
+    const forged = laneState(typed, 1, 2n ** 64n - 1n);
+    expect(coordinatedIncrement(forged, 1n, { actor: typed, counter: 2 }, clock.nowMs())).toBe('overflow');
+    const own = await refusal({ kind: 'merge', key, vnode, versioned: forged });
+    expect(own.code).toBe('RC_ERR_PROTOCOL');
+    expect(own.message).toMatch(/this node's actor has added 5 and removed 0 in all/);
+    // One more than it ever removed is refused too: the sums are known exactly.
+    expect((await refusal({ kind: 'merge', key, vnode, versioned: laneState(typed, 1, 5n, 1n) })).message).toMatch(/removed 0 in all/);
+    const other = await refusal({ kind: 'merge', key, vnode, versioned: laneState('n2.mzx3k1p0a1b2', 1, 2n ** 64n - 1n) });
+    expect(other.message).toMatch(/more than 1 increments of at most 2\^63/);
+    expect(node.engine.get(key)).toEqual(stored);
+    // An honest lane of another actor within its bound is merged, and INCR goes on from both.
+    await transport.send('n1', { epoch: 3, body: { kind: 'merge', key, vnode, versioned: laneState('n2.mzx3k1p0a1b2', 2, 7n) } }, 2000);
+    expect(await increment(key, 'lane-2', -1n)).toMatchObject({ outcome: 'ok', value: 11n });
+    const refused = await refusedByReason();
+    expect(refused.unissued_lane_sum).toBeGreaterThanOrEqual(2);
+    expect(refused.implausible_lane_sum).toBeGreaterThanOrEqual(1);
+  });
+});
+
 /** One authenticated internode connection that sends a frame and waits for its one reply (or the close). */
 class RawPeer {
   private socket: net.Socket | undefined;
@@ -203,6 +242,8 @@ function snapshot(): Map<string, string> {
 describe('an internode fuzz of hostile messages against a real node', () => {
   it('refuses every one and changes no stored value; the node stays up and serves', async () => {
     for (let i = 0; i < KEYS; i++) await coordinator.put(bytes(`fuzz:${String(i)}`), bytes(`v${String(i)}`));
+    // The typed actor has issued a dot, so a lane on dot 1 passes the dot bound and meets the sum bound.
+    expect(await increment(bytes('fuzz:counter'), 'fuzz-counter', 2n)).toMatchObject({ outcome: 'ok' });
     const keys = Array.from({ length: KEYS }, (_, i) => bytes(`fuzz:${String(i)}`));
     const own = node.core.actor;
     const before = snapshot();
@@ -217,6 +258,13 @@ describe('an internode fuzz of hostile messages against a real node', () => {
       if (!asDot) return { ...state, context };
       return { context, siblings: [{ dot: { actor, counter }, value: bytes('forged'), timestampMs: 1, expiresAtMs: null }] };
     });
+    /** A counter lane whose sums no increments of its dots can reach: this node's typed actor (which added little) or another on its first dot. */
+    const laneOverclaim = fc.record({
+      actor: fc.constantFrom(`${own}.t`, 'n2.mzx3k1p0a1b2', 'x'),
+      sum: fc.bigInt({ min: 2n ** 63n + 1n, max: 2n ** 64n - 1n }),
+      small: fc.bigInt({ min: 0n, max: 3n }),
+      removedSide: fc.boolean(),
+    }).map(({ actor, sum, small, removedSide }) => (removedSide ? laneState(actor, 1, small, sum) : laneState(actor, 1, sum, small)));
     let requestIds = 0;
     // Byte mutations go only to messages that break two rules in two different arguments: a
     // mutation corrupts one argument, so one rule stays broken whatever it does (a mutation of
@@ -240,6 +288,9 @@ describe('an internode fuzz of hostile messages against a real node', () => {
         rule: 'collection-op: wrong vnode', body: { kind: 'collection-op' as const, requestId: `fuzz-${String(++requestIds)}`, key: k, vnode: wrongVnode(k, s), name: 'sadd' as const, args: [bytes(member)] },
       })),
       fc.record({ key, state: overclaim }).map(({ key: k, state }) => ({ rule: 'hint for this node: overclaim', body: hintRequest('n1', k, vnodeOf(k, VNODES), state) })),
+      fc.record({ key, state: laneOverclaim }).map(({ key: k, state }) => ({ rule: 'merge: counter lane sum overclaim', body: { kind: 'merge' as const, key: k, vnode: vnodeOf(k, VNODES), versioned: state } })),
+      fc.record({ key, state: laneOverclaim, shift }).map(({ key: k, state, shift: s }) => ({ rule: 'merge: wrong vnode and lane sum overclaim', mutable: true as const, body: { kind: 'merge' as const, key: k, vnode: wrongVnode(k, s), versioned: state } })),
+      fc.record({ key, state: laneOverclaim }).map(({ key: k, state }) => ({ rule: 'hint for this node: lane sum overclaim', body: hintRequest('n1', k, vnodeOf(k, VNODES), state) })),
       fc.record({ key, state: overclaim, shift }).map(({ key: k, state, shift: s }) => ({ rule: 'hint for this node: wrong vnode and overclaim', mutable: true as const, body: hintRequest('n1', k, wrongVnode(k, s), state) })),
     );
     const peer = new RawPeer();
@@ -274,7 +325,7 @@ describe('an internode fuzz of hostile messages against a real node', () => {
     expect(changed).toBe(0);
     expect(after.size).toBe(before.size);
     const refusedAfter = await refusedByReason();
-    for (const reason of ['wrong_vnode', 'unissued_counter', 'implausible_counter']) {
+    for (const reason of ['wrong_vnode', 'unissued_counter', 'implausible_counter', 'unissued_lane_sum', 'implausible_lane_sum']) {
       expect(refusedAfter[reason] ?? 0, reason).toBeGreaterThan(refusedBefore[reason] ?? 0);
     }
     // Still up and serving, with every key as it was.

@@ -18,7 +18,7 @@ function node(token = '', handlerClock?: SteppingClock): { app: FastifyInstance;
   const engine = new MemoryEngine({ bytesMax: 1024 * 1024 });
   const service = new NodeService({ serverId: 'n1', actor: 'n1.abc', storage: engine, clock, epoch: () => 12 });
   const handler = new NodeRespHandler({ handler: service, catalogue: new MessageCatalogue(DATA_MESSAGES), limits: INTERNODE_LIMITS_DEFAULTS, ...(handlerClock === undefined ? {} : { clock: handlerClock }) });
-  const resp: RespServerStats = { connectionsAccepted: 3, connectionsOpen: 2, commands: 40, protocolErrors: 1, crossProtocolRefusals: 2, connectionsRejected: 3, frameTimeouts: 4, idleTimeouts: 0, outputLimitCloses: 1, internalErrors: 0, socketErrors: 0, readPauses: 0, bytesReceived: 5000, bytesSent: 7000 };
+  const resp: RespServerStats = { connectionsAccepted: 3, connectionsOpen: 2, commands: 40, protocolErrors: 1, crossProtocolRefusals: 2, tlsHandshakeFailures: 0, connectionsRejected: 3, frameTimeouts: 4, idleTimeouts: 0, outputLimitCloses: 1, internalErrors: 0, socketErrors: 0, readPauses: 0, bytesReceived: 5000, bytesSent: 7000 };
   const registry = new Registry();
   const metrics = new NodeMetrics(registry, { engine, service: () => service.stats, handler: handler.stats, resp, services: [{ name: 'sweeper', start: () => undefined, stop: () => undefined, metrics: () => [{ name: 'sweep_removals_total', help: 'Dead keys collected by the sweeper.', type: 'counter', read: () => 4 }] }], epoch: () => 12 });
   const app = buildNodeHttp({ serverId: 'n1', registry, engine, epoch: () => 12, actor: () => 'n1.abc', token });
