@@ -47,13 +47,9 @@ export async function startMaster(deps: MasterProcessDeps): Promise<RunningMaste
   await master.start();
   const gossip = new MasterGossipView({ config, clock: deps.clock, logger, table: () => master.table() });
   const moves = moveExecutorOf(master, config, deps.clock, logger);
-<<<<<<< HEAD
   registerMoveMetrics(registry, () => moves.report());
-  const app = buildMasterHttp(master, { config, logger, registry, clock: deps.clock, gossip: () => gossip.liveness(), moves });
-=======
   const tls = clusterTls(config);
   const app = buildMasterHttp(master, { config, logger, registry, clock: deps.clock, gossip: () => gossip.liveness(), moves, ...(tls === undefined ? {} : { tls }) });
->>>>>>> s13-tls
   const { host, port } = config.master;
   try {
     await app.listen({ host, port });
