@@ -7,7 +7,9 @@
  *     "epoch": 12, "vnodeCount": 1024,    the table the counts were taken under
  *     "intervalMs": 1000,                  what the counts cover
  *     "vnodes": [[v, requests, writes, touches, bytes], ...]   vnodes with traffic, ascending, unique
- *     "hotKeys": [{"key": "<base64>", "count": 812, "error": 4}, ...] }   Space-Saving, hottest first
+ *     "hotKeys": [{"key": "<base64>", "count": 812, "error": 4}, ...],   Space-Saving, hottest first
+ *     "invalidationUrl": "http://127.0.0.1:8080" }   optional: a proxy's HTTP port, where peers
+ *                                          send near-cache invalidations (peer-directory.ts)
  */
 import { RingcacheError } from '../runtime/index.js';
 import type { LoadInterval } from './load-counter.js';
@@ -34,6 +36,8 @@ export interface LoadReport {
   readonly intervalMs: number;
   readonly vnodes: readonly ReportedVnode[];
   readonly hotKeys: readonly ReportedHotKey[];
+  /** A proxy's HTTP base URL for near-cache invalidations; absent for a reporter that caches nothing. */
+  readonly invalidationUrl?: string;
 }
 
 export interface LoadReportLimits {
@@ -51,7 +55,7 @@ const INTERVAL_MS_MAX = 3_600_000;
 const REPORTER_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** The JSON a reporter posts for one interval. */
-export function encodeLoadReport(reporter: string, epoch: number, intervalMs: number, interval: LoadInterval): unknown {
+export function encodeLoadReport(reporter: string, epoch: number, intervalMs: number, interval: LoadInterval, invalidationUrl?: string): unknown {
   const vnodes: number[][] = [];
   for (let vnode = 0; vnode < interval.requests.length; vnode++) {
     const requests = interval.requests[vnode] ?? 0;
@@ -63,13 +67,14 @@ export function encodeLoadReport(reporter: string, epoch: number, intervalMs: nu
   return {
     reporter, epoch, vnodeCount: interval.requests.length, intervalMs: Math.max(1, Math.round(intervalMs)), vnodes,
     hotKeys: interval.hotKeys.map((hot) => ({ key: Buffer.from(hot.key, 'latin1').toString('base64'), count: hot.count, error: hot.error })),
+    ...(invalidationUrl === undefined ? {} : { invalidationUrl }),
   };
 }
 
 /** Reads a posted report; anything malformed or past a limit is RC_ERR_BAD_REQUEST naming the field. */
 export function readLoadReport(body: unknown, limits: LoadReportLimits): LoadReport {
   const record = asRecord(body, 'the report');
-  const allowed = new Set(['reporter', 'epoch', 'vnodeCount', 'intervalMs', 'vnodes', 'hotKeys']);
+  const allowed = new Set(['reporter', 'epoch', 'vnodeCount', 'intervalMs', 'vnodes', 'hotKeys', 'invalidationUrl']);
   for (const field of Object.keys(record)) if (!allowed.has(field)) bad(`unknown field '${field}'`);
   const reporter = record.reporter;
   if (typeof reporter !== 'string' || !REPORTER_PATTERN.test(reporter)) bad('reporter must be 1..64 of [A-Za-z0-9._:-]');
@@ -77,7 +82,21 @@ export function readLoadReport(body: unknown, limits: LoadReportLimits): LoadRep
   const vnodeCount = integer(record.vnodeCount, 'vnodeCount', 1, 65_536);
   if (vnodeCount !== limits.vnodeCount) bad(`vnodeCount ${vnodeCount} is not the cluster's V=${limits.vnodeCount}`);
   const intervalMs = integer(record.intervalMs, 'intervalMs', 1, INTERVAL_MS_MAX);
-  return { reporter, epoch, vnodeCount, intervalMs, vnodes: readVnodes(record.vnodes, vnodeCount), hotKeys: readHotKeys(record.hotKeys, limits) };
+  const invalidationUrl = record.invalidationUrl;
+  if (invalidationUrl !== undefined && !isInvalidationUrl(invalidationUrl)) bad(`invalidationUrl must be http(s)://host:port of at most ${INVALIDATION_URL_CHARS_MAX} characters`);
+  return {
+    reporter, epoch, vnodeCount, intervalMs, vnodes: readVnodes(record.vnodes, vnodeCount), hotKeys: readHotKeys(record.hotKeys, limits),
+    ...(invalidationUrl === undefined ? {} : { invalidationUrl }),
+  };
+}
+
+/** Longest invalidation URL a report may carry: a scheme, a host name and a port. */
+export const INVALIDATION_URL_CHARS_MAX = 300;
+const INVALIDATION_URL_PATTERN = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+/** A base URL peers may post invalidations to: scheme, host, port and nothing else (no path, no credentials). */
+export function isInvalidationUrl(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= INVALIDATION_URL_CHARS_MAX && INVALIDATION_URL_PATTERN.test(value);
 }
 
 function readVnodes(value: unknown, vnodeCount: number): ReportedVnode[] {
