@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { ProcessCluster } from '../support/process-cluster.js';
 import { testPort } from '../support/ports.js';
+import { RingcacheClient } from '../../src/index.js';
 
 /**
  * Two real proxy processes over one cluster: a write through proxy A reaches proxy B's near cache
@@ -62,6 +63,17 @@ describe('near-cache invalidation between two proxies', () => {
       // The key stayed hot, so B caches the new value and keeps serving hits.
       await until(async () => (await metric(bHttpPort, 'ringcache_proxy_near_cache_reads_total{outcome="hit"}')) > hitsBefore + 200, 10_000);
       expect(reader.values.at(-1)).toBe('v2');
+      // A client library's write reaches B's cache the same way (it hears the same directory).
+      const library = await RingcacheClient.connect({ masterUrl: `http://127.0.0.1:${String(cluster.masterPort)}`, token: cluster.token, name: 'lib', loadReportIntervalMs: 200 });
+      try {
+        await until(async () => {
+          await library.set('hot', 'v3');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return reader.values.at(-1) === 'v3';
+        }, 5_000);
+      } finally {
+        await library.close();
+      }
     } finally {
       await reader.stop();
     }
