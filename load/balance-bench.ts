@@ -16,7 +16,12 @@
  *   withCache     the same, after a near cache of S ln S x 8 keys at the proxies absorbs the reads
  *                 of the hottest keys (modeled: those keys' reads cost the servers nothing)
  *
- * The real local cluster under a Zipf load through the proxy is not part of this run.
+ *   withCacheFloor  the lowest max/mean any placement can reach with the cache: the hottest
+ *                 key's remaining load (its writes on every replica, its coordination on its
+ *                 leader) sits on one server whatever the table, over the mean the cache leaves
+ *
+ * Then the real local cluster under a Zipf load through the proxy (balance-cluster.ts), unless
+ * --no-cluster: the same before / after / with-cache figures measured from the nodes.
  */
 import type { CliIo } from '../src/cli/index.js';
 import type { RingcacheConfig } from '../src/config/index.js';
@@ -27,15 +32,36 @@ import { planRebalance } from '../shard-master/rebalance/planner.js';
 import type { Plan } from '../shard-master/rebalance/planner.js';
 import { boundedLoads, hash32, ketamaLoads, ratio } from './balance-models.js';
 import type { KeyLoads, KeySet } from './balance-models.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runClusterBalance } from './balance-cluster.js';
+import type { ClusterBalanceRun } from './balance-cluster.js';
 
 export interface BalanceOptions {
   readonly keyCount: number;
   readonly json: boolean;
   readonly config: RingcacheConfig;
   readonly io: CliIo;
+  /** The real-cluster rows: Zipf exponents, keys and the measuring window; undefined: none (--no-cluster). */
+  readonly cluster?: { readonly zipfs: readonly number[]; readonly keyCount: number; readonly windowMs: number };
+}
+
+/** The real-cluster row: node-measured; ketama and bounded loads are not placements the cluster can run. */
+export interface ClusterBalanceRow {
+  readonly kind: 'cluster';
+  readonly zipf: number;
+  readonly servers: number;
+  readonly keys: number;
+  readonly maxOverMean: { readonly ketama: null; readonly boundedLoads: null; readonly before: number; readonly after: number; readonly withCache: number };
+  /** Vnodes moved over V x N (vnodes hold the same number of keys in expectation). */
+  readonly movedFraction: number;
+  readonly withoutCache: ClusterBalanceRun;
+  readonly withCacheRun: ClusterBalanceRun;
 }
 
 export interface BalanceRow {
+  readonly kind: 'model';
   readonly zipf: number;
   readonly servers: number;
   readonly maxOverMean: { readonly ketama: number; readonly boundedLoads: number; readonly before: number; readonly after: number; readonly withCache: number };
@@ -52,6 +78,8 @@ export interface BalanceRow {
   /** The cache alone, before the planner. */
   readonly withCacheBefore: number;
   readonly withCacheMovedFraction: number;
+  /** No placement gets below this with the cache: the hottest key's writes and coordination on one server, over the cached mean. */
+  readonly withCacheFloor: number;
 }
 
 const ZIPF = [0.9, 0.99, 1.2] as const;
@@ -65,7 +93,7 @@ const TOLERANCE = 0.02;
 const EPSILON = 0.25;
 const CACHE_FACTOR = 8;
 
-export async function runBalanceBench(options: BalanceOptions): Promise<{ rows: BalanceRow[]; addServerMovedOverIdeal: number }> {
+export async function runBalanceBench(options: BalanceOptions): Promise<{ rows: (BalanceRow | ClusterBalanceRow)[]; addServerMovedOverIdeal: number }> {
   const { io } = options;
   const vnodeCount = options.config.cluster.vnodeCount;
   io.out(`balance: ${options.keyCount.toLocaleString('en-US')} keys, N=${REPLICAS}, V=${vnodeCount}, 90% reads at R=${R}; hashing the keys...`);
@@ -83,8 +111,43 @@ export async function runBalanceBench(options: BalanceOptions): Promise<{ rows: 
   const joins = SERVER_COUNTS.map((servers) => joinMovedOverIdeal(servers, vnodeCount));
   const addServerMovedOverIdeal = Math.max(...joins);
   for (const line of renderRows(rows, joins)) io.out(line);
-  if (options.json) io.out(JSON.stringify({ keys: options.keyCount, vnodeCount, replicaCount: REPLICAS, rows, addServerMovedOverIdeal }));
-  return { rows, addServerMovedOverIdeal };
+  const clusterRows: ClusterBalanceRow[] = [];
+  for (const zipf of options.cluster?.zipfs ?? []) {
+    const settings = { zipf, keyCount: options.cluster?.keyCount ?? 100_000, windowMs: options.cluster?.windowMs ?? 5_000, config: options.config, io };
+    io.out(`balance: the real cluster (6 nodes, 2 a zone, N=3), Zipf ${zipf} over ${settings.keyCount.toLocaleString('en-US')} keys through the proxy, near cache off then on...`);
+    const folder = mkdtempSync(join(tmpdir(), 'ringcache-balance-'));
+    try {
+      const off = await runClusterBalance(settings, false, join(folder, 'off'));
+      const on = await runClusterBalance(settings, true, join(folder, 'on'));
+      clusterRows.push({
+        kind: 'cluster', zipf, servers: 6, keys: settings.keyCount,
+        maxOverMean: { ketama: null, boundedLoads: null, before: off.before, after: off.after, withCache: on.after },
+        movedFraction: off.moves / (vnodeCount * REPLICAS), withoutCache: off, withCacheRun: on,
+      });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }
+  for (const line of renderClusterRows(clusterRows)) io.out(line);
+  const all = [...rows, ...clusterRows];
+  if (options.json) io.out(JSON.stringify({ keys: options.keyCount, vnodeCount, replicaCount: REPLICAS, rows: all, addServerMovedOverIdeal }));
+  return { rows: all, addServerMovedOverIdeal };
+}
+
+function renderClusterRows(rows: readonly ClusterBalanceRow[]): string[] {
+  if (rows.length === 0) return [];
+  const f = (value: number): string => value.toFixed(3);
+  const lines = [
+    '| real cluster: zipf | S | before | after | moves (leader changes) | cache: before | cache: after | cache: moves | node ops/s off / on | master model before -> after (off) | client errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const row of rows) {
+    const off = row.withoutCache;
+    const on = row.withCacheRun;
+    lines.push(`| ${row.zipf} | ${row.servers} | ${f(off.before)} | ${f(off.after)} | ${off.moves} (${off.leaderChanges}) | ${f(on.before)} | ${f(on.after)} | ${on.moves} (${on.leaderChanges}) | ` +
+      `${off.nodeOpsPerSecAfter.toFixed(0)} / ${on.nodeOpsPerSecAfter.toFixed(0)} | ${f(off.masterBefore)} -> ${f(off.masterAfter)} | ${off.errors + on.errors} |`);
+  }
+  return lines;
 }
 
 function hashKeys(count: number): KeySet {
@@ -130,9 +193,12 @@ function measureRow(input: RowInput): BalanceRow {
   const cached = keyLoads(keyCount, zipf, cacheKeys);
   const cachedPlan = planOn(table, vnodeSums(vnodes, vnodeCount, cached), storedBytes, budget);
   const meanServerLoad = totalOf(loads) / servers;
+  // The hottest key's load with the cache (rank 0 is always cached: its reads are gone) sits on
+  // its leader whatever the table; the cache also lowers the mean it is compared with.
+  const withCacheFloor = Math.max(1, ((cached.replica[0] ?? 0) + (cached.leader[0] ?? 0)) / (totalOf(cached) / servers));
   const movedKeys = (p: Plan): number => p.moves.reduce((sum, move) => sum + (keysPerVnode[move.vnode] ?? 0), 0);
   return {
-    zipf, servers,
+    kind: 'model', zipf, servers,
     maxOverMean: {
       ketama: ratio(ketamaLoads(keys, loads, servers, REPLICAS)),
       boundedLoads: ratio(boundedLoads(keys, loads, servers, REPLICAS, EPSILON)),
@@ -149,6 +215,7 @@ function measureRow(input: RowInput): BalanceRow {
     cacheKeys,
     withCacheBefore: cachedPlan.before.maxOverMean,
     withCacheMovedFraction: movedKeys(cachedPlan) / (keyCount * REPLICAS),
+    withCacheFloor,
   };
 }
 
@@ -188,12 +255,12 @@ function joinMovedOverIdeal(servers: number, vnodeCount: number): number {
 function renderRows(rows: readonly BalanceRow[], joins: readonly number[]): string[] {
   const f = (value: number): string => value.toFixed(3);
   const lines = [
-    '| zipf | S | ketama | bounded 0.25 | before | after | cache alone | cache + planner | copies moved (/K) | vnodes moved | leader changes | hottest key / mean |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| zipf | S | ketama | bounded 0.25 | before | after | cache alone | cache + planner | floor with cache | copies moved (/K) | vnodes moved | leader changes | hottest key / mean |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const row of rows) {
     const m = row.maxOverMean;
-    lines.push(`| ${row.zipf} | ${row.servers} | ${f(m.ketama)} | ${f(m.boundedLoads)} | ${f(m.before)} | ${f(m.after)} | ${f(row.withCacheBefore)} | ${f(m.withCache)} | ${(row.movedFraction * 100).toFixed(2)}% (${(row.movedOverKeys * 100).toFixed(2)}%) | ${row.vnodesMoved} | ${row.leaderChanges} | ${f(row.hottestKeyOverServerMean)} |`);
+    lines.push(`| ${row.zipf} | ${row.servers} | ${f(m.ketama)} | ${f(m.boundedLoads)} | ${f(m.before)} | ${f(m.after)} | ${f(row.withCacheBefore)} | ${f(m.withCache)} | ${f(row.withCacheFloor)} | ${(row.movedFraction * 100).toFixed(2)}% (${(row.movedOverKeys * 100).toFixed(2)}%) | ${row.vnodesMoved} | ${row.leaderChanges} | ${f(row.hottestKeyOverServerMean)} |`);
   }
   lines.push(`adding a server moves ${joins.map((value, i) => `${f(value)} (S=${SERVER_COUNTS[i] ?? 0}->${(SERVER_COUNTS[i] ?? 0) + 1})`).join(', ')} x the ideal V*N/(S+1)`);
   return lines;

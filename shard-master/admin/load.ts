@@ -1,7 +1,8 @@
 /**
  * The shard-master's load and rebalance API (DESIGN.md sections 6 and 7), registered by http.ts:
  *
- *   POST /v1/load/report          a proxy's or client library's counts (src/load) -> 204
+ *   POST /v1/load/report          a proxy's or client library's counts (src/load) -> 200 with the
+ *                                 peer directory (the other caching proxies, their hot keys)
  *   GET  /v1/load                 {epoch, servers: [{id, opsPerSec, bytesPerSec, share}], maxOverMean, ...}
  *   GET  /v1/hotkeys[?limit=K]    the hottest keys over every reporter, with their vnode and row
  *   GET  /v1/route/:key           where a key lives: vnode, row, leader, pending move, fallbacks
@@ -13,7 +14,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { RingcacheConfig } from '../../src/config/index.js';
-import { readLoadReport } from '../../src/load/index.js';
+import { encodePeerDirectory, readLoadReport } from '../../src/load/index.js';
 import { RoutingTable } from '../../src/ring/index.js';
 import type { Table } from '../../src/ring/index.js';
 import { guardedRoute } from '../../src/http/index.js';
@@ -73,7 +74,7 @@ export function registerLoadAdmin(app: FastifyInstance, deps: LoadAdminDeps): Lo
     const report = readLoadReport(request.body, limits());
     book.record(report);
     deps.proxies?.record(report);
-    return reply.code(204).send();
+    return reply.code(200).send(encodePeerDirectory(book.directory(report.reporter)));
   });
   app.get('/v1/load', guarded, () => {
     const table = deps.table();

@@ -15,7 +15,8 @@
  */
 import { RingcacheError } from '../../src/runtime/index.js';
 import type { Clock } from '../../src/runtime/index.js';
-import type { LoadReport } from '../../src/load/index.js';
+import { PEERS_MAX, WATCHED_KEYS_MAX } from '../../src/load/index.js';
+import type { LoadReport, PeerDirectory } from '../../src/load/index.js';
 
 export interface LoadBookOptions {
   readonly vnodeCount: number;
@@ -47,6 +48,8 @@ interface Reporter {
   intervalMs: number;
   readonly rates: VnodeRates;
   hotKeys: { key: string; opsPerSec: number; errorPerSec: number }[];
+  /** Where peers send this reporter near-cache invalidations; undefined: it caches nothing. */
+  invalidationUrl: string | undefined;
 }
 
 /** Past this many half-lives of silence a reporter weighs < 1/1024: forgotten. */
@@ -76,7 +79,7 @@ export class LoadBook {
       if (this.reporters.size >= this.options.reportersMax) {
         throw new RingcacheError('RC_ERR_OVERLOADED', `the master keeps load for at most rebalance.reportersMax=${this.options.reportersMax} reporters; ${report.reporter} is refused until a silent one expires`, { reportersMax: this.options.reportersMax });
       }
-      reporter = { lastMs: nowMs, intervalMs: report.intervalMs, rates: emptyRates(this.options.vnodeCount), hotKeys: [] };
+      reporter = { lastMs: nowMs, intervalMs: report.intervalMs, rates: emptyRates(this.options.vnodeCount), hotKeys: [], invalidationUrl: undefined };
       this.reporters.set(report.reporter, reporter);
     }
     const seconds = report.intervalMs / 1000;
@@ -94,7 +97,25 @@ export class LoadBook {
     }));
     reporter.lastMs = nowMs;
     reporter.intervalMs = report.intervalMs;
+    reporter.invalidationUrl = report.invalidationUrl;
     this.reportsAccepted++;
+  }
+
+  /**
+   * What `reporterName` needs to invalidate the others' near caches: the other caching reporters'
+   * URLs, and the keys they may hold (their last reported hot keys). Reporters silent for two
+   * intervals are left out: a stopped proxy caches nothing.
+   */
+  directory(reporterName: string): PeerDirectory {
+    const nowMs = this.clock.nowMs();
+    const peers = new Set<string>();
+    const watched = new Set<string>();
+    for (const [name, reporter] of this.reporters) {
+      if (reporter.invalidationUrl === undefined || this.weight(reporter, nowMs) < 1) continue;
+      for (const hot of reporter.hotKeys) if (watched.size < WATCHED_KEYS_MAX) watched.add(hot.key);
+      if (name !== reporterName && peers.size < PEERS_MAX) peers.add(reporter.invalidationUrl);
+    }
+    return { peers: [...peers], watchedKeys: [...watched] };
   }
 
   /** The cluster's per-vnode rates now: every reporter's average, silent ones decayed. */

@@ -14,7 +14,7 @@ export const BENCH_TARGETS = ['ringcache-n1', 'ringcache-n3', 'redis', 'twemprox
 
 export const benchCommand: CommandSpec = {
   summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify; Merkle anti-entropy between two nodes; failure detection; the refill of a restarted node; the load counting cost; or load balance under Zipf keys',
-  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] | detection [--samples K] [--window-seconds S] | refill [--keys K] [--down-seconds S] | load-cost [--rounds K] | balance [--keys K] [--json]',
+  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] | detection [--samples K] [--window-seconds S] | refill [--keys K] [--down-seconds S] | load-cost [--rounds K] | balance [--keys K] [--json] [--no-cluster] [--cluster-zipf S] [--cluster-keys K]',
   positionalsMax: 1,
   options: [
     { name: 'rounds', value: 'K', doc: 'rounds, alternating the targets (default 5); figures are medians over rounds' },
@@ -33,10 +33,13 @@ export const benchCommand: CommandSpec = {
     { name: 'exchanges', value: 'N', doc: 'anti-entropy: visits led at once (default 4)' },
     { name: 'vnodes-per-exchange', value: 'N', doc: 'anti-entropy: vnodes one exchange covers (default: the config\'s antiEntropy.vnodesPerExchangeMax)' },
     { name: 'samples', value: 'K', doc: 'detection: kill -9 this many nodes idle, and as many under load (default 5)' },
-    { name: 'window-seconds', value: 'S', doc: 'detection: the false-positive window under load, no kill (default 60; 600 for 10 minutes)' },
+    { name: 'window-seconds', value: 'S', doc: 'detection: the false-positive window under load, no kill (default 60; 600 for 10 minutes); balance: the real-cluster measuring window (default 5)' },
     { name: 'pipeline', value: 'P', doc: 'detection: pipeline depth of the load (default 4)' },
     { name: 'down-seconds', value: 'S', doc: 'refill: how long the killed node stays down before its restart (default 3)' },
     { name: 'json', doc: 'balance: the last line is one JSON object with the rows' },
+    { name: 'no-cluster', doc: 'balance: the modeled rows only, no real local cluster' },
+    { name: 'cluster-zipf', value: 'S', doc: 'balance: Zipf exponent of the real-cluster row (default 1.2)' },
+    { name: 'cluster-keys', value: 'K', doc: 'balance: distinct keys of the real-cluster row (default 100000)' },
   ],
   details: [
     'Workloads: 90/10 GET/SET over RESP at pipeline depth 1 and 16, and HTTP GET with autocannon.',
@@ -50,7 +53,9 @@ export const benchCommand: CommandSpec = {
     '  (--seconds bounds the wait, default 120).',
     'load-cost: what counting load for the rebalancer costs a request on the proxy\'s path (in process, CPU time per command).',
     'balance: max/mean server load under Zipf keys (1,000,000 by default; s 0.9, 0.99, 1.2; 5, 8, 32 servers) for ketama, bounded-load',
-    '  consistent hashing, the table before and after the rebalance planner, and with the hot-key cache; vnodes and bytes moved.',
+    '  consistent hashing, the table before and after the rebalance planner, and with the hot-key cache; vnodes and bytes moved;',
+    '  then a real local cluster (6 nodes, a proxy) under a Zipf load, max/mean of what the nodes served before and after',
+    '  POST /v1/rebalance, with the near cache off and on (--no-cluster skips it).',
   ],
   run: runBenchCommand,
 };
@@ -158,6 +163,14 @@ async function runLoadCost(context: CommandContext): Promise<number> {
 async function runBalance(context: CommandContext): Promise<number> {
   const { args } = context;
   const { runBalanceBench } = await import('../../load/balance-bench.js');
-  await runBalanceBench({ keyCount: optionInteger(args, 'keys', 1_000_000, 1000, 50_000_000), json: optionFlag(args, 'json'), config: context.config, io: context.io });
+  const cluster = optionFlag(args, 'no-cluster') ? undefined : {
+    zipfs: [optionNumber(args, 'cluster-zipf', 1.2, 0, 5)],
+    keyCount: optionInteger(args, 'cluster-keys', 100_000, 100, 10_000_000),
+    windowMs: optionInteger(args, 'window-seconds', 5, 1, 600) * 1000,
+  };
+  await runBalanceBench({
+    keyCount: optionInteger(args, 'keys', 1_000_000, 1000, 50_000_000), json: optionFlag(args, 'json'), config: context.config, io: context.io,
+    ...(cluster === undefined ? {} : { cluster }),
+  });
   return EXIT.ok;
 }

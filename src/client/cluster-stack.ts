@@ -6,7 +6,8 @@ import { DATA_MESSAGES, MessageCatalogue, TcpTransport, internodeLimitsOf, type 
 import { DATATYPE_MESSAGES } from '../datatypes/index.js';
 import { KEYSPACE_MESSAGES } from '../keyspace/index.js';
 import { HINT_MESSAGES } from '../hinted-handoff/index.js';
-import { LoadCounter, LoadReporter } from '../load/index.js';
+import { InvalidationSender, LoadCounter, LoadReporter } from '../load/index.js';
+import type { InvalidationSenderOptions } from '../load/index.js';
 import { TableFollower, type TableFollowerOptions } from './table-follower.js';
 import { clusterFetch, clusterTls, type ClusterTls } from '../tls/index.js';
 
@@ -41,6 +42,13 @@ export interface ClusterStackDeps {
    * vnode counts and the hottest keys, what the rebalancer plans from.
    */
   readonly loadReport?: { readonly intervalMs: number; readonly hotKeysMax: number };
+  /**
+   * Near-cache invalidations to the proxies (proxy.invalidation*), learnt from the master's answer
+   * to each load report; absent, or load reports off: writes here are seen at the proxies' TTL.
+   */
+  readonly invalidation?: InvalidationSenderOptions;
+  /** limits.keyBytesMax: bounds the keys the master's peer directory may name. */
+  readonly keyBytesMax?: number;
 }
 
 export interface ClusterStack {
@@ -53,6 +61,13 @@ export interface ClusterStack {
   readonly reporter: LoadReporter | undefined;
   /** The coordinator's load counter (hot keys for the proxy's near cache); undefined when reports are off. */
   readonly load: LoadCounter | undefined;
+  /** Tells the other proxies of writes of keys they may cache; undefined when reports or invalidations are off. */
+  readonly invalidations: InvalidationSender | undefined;
+  /**
+   * Names this process's own invalidation URL in its load reports (a proxy, once its HTTP port
+   * listens), so the others send it theirs.
+   */
+  advertise(url: string): void;
   /** Idempotent: stops following and closes every internode connection. */
   stop(): Promise<void>;
 }
@@ -96,23 +111,31 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
     ...(deps.observer === undefined ? {} : { observer: deps.observer }),
     ...(counter === undefined ? {} : { load: counter }),
   });
+  const invalidations = counter === undefined || deps.invalidation === undefined ? undefined
+    : new InvalidationSender({ clock, logger, ...token, options: deps.invalidation });
+  if (invalidations !== undefined) counter?.watchWrites((key) => { invalidations.onWrite(key); });
+  let advertised: string | undefined;
   const reporter = counter === undefined ? undefined : new LoadReporter({
     masterUrl: deps.masterUrl, ...token, fetch: masterFetch, name: deps.name, clock, random, logger, counter, epoch: () => follower.current().epoch, intervalMs: reportEveryMs,
+    invalidationUrl: () => advertised,
+    ...(invalidations === undefined ? {} : { onDirectory: (directory) => { invalidations.update(directory); } }),
+    ...(deps.keyBytesMax === undefined ? {} : { keyBytesMax: deps.keyBytesMax }),
   });
   await reporter?.start();
   let stopping: Promise<void> | undefined;
   return {
-    follower, transport, coordinator, view, reporter, load: counter,
+    follower, transport, coordinator, view, reporter, load: counter, invalidations,
+    advertise: (url) => { advertised = url; },
     stop: () => {
       view.stop();
-      stopping ??= Promise.all([follower.stop(), transport.close(), reporter?.stop()]).then(() => undefined);
+      stopping ??= Promise.all([follower.stop(), transport.close(), reporter?.stop(), invalidations?.stop()]).then(() => undefined);
       return stopping;
     },
   };
 }
 
 /** The coordinator and transport settings a process takes from the configuration. */
-export function clusterSettingsOf(config: RingcacheConfig): Pick<ClusterStackDeps, 'replication' | 'transport' | 'membership' | 'loadReport' | 'tls'> {
+export function clusterSettingsOf(config: RingcacheConfig): Pick<ClusterStackDeps, 'replication' | 'transport' | 'membership' | 'loadReport' | 'tls' | 'invalidation' | 'keyBytesMax'> {
   const { r, w, pw, requestTimeoutMs, speculativeRetryMs, failureBackoffMs, readRepair, readRepairDelayMs } = config.replication;
   const tls = clusterTls(config);
   return {
@@ -126,5 +149,16 @@ export function clusterSettingsOf(config: RingcacheConfig): Pick<ClusterStackDep
     transport: { limits: internodeLimitsOf(config) },
     membership: { viewPullIntervalMs: config.membership.viewPullIntervalMs, viewStaleMs: config.membership.viewStaleMs },
     loadReport: { intervalMs: config.rebalance.loadReportIntervalMs, hotKeysMax: config.rebalance.hotKeysMax },
+    invalidation: invalidationOptionsOf(config),
+    keyBytesMax: config.limits.keyBytesMax,
+  };
+}
+
+/** The invalidation sender's settings from proxy.invalidation* (a post may take a write's timeout). */
+export function invalidationOptionsOf(config: Pick<RingcacheConfig, 'proxy' | 'replication'>): InvalidationSenderOptions {
+  return {
+    batchKeysMax: config.proxy.invalidationBatchKeysMax,
+    flushDelayMs: config.proxy.invalidationFlushMs,
+    requestTimeoutMs: config.replication.requestTimeoutMs,
   };
 }

@@ -1,13 +1,14 @@
 import { RingcacheError, SystemClock, SystemRandom, silentLogger, type Logger } from '../runtime/index.js';
 import { placementOf, type Placement } from '../ring/index.js';
 import type { ReplicationOptions } from '../replication/index.js';
-import { ContextTokens, VERSION_DEFAULTS, liveSiblings, resolve } from '../version/index.js';
-import type { VersionVector } from '../version/index.js';
+import { VERSION_DEFAULTS, liveSiblings } from '../version/index.js';
 import { connectCluster, type ClusterStack } from './cluster-stack.js';
 import type { ClusterTls } from '../tls/index.js';
 import { SCHEMA } from '../config/index.js';
+import { KvStore } from '../proxy/kv-store.js';
+import type { KvConfig, KvWriteOptions } from '../proxy/kv-store.js';
 import {
-  OPERATION_NAMES, byScore, collectionOf, counterView, fieldBytes, incrementCounterAsync, keyType, operateAsync, parseOperation, presentElements,
+  OPERATION_NAMES, byScore, collectionOf, fieldBytes, incrementCounterAsync, keyType, operateAsync, parseOperation, presentElements,
 } from '../datatypes/index.js';
 import type { KeyType, OperationAnswer, OperationName } from '../datatypes/index.js';
 
@@ -82,7 +83,8 @@ function bytes(key: Key): Uint8Array {
 export class RingcacheClient {
   private readonly clock = new SystemClock();
 
-  private constructor(private readonly stack: ClusterStack, private readonly tokens: ContextTokens) {}
+  /** The proxy's key-value facade: the same limits, tokens, GET value and DELETE as its RESP and HTTP front-ends. */
+  private constructor(private readonly stack: ClusterStack, private readonly kv: KvStore) {}
 
   static async connect(options: RingcacheClientOptions): Promise<RingcacheClient> {
     const stack = await connectCluster({
@@ -95,22 +97,26 @@ export class RingcacheClient {
       logger: options.logger ?? silentLogger,
       ...(options.replication === undefined ? {} : { replication: options.replication }),
       loadReport: { intervalMs: options.loadReportIntervalMs ?? SCHEMA.rebalance.loadReportIntervalMs.default, hotKeysMax: SCHEMA.rebalance.hotKeysMax.default },
+      // Writes here drop the proxies' near-cache entries too (the master names them in its answer to each report).
+      invalidation: {
+        batchKeysMax: SCHEMA.proxy.invalidationBatchKeysMax.default, flushDelayMs: SCHEMA.proxy.invalidationFlushMs.default,
+        requestTimeoutMs: options.replication?.requestTimeoutMs ?? SCHEMA.replication.requestTimeoutMs.default,
+      },
     });
     // The same key as the proxies: a token read through a proxy can be written back here.
-    return new RingcacheClient(stack, new ContextTokens(options.token ?? ''));
+    const kv = new KvStore(stack.coordinator, stack.follower, new SystemClock(), kvConfigOf(options));
+    return new RingcacheClient(stack, kv);
   }
 
-  /** The value plain GET returns (newest sibling by timestamp), or null when absent, deleted or expired. */
+  /**
+   * The value plain GET returns (newest sibling by timestamp; a counter as its decimal), or null
+   * when absent, deleted or expired. A hash, set or sorted set is RC_ERR_BAD_REQUEST (WRONGTYPE),
+   * as GET through the proxy answers.
+   */
   async get(key: Key, options: ReadOptions = {}): Promise<Buffer | null> {
-    const { versioned } = await this.stack.coordinator.get(bytes(key), options);
-    if (versioned?.counter !== undefined) {
-      // A counter reads as its decimal, as GET through the proxy answers it.
-      const view = counterView(versioned, this.clock.nowMs());
-      if (view.kind === 'absent') return null;
-      return view.kind === 'integer' ? Buffer.from(view.value.toString()) : Buffer.from(view.sibling.value ?? new Uint8Array());
-    }
-    const winner = versioned === null ? undefined : resolve(versioned, this.clock.nowMs());
-    const value = winner?.value;
+    const result = await this.kv.read(this.checkedKey(key), this.readQuorum(options));
+    if (this.kv.holdsCollection(result)) throw wrongType();
+    const value = this.kv.visible(result)?.value;
     return value === undefined || value === null ? null : Buffer.from(value);
   }
 
@@ -129,20 +135,23 @@ export class RingcacheClient {
 
   /** Every live sibling with the context to write back; null when nothing live is stored. */
   async getVersions(key: Key, options: ReadOptions = {}): Promise<Versions | null> {
-    const { versioned } = await this.stack.coordinator.get(bytes(key), options);
+    const result = await this.kv.read(this.checkedKey(key), this.readQuorum(options));
+    const versioned = result.versioned;
     if (versioned === null) return null;
     const siblings = liveSiblings(versioned, this.clock.nowMs()).map((s) => ({
       value: Buffer.from(s.value ?? new Uint8Array()), timestampMs: s.timestampMs, expiresAtMs: s.expiresAtMs,
     }));
-    return siblings.length === 0 ? null : { context: this.tokens.forRead(versioned), siblings };
+    return siblings.length === 0 ? null : { context: this.kv.readToken(result), siblings };
   }
 
   /** Writes a value; returns the new context token. */
   async set(key: Key, value: string | Uint8Array, options: WriteOptions = {}): Promise<string> {
+    const encoded = bytes(value);
+    this.kv.checkValue(encoded);
     const expiresAtMs = options.ttlMs === undefined ? null : Math.floor(this.clock.nowMs() + options.ttlMs);
-    const written = this.writeOptions(options);
-    const result = await this.stack.coordinator.put(bytes(key), bytes(value), { ...written, expiresAtMs });
-    return this.tokens.forWrite(result.versioned, result.dot, written.context);
+    const written = { ...this.writeOptions(options), expiresAtMs };
+    const result = await this.kv.write(this.checkedKey(key), encoded, written);
+    return this.kv.writeToken(result, written.context);
   }
 
   /**
@@ -166,8 +175,7 @@ export class RingcacheClient {
 
   /** What TYPE answers: 'none', 'string', 'hash', 'set' or 'zset'. */
   async type(key: Key, options: ReadOptions = {}): Promise<KeyType> {
-    const { versioned } = await this.stack.coordinator.get(bytes(key), options);
-    return keyType(versioned, this.clock.nowMs());
+    return this.kv.typeOf(await this.kv.read(this.checkedKey(key), this.readQuorum(options)));
   }
 
   /** A hash's fields and values (of concurrent values the newer), empty when absent. */
@@ -191,15 +199,24 @@ export class RingcacheClient {
   }
 
   private async elements(key: Key, type: 'hash' | 'set' | 'zset', options: ReadOptions): Promise<ReturnType<typeof presentElements>> {
-    const { versioned } = await this.stack.coordinator.get(bytes(key), options);
+    const { versioned } = await this.kv.read(this.checkedKey(key), this.readQuorum(options));
     const shown = keyType(versioned, this.clock.nowMs());
-    if (shown !== 'none' && shown !== type) throw new RingcacheError('RC_ERR_BAD_REQUEST', 'WRONGTYPE Operation against a key holding the wrong kind of value');
+    if (shown !== 'none' && shown !== type) throw wrongType();
     return presentElements(collectionOf(versioned?.collections, type));
   }
 
-  /** Deletes (a tombstone that supersedes what the context, or the coordinating replica, has seen). */
-  async delete(key: Key, options: Omit<WriteOptions, 'ttlMs'> = {}): Promise<void> {
-    await this.stack.coordinator.put(bytes(key), null, this.writeOptions(options));
+  /**
+   * Deletes, as DEL and HTTP DELETE do: with a context, a tombstone superseding exactly what that
+   * read saw; without, a read and a tombstone with the read's context (nothing is written when
+   * nothing was visible). Resolves to true when GET would have shown a value (always true with a
+   * context: the write is blind to what is there).
+   */
+  async delete(key: Key, options: Omit<WriteOptions, 'ttlMs'> = {}): Promise<boolean> {
+    const checked = this.checkedKey(key);
+    const written = this.writeOptions(options);
+    if (written.context === null) return this.kv.remove(checked, written.w, written.pw);
+    await this.kv.write(checked, null, { ...written, expiresAtMs: null });
+    return true;
   }
 
   /** Where a key lives: its vnode, row and which replicas this client believes are up. */
@@ -212,8 +229,43 @@ export class RingcacheClient {
     return this.stack.stop();
   }
 
-  private writeOptions(options: Omit<WriteOptions, 'ttlMs'>): { w?: number; pw?: number; context: VersionVector | null } {
-    const context = options.context === undefined || options.context === '' ? null : this.tokens.decode(options.context);
-    return { ...(options.w === undefined ? {} : { w: options.w }), ...(options.pw === undefined ? {} : { pw: options.pw }), context };
+  private checkedKey(key: Key): Uint8Array {
+    const encoded = bytes(key);
+    this.kv.checkKey(encoded);
+    return encoded;
   }
+
+  private readQuorum(options: ReadOptions): number | undefined {
+    return options.r === undefined ? undefined : this.kv.checkQuorum('r', options.r);
+  }
+
+  private writeOptions(options: Omit<WriteOptions, 'ttlMs'>): Omit<KvWriteOptions, 'expiresAtMs'> & { readonly context: KvWriteOptions['context'] } {
+    const context = options.context === undefined ? null : this.kv.decodeContext(options.context);
+    return {
+      ...(options.w === undefined ? {} : { w: this.kv.checkQuorum('w', options.w) }),
+      ...(options.pw === undefined ? {} : { pw: this.kv.checkPrimaries(options.pw) }),
+      context,
+    };
+  }
+}
+
+function wrongType(): RingcacheError {
+  return new RingcacheError('RC_ERR_BAD_REQUEST', 'WRONGTYPE Operation against a key holding the wrong kind of value');
+}
+
+/** The facade's limits from the client's options (the proxies' defaults where it names none). */
+function kvConfigOf(options: RingcacheClientOptions): KvConfig {
+  const replication = options.replication ?? {};
+  const defaults = (name: keyof typeof SCHEMA.limits): number => SCHEMA.limits[name].default;
+  return {
+    cluster: { token: options.token ?? '' },
+    limits: {
+      keyBytesMax: replication.keyBytesMax ?? defaults('keyBytesMax'),
+      valueBytesMax: replication.valueBytesMax ?? defaults('valueBytesMax'),
+      siblingsMax: replication.siblingsMax ?? defaults('siblingsMax'),
+      contextEntriesMax: defaults('contextEntriesMax'),
+      collectionElementsMax: defaults('collectionElementsMax'),
+      memberBytesMax: defaults('memberBytesMax'),
+    },
+  };
 }

@@ -85,6 +85,17 @@ export class LoadCounter implements LoadSink {
     this.sketch.offer(keyText(key));
   }
 
+  /**
+   * A read the near cache answered: no replica was touched (no vnode count), but the key is as
+   * hot as before. Without this a cached key would look cold in the next interval and leave the
+   * cache, so a hot key would be cached only every other interval.
+   */
+  onCachedRead(key: Uint8Array): void {
+    if (this.untilSample-- > 0) return;
+    this.untilSample = this.options.hotKeySampleEvery - 1;
+    this.sketch.offer(keyText(key));
+  }
+
   onSend(body: CoordinatorRequest | PeerRequest): void {
     const vnode = (body as { readonly vnode?: unknown }).vnode;
     if (typeof vnode !== 'number') return;
@@ -95,10 +106,12 @@ export class LoadCounter implements LoadSink {
 
   /**
    * Told of every write the coordinator starts, before it is sent (the near cache invalidates
-   * on it, so counters and typed writes are covered too). One listener.
+   * on it, and the invalidation sender tells the other proxies, so counters and typed writes are
+   * covered too). Listeners compose into one function: the request path still makes one call.
    */
   watchWrites(listener: (key: Uint8Array) => void): void {
-    this.writeListener = listener;
+    const previous = this.writeListener;
+    this.writeListener = previous === undefined ? listener : (key) => { previous(key); listener(key); };
   }
 
   /** The interval's counts; the counter starts a new interval. */

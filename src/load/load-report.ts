@@ -10,7 +10,9 @@
  *     "hotKeys": [{"key": "<base64>", "count": 812, "error": 4}, ...],   Space-Saving, hottest first
  *     "requests": {"total": 5210, "errors": 0, "rejected": 2,            optional: a proxy's own client
  *                  "p50Ms": 0.41, "p99Ms": 2.6},                          commands over the interval
- *     "endpoints": ["resp 127.0.0.1:6380", "http 127.0.0.1:8080"] }    optional: where it listens
+ *     "endpoints": ["resp 127.0.0.1:6380", "http 127.0.0.1:8080"],   optional: where it listens
+ *     "invalidationUrl": "http://127.0.0.1:8080" }   optional: a proxy's HTTP port, where peers
+ *                                          send near-cache invalidations (peer-directory.ts)
  *
  * `requests` and `endpoints` come from proxies (request-tally.ts); a client library sends neither,
  * so the dashboard lists as proxies exactly the reporters that carry request figures.
@@ -45,12 +47,15 @@ export interface LoadReport {
   readonly requests?: IntervalRequests;
   /** Where the reporter listens, as it says (text, at most ENDPOINTS_MAX); absent if it does not say. */
   readonly endpoints?: readonly string[];
+  /** A proxy's HTTP base URL for near-cache invalidations; absent for a reporter that caches nothing. */
+  readonly invalidationUrl?: string;
 }
 
 /** What a proxy adds to its report beside the load counts. */
 export interface ReportExtras {
   readonly requests?: IntervalRequests;
   readonly endpoints?: readonly string[];
+  readonly invalidationUrl?: string;
 }
 
 export interface LoadReportLimits {
@@ -88,13 +93,14 @@ export function encodeLoadReport(reporter: string, epoch: number, intervalMs: nu
     hotKeys: interval.hotKeys.map((hot) => ({ key: Buffer.from(hot.key, 'latin1').toString('base64'), count: hot.count, error: hot.error })),
     ...(extras.requests === undefined ? {} : { requests: extras.requests }),
     ...(extras.endpoints === undefined || extras.endpoints.length === 0 ? {} : { endpoints: extras.endpoints }),
+    ...(extras.invalidationUrl === undefined ? {} : { invalidationUrl: extras.invalidationUrl }),
   };
 }
 
 /** Reads a posted report; anything malformed or past a limit is RC_ERR_BAD_REQUEST naming the field. */
 export function readLoadReport(body: unknown, limits: LoadReportLimits): LoadReport {
   const record = asRecord(body, 'the report');
-  const allowed = new Set(['reporter', 'epoch', 'vnodeCount', 'intervalMs', 'vnodes', 'hotKeys', 'requests', 'endpoints']);
+  const allowed = new Set(['reporter', 'epoch', 'vnodeCount', 'intervalMs', 'vnodes', 'hotKeys', 'requests', 'endpoints', 'invalidationUrl']);
   for (const field of Object.keys(record)) if (!allowed.has(field)) bad(`unknown field '${field}'`);
   const reporter = record.reporter;
   if (typeof reporter !== 'string' || !REPORTER_PATTERN.test(reporter)) bad('reporter must be 1..64 of [A-Za-z0-9._:-]');
@@ -102,10 +108,13 @@ export function readLoadReport(body: unknown, limits: LoadReportLimits): LoadRep
   const vnodeCount = integer(record.vnodeCount, 'vnodeCount', 1, 65_536);
   if (vnodeCount !== limits.vnodeCount) bad(`vnodeCount ${vnodeCount} is not the cluster's V=${limits.vnodeCount}`);
   const intervalMs = integer(record.intervalMs, 'intervalMs', 1, INTERVAL_MS_MAX);
+  const invalidationUrl = record.invalidationUrl;
+  if (invalidationUrl !== undefined && !isInvalidationUrl(invalidationUrl)) bad(`invalidationUrl must be http(s)://host:port of at most ${INVALIDATION_URL_CHARS_MAX} characters`);
   return {
     reporter, epoch, vnodeCount, intervalMs, vnodes: readVnodes(record.vnodes, vnodeCount), hotKeys: readHotKeys(record.hotKeys, limits),
     ...(record.requests === undefined ? {} : { requests: readRequests(record.requests) }),
     ...(record.endpoints === undefined ? {} : { endpoints: readEndpoints(record.endpoints) }),
+    ...(invalidationUrl === undefined ? {} : { invalidationUrl }),
   };
 }
 
@@ -136,6 +145,15 @@ function latency(value: unknown, name: string): number | null {
   if (value === null) return null;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > LATENCY_MS_MAX) bad(`${name} must be null or a number in 0..${LATENCY_MS_MAX}`);
   return value;
+}
+
+/** Longest invalidation URL a report may carry: a scheme, a host name and a port. */
+export const INVALIDATION_URL_CHARS_MAX = 300;
+const INVALIDATION_URL_PATTERN = /^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+/** A base URL peers may post invalidations to: scheme, host, port and nothing else (no path, no credentials). */
+export function isInvalidationUrl(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= INVALIDATION_URL_CHARS_MAX && INVALIDATION_URL_PATTERN.test(value);
 }
 
 function readVnodes(value: unknown, vnodeCount: number): ReportedVnode[] {

@@ -14,6 +14,8 @@ import type { Clock, Logger, Random, Startable, Timer } from '../runtime/index.j
 import { every } from '../runtime/index.js';
 import { encodeLoadReport } from './load-report.js';
 import type { ReportExtras } from './load-report.js';
+import { readPeerDirectory } from './peer-directory.js';
+import type { PeerDirectory } from './peer-directory.js';
 import type { LoadCounter } from './load-counter.js';
 import { RequestIntervals } from './request-tally.js';
 import type { RequestTally } from './request-tally.js';
@@ -40,7 +42,16 @@ export interface LoadReporterDeps {
   readonly intervalMs: number;
   /** Injected for tests; the global fetch otherwise. */
   readonly fetch?: typeof fetch;
+  /** This process's invalidation URL (a proxy's HTTP port, known once it listens); undefined: none. */
+  readonly invalidationUrl?: () => string | undefined;
+  /** Hears each peer directory the master answers with (the invalidation sender). */
+  readonly onDirectory?: (directory: PeerDirectory) => void;
+  /** limits.keyBytesMax: the longest watched key accepted from the master. */
+  readonly keyBytesMax?: number;
 }
+
+/** Largest master reply read: 4096 watched keys of 512 bytes in base64 with room to spare. */
+const DIRECTORY_BYTES_MAX = 4 * 1024 * 1024;
 
 export interface LoadReporterStats {
   sent: number;
@@ -97,7 +108,8 @@ export class LoadReporter implements Startable {
     const intervalMs = nowMs - this.lastMs;
     this.lastMs = nowMs;
     const extras: ReportExtras = this.proxy === undefined ? {} : { requests: this.proxy.intervals.take(), endpoints: this.proxy.endpoints };
-    const body = encodeLoadReport(this.reporter, this.deps.epoch(), intervalMs, this.deps.counter.take(), extras);
+    const invalidationUrl = this.deps.invalidationUrl?.();
+    const body = encodeLoadReport(this.reporter, this.deps.epoch(), intervalMs, this.deps.counter.take(), invalidationUrl === undefined ? extras : { ...extras, invalidationUrl });
     this.inFlight = this.post(body).finally(() => { this.inFlight = undefined; });
     return this.inFlight;
   }
@@ -111,8 +123,11 @@ export class LoadReporter implements Startable {
     if (this.deps.token !== undefined && this.deps.token !== '') headers.authorization = `Bearer ${this.deps.token}`;
     try {
       const response = await this.fetch(`${this.deps.masterUrl}/v1/load/report`, { method: 'POST', headers, body: JSON.stringify(body), signal: controller.signal });
-      await response.arrayBuffer();
-      if (response.ok) this.stats.sent++;
+      const reply = await response.arrayBuffer();
+      if (response.ok) {
+        this.stats.sent++;
+        this.hearDirectory(reply);
+      }
       else {
         this.stats.failed++;
         this.deps.logger.debug({ status: response.status }, 'load report refused by the shard-master');
@@ -124,4 +139,18 @@ export class LoadReporter implements Startable {
       deadline.cancel();
     }
   }
+
+  /** A reply that is not a directory (an older master answers 204) leaves the last one in force. */
+  private hearDirectory(reply: ArrayBuffer): void {
+    const listener = this.deps.onDirectory;
+    if (listener === undefined || reply.byteLength === 0 || reply.byteLength > DIRECTORY_BYTES_MAX) return;
+    try {
+      listener(readPeerDirectory(JSON.parse(Buffer.from(reply).toString('utf8')), this.deps.keyBytesMax ?? SCHEMA_KEY_BYTES_MAX));
+    } catch (error) {
+      this.deps.logger.debug({ err: error }, 'peer directory from the shard-master refused');
+    }
+  }
 }
+
+/** limits.keyBytesMax at its largest (64 KiB): what a reporter told nothing else accepts. */
+const SCHEMA_KEY_BYTES_MAX = 64 * 1024;

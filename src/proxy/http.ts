@@ -3,6 +3,7 @@
  *
  *   GET|PUT|DELETE /v1/kv/<key>   values as raw bytes (http-kv.ts has the status codes)
  *   GET /v1/route/<key>           RouteInfo JSON: where the key lives and why
+ *   POST /v1/near-cache/invalidate  other proxies' writes of keys cached here (http-invalidation.ts)
  *   GET /health                   200 { status: 'ok', epoch, servers, serversDown }; 503 while stopping
  *   GET /metrics                  Prometheus text of the process's registry (ringcache_proxy_*)
  *
@@ -27,6 +28,7 @@ import { OUTCOME_OK, ProxyMetrics } from './metrics.js';
 import type { ProxyDeps } from './options.js';
 import type { TlsMaterial } from './tls-files.js';
 import { routeOf } from './route-info.js';
+import { registerInvalidationRoute } from './http-invalidation.js';
 
 const ROUTE_PREFIX = '/v1/route/';
 const KV_ROUTE = '/v1/kv/_';
@@ -76,6 +78,7 @@ export function buildProxyHttp(deps: ProxyHttpDeps): FastifyInstance {
     kv.checkKey(key);
     return Promise.resolve(routeOf(deps.table.current(), deps.coordinator.liveness, key));
   }));
+  registerInvalidationRoute(app, kv.nearCache, config);
   app.get('/health', (_request, reply) => {
     const table = deps.table.current();
     const servers = table.table.servers;

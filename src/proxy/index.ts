@@ -15,6 +15,7 @@ export { ProxyMetrics } from './metrics.js';
 export { BackendMetrics } from './backend-metrics.js';
 export type { ConnectionSource, ProxyMetricsSource } from './metrics.js';
 export { KvStore, EXPIRES_AT_MS_MAX } from './kv-store.js';
+export type { KvConfig, KvWriteOptions } from './kv-store.js';
 export { routeOf } from './route-info.js';
 export type { RouteInfo } from './route-info.js';
 export { PROXY_DEFAULTS, REDIS_COMPATIBLE_VERSION, RINGCACHE_VERSION } from './options.js';

@@ -1,6 +1,8 @@
 /**
- * What both front-ends do with a key, over the Coordinator: input limits, per-request quorums,
- * context tokens, and the read-then-write operations (delete with the read's context).
+ * What every front-end does with a key, over the Coordinator: input limits, per-request quorums,
+ * context tokens, and the read-then-write operations (delete with the read's context). The one
+ * key-value facade of the proxy's RESP and HTTP front-ends and of `RingcacheClient`, so a GET,
+ * a SET or a DELETE means the same wherever it comes from.
  *
  * Checks happen here, before anything is sent, so an over-limit key or value is refused with its
  * coded error and nothing is stored (DESIGN.md section 8); the Coordinator and the nodes check
@@ -13,8 +15,17 @@ import { ContextTokens, compareRecency, isExpired, resolve, VERSION_DEFAULTS } f
 import { collectionsEmpty, counterView, isFullyReset, keyType } from '../datatypes/index.js';
 import type { KeyType } from '../datatypes/index.js';
 import type { Sibling, VersionLimits, Versioned, VersionVector } from '../version/index.js';
-import type { ProxyConfig } from './options.js';
+import type { RingcacheConfig } from '../config/index.js';
 import type { NearCache } from './near-cache.js';
+
+/**
+ * What the facade reads of the configuration: the token that signs contexts and the input limits.
+ * A proxy passes its ProxyConfig; the client library builds one from its options.
+ */
+export interface KvConfig {
+  readonly cluster: Pick<RingcacheConfig['cluster'], 'token'>;
+  readonly limits: RingcacheConfig['limits'];
+}
 
 export interface KvWriteOptions {
   readonly context: VersionVector | null;
@@ -40,7 +51,7 @@ export class KvStore {
     readonly coordinator: Coordinator,
     readonly table: TableView,
     private readonly clock: Clock,
-    config: ProxyConfig,
+    config: KvConfig,
     /** Hot keys served without a round trip (near-cache.ts); absent: every read goes to the replicas. */
     readonly nearCache?: NearCache,
   ) {

@@ -9,6 +9,7 @@ import { processLogger } from '../cli/process-logger.js';
 import { masterUrl, tokenOf } from '../cli/master-url.js';
 import { BackendMetrics } from './backend-metrics.js';
 import { ProxyServer } from './proxy-server.js';
+import { registerInvalidationMetrics } from './near-cache-metrics.js';
 import { descriptorWarning, openFilesSoftLimit } from './descriptor-check.js';
 
 export async function run(config: RingcacheConfig, _argv: string[]): Promise<void> {
@@ -45,6 +46,11 @@ export async function run(config: RingcacheConfig, _argv: string[]): Promise<voi
           const started = proxy;
           // Its own figures ride on the load reports: the dashboard's per-proxy charts.
           stack.reporter?.attachProxy({ tally: () => started.metrics.requestTally(), endpoints: proxyEndpoints(config, started) });
+          // Peers reach this proxy's HTTP port for invalidations; the next load report names it.
+          if (stack.invalidations !== undefined) {
+            registerInvalidationMetrics(registry, stack.invalidations);
+            stack.advertise(`${config.proxy.tlsCertFile === '' ? 'http' : 'https'}://${config.proxy.host}:${String(proxy.httpPort)}`);
+          }
         },
         stop: async () => { await proxy?.stop(); },
       },

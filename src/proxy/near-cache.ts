@@ -10,13 +10,18 @@
  *                (quorum 'strict'), and that no write of the key through this proxy overtook
  *   hit          a cached read younger than hotKeys.cacheTtlMs (on the injected Clock)
  *   invalidation every write this proxy coordinates (SET, DEL, INCR, typed operations) drops the
- *                key, and marks it so a read that began before the write cannot put it back
+ *                key, and marks it so a read that began before the write cannot put it back;
+ *                a write through another proxy or a client library arrives as an invalidation
+ *                from it (src/load/invalidation-sender.ts), which also fences the key out of
+ *                the cache for fenceMs: that write may not have reached W replicas yet
  *
- * What it gives up: a write through another proxy or a client library is seen here only when the
- * entry expires (at most cacheTtlMs late); invalidation messages between proxies are not built.
+ * What it gives up: an invalidation dropped at a bound (batch full, peer busy or unreachable) or
+ * sent before the writer learnt this proxy's hot set leaves the entry until it expires, at most
+ * cacheTtlMs late, as without invalidations.
  */
 import type { ReadResult } from '../replication/index.js';
 import type { Clock } from '../runtime/index.js';
+import { KeyFilter, keyText } from '../load/index.js';
 import type { HotKey } from '../load/index.js';
 
 /** Where the hot set comes from: the coordinator's load counter. */
@@ -24,6 +29,8 @@ export interface HotKeySource {
   /** Bumped each time `lastHotKeys` changes. */
   readonly intervals: number;
   readonly lastHotKeys: readonly HotKey[];
+  /** Told of each hit, so a cached key keeps counting as hot. */
+  onCachedRead?(key: Uint8Array): void;
 }
 
 export interface NearCacheOptions {
@@ -41,6 +48,8 @@ export interface NearCacheStats {
   /** Reads not admitted: below R, sloppy, or overtaken by a write. */
   refused: number;
   invalidations: number;
+  /** Keys other proxies told of (each dropped if cached, and fenced). */
+  peerInvalidations: number;
 }
 
 /** A hot key's miss: what `admit` needs once the read is done. */
@@ -56,16 +65,14 @@ interface Entry {
 }
 
 export class NearCache {
-  readonly stats: NearCacheStats = { hits: 0, misses: 0, admitted: 0, refused: 0, invalidations: 0 };
+  readonly stats: NearCacheStats = { hits: 0, misses: 0, admitted: 0, refused: 0, invalidations: 0, peerInvalidations: 0 };
   private readonly entries = new Map<string, Entry>();
   /** Last write sequence per recently written hot key, bounded (oldest dropped first). */
   private readonly writes = new Map<string, number>();
-  private hot = new Set<string>();
-  /**
-   * A 4096-slot signature filter of the hot set (length, first, middle and last three bytes): a key whose
-   * slot is empty is not hot, so most reads pay a few array reads, not a key-to-text conversion.
-   */
-  private filter = new Uint8Array(FILTER_SLOTS);
+  /** The hot set behind a signature filter: most reads pay a few array reads, not a key-to-text conversion. */
+  private hot = new KeyFilter();
+  /** Until when a key told of by a peer stays out of the cache, bounded like `writes`. */
+  private readonly fences = new Map<string, number>();
   private seenInterval = -1;
   private sequence = 0;
 
@@ -82,12 +89,13 @@ export class NearCache {
   lookup(key: Uint8Array): { readonly hit: ReadResult } | NearCacheTicket | undefined {
     this.refreshHotSet();
     // Every cached key is hot (cooled ones leave at the refresh): outside the filter, nothing to find.
-    if (this.filter[signature(key)] === 0) return undefined;
+    if (!this.hot.mayHold(key)) return undefined;
     const text = keyText(key);
     const entry = this.entries.get(text);
     if (entry !== undefined) {
       if (entry.expiresAtMs > this.clock.nowMs()) {
         this.stats.hits++;
+        this.source.onCachedRead?.(key);
         return { hit: entry.result };
       }
       this.entries.delete(text);
@@ -100,7 +108,9 @@ export class NearCache {
   /** Keeps the read of a hot key if it met `r` from the row and no write of the key overtook it. */
   admit({ ticket, text }: NearCacheTicket, result: ReadResult, r: number): void {
     const lastWrite = this.writes.get(text);
-    if (result.quorum !== 'strict' || result.replies < r || (lastWrite !== undefined && lastWrite > ticket) || !this.hot.has(text)) {
+    const fencedUntilMs = this.fences.get(text);
+    const fenced = fencedUntilMs !== undefined && fencedUntilMs > this.clock.nowMs();
+    if (result.quorum !== 'strict' || result.replies < r || (lastWrite !== undefined && lastWrite > ticket) || fenced || !this.hot.has(text)) {
       this.stats.refused++;
       return;
     }
@@ -116,7 +126,7 @@ export class NearCache {
   /** A write of `key` through this proxy is starting. */
   invalidate(key: Uint8Array): void {
     this.refreshHotSet();
-    if (this.filter[signature(key)] === 0) return;
+    if (!this.hot.mayHold(key)) return;
     const text = keyText(key);
     this.sequence++;
     if (this.entries.delete(text)) this.stats.invalidations++;
@@ -130,6 +140,23 @@ export class NearCache {
     }
   }
 
+  /**
+   * Another proxy (or client library) started a write of the key: drop it, refuse reads already
+   * in flight, and keep it out for `fenceMs` (the write may reach W replicas only later).
+   */
+  invalidateFromPeer(key: Uint8Array, fenceMs: number): void {
+    this.stats.peerInvalidations++;
+    this.invalidate(key);
+    const text = keyText(key);
+    if (fenceMs === 0 || !this.hot.has(text)) return;
+    this.fences.delete(text);
+    this.fences.set(text, this.clock.nowMs() + fenceMs);
+    if (this.fences.size > 4 * this.options.capacity) {
+      const oldest = this.fences.keys().next();
+      if (oldest.done !== true) this.fences.delete(oldest.value);
+    }
+  }
+
   private refreshHotSet(): void {
     if (this.source.intervals === this.seenInterval) return;
     this.seenInterval = this.source.intervals;
@@ -138,9 +165,7 @@ export class NearCache {
       if (hot.size >= this.options.capacity) break;
       if (candidate.count - candidate.error >= this.options.hotCountMin) hot.add(candidate.key);
     }
-    this.hot = hot;
-    this.filter = new Uint8Array(FILTER_SLOTS);
-    for (const text of hot) this.filter[signature(Buffer.from(text, 'latin1'))] = 1;
+    this.hot = new KeyFilter(hot);
     // A key that cooled down leaves the cache at once: it no longer earns its slot.
     for (const text of this.entries.keys()) if (!hot.has(text)) this.entries.delete(text);
   }
@@ -150,20 +175,4 @@ export class NearCache {
 export function nearCacheCapacity(serverCount: number, factor: number): number {
   const servers = Math.max(2, serverCount);
   return Math.max(1, Math.ceil(servers * Math.log(servers) * factor));
-}
-
-const FILTER_SLOTS = 4096;
-
-function signature(key: Uint8Array): number {
-  const length = key.length;
-  if (length === 0) return 0;
-  // Keys often share a prefix and differ at the end ("user:1041"): the last bytes weigh most.
-  const tail = (key[length - 1] ?? 0) | ((key[length - 2] ?? 0) << 8) | ((key[length - 3] ?? 0) << 16);
-  const mixed = Math.imul(length, 0x9e3779b1) ^ Math.imul(key[0] ?? 0, 0x85ebca6b) ^ Math.imul(key[length >> 1] ?? 0, 0xc2b2ae35) ^ Math.imul(tail, 0x27d4eb2f);
-  return (mixed ^ (mixed >>> 15)) & (FILTER_SLOTS - 1);
-}
-
-function keyText(key: Uint8Array): string {
-  const buffer = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
-  return buffer.toString('latin1');
 }

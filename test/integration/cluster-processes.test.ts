@@ -61,8 +61,11 @@ describe('a cluster of real processes', () => {
       // Writing back with the merged context resolves them.
       await a.set('cart:7', 'apples,pears,plums', { context: after?.context ?? '', w: 3 });
       expect((await a.getVersions('cart:7', { r: 3 }))?.siblings.map((s) => s.value.toString())).toEqual(['apples,pears,plums']);
-      await a.delete('cart:7');
+      // DELETE means what DEL and HTTP DELETE mean: the answer says whether a value was visible.
+      expect(await a.delete('cart:7')).toBe(true);
       expect(await a.get('cart:7')).toBeNull();
+      expect(await a.delete('cart:7')).toBe(false);
+      expect(await redis.exists('cart:7')).toBe(0);
       expect(a.route('cart:7').replicas).toHaveLength(3);
       // Counters through real processes: the library and the proxy increment the same key.
       expect(await a.incrBy('visits', 5)).toBe(5n);

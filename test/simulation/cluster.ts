@@ -59,7 +59,9 @@ export class SimCluster {
       progress: (target, vnode) => {
         const node = this.nodes.get(target.id);
         if (node?.up !== true) return Promise.reject(new Error(`${target.id} is down`));
-        return Promise.resolve((node.core.service('transfers') as VnodeTransfers).progress(vnode));
+        const progress = (node.core.service('transfers') as VnodeTransfers).progress(vnode);
+        // The planted bug: "synced" as soon as the node is the target, whatever it holds.
+        return Promise.resolve(options.bug === 'hasty-move' ? { ...progress, synced: progress.target } : progress);
       },
     });
     this.config = loadConfig({
@@ -75,6 +77,7 @@ export class SimCluster {
     // The planted bug is a grace config validation refuses (shorter than an anti-entropy cycle),
     // so it is set past the validation.
     if (options.bug === 'early-gc') this.config = { ...this.config, storage: { ...this.config.storage, tombstoneGraceMs: 1, sweepIntervalMs: 10 } };
+    if (options.bug === 'hasty-move') this.config = { ...this.config, node: { ...this.config.node, transferGraceMs: 0 } };
     if (options.bug === 'hasty-detector') this.config = { ...this.config, membership: { ...this.config.membership, indirectProbes: 0, suspicionMult: 0 } };
     this.history.tables.push({ atMs: this.clock.nowMs(), table: this.master.table });
     this.master.holder.onChange((next) => { this.history.tables.push({ atMs: this.clock.nowMs(), table: next }); });

@@ -36,9 +36,11 @@ export interface SimulationOptions {
    * collects tombstones at once (a grace shorter than the time a delete takes to reach every
    * replica), so a replica that missed a delete brings the value back; 'hasty-detector' declares
    * a member down on one missed probe (no indirect probes, no suspicion), so message loss alone
-   * makes false downs.
+   * makes false downs; 'hasty-move' breaks replica moves: the target is reported synced as soon
+   * as it is the target (before anti-entropy filled it) and the old copy is dropped at the swap
+   * with no grace, so a write only the old replica held is gone and nothing is left to repair it.
    */
-  readonly bug: 'none' | 'drop-merges' | 'empty-reads' | 'reused-actor' | 'early-gc' | 'hasty-detector';
+  readonly bug: 'none' | 'drop-merges' | 'empty-reads' | 'reused-actor' | 'early-gc' | 'hasty-detector' | 'hasty-move';
 }
 
 export const SIMULATION_DEFAULTS: SimulationOptions = Object.freeze({

@@ -65,7 +65,7 @@ export class ProcessCluster {
       // writes right after start-up (every node still syncing) must not time out there.
       replication: { r: 2, w: 2, requestTimeoutMs: 2000, failureBackoffMs: 300, ...overrides.replication },
       master: { host: network?.bridgeAddress ?? '127.0.0.1', port: this.masterPort, stateFile: join(this.folder, 'master-state.json'), longPollMs: 1000, ...overrides.master },
-      proxy: { host: '127.0.0.1', respPort: this.respPort, httpPort: this.httpPort, tableCacheFile: join(this.folder, 'proxy-table.json'), ...overrides.proxy },
+      proxy: { ...overrides.proxy, host: '127.0.0.1', respPort: this.respPort, httpPort: this.httpPort, tableCacheFile: join(this.folder, 'proxy-table.json') },
       nodes,
     };
     writeFileSync(this.configFile, JSON.stringify(this.config, null, 2));
@@ -136,7 +136,9 @@ export class ProcessCluster {
   }
 
   async stop(): Promise<void> {
-    const order = ['proxy', ...this.nodeIds, 'master'];
+    // Roles a test started beside the configured ones (a second proxy, a sixth node) go first.
+    const configured = ['proxy', ...this.nodeIds, 'master'];
+    const order = [...[...this.roles.keys()].filter((name) => !configured.includes(name)), ...configured];
     for (const name of order) {
       const role = this.roles.get(name);
       if (role === undefined || role.child.exitCode !== null || role.child.signalCode !== null) continue;

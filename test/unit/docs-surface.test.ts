@@ -181,7 +181,7 @@ describe('the docs against what answers', () => {
 
   it('sees the routes of every role (the hook works)', () => {
     expect(asObject(roles.get('proxy'))).toEqual({
-      '/health': ['GET'], '/metrics': ['GET'], '/v1/kv/:key': ['DELETE', 'GET', 'PUT'], '/v1/route/:key': ['GET'],
+      '/health': ['GET'], '/metrics': ['GET'], '/v1/kv/:key': ['DELETE', 'GET', 'PUT'], '/v1/near-cache/invalidate': ['POST'], '/v1/route/:key': ['GET'],
     });
     expect(roles.get('master')?.size).toBeGreaterThan(5);
     expect(roles.get('node')?.has('/v1/stats')).toBe(true);

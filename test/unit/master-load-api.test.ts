@@ -61,10 +61,26 @@ function report(master: ShardMaster, options: { reporter?: string; hotServer: st
 }
 
 describe('shard-master load API', () => {
+  it('answers each report with the other caching proxies and the keys they may hold', async () => {
+    const { app, master } = await harness();
+    const post = async (reporter: string, url?: string): Promise<{ peers: string[]; watchedKeys: string[] }> => {
+      const body = { ...report(master, { reporter, hotServer: 'n1', touches: 2 }), ...(url === undefined ? {} : { invalidationUrl: url }) };
+      const answer = await app.inject({ method: 'POST', url: '/v1/load/report', payload: body });
+      expect(answer.statusCode).toBe(200);
+      return answer.json();
+    };
+    expect(await post('proxy.a', 'http://127.0.0.1:8080')).toEqual({ peers: [], watchedKeys: [Buffer.from('user:hot').toString('base64')] });
+    expect((await post('proxy.b', 'http://127.0.0.1:8081')).peers).toEqual(['http://127.0.0.1:8080']);
+    // A client library caches nothing: it learns both proxies and names no URL of its own.
+    expect((await post('lib.c')).peers.sort()).toEqual(['http://127.0.0.1:8080', 'http://127.0.0.1:8081']);
+    const refused = await app.inject({ method: 'POST', url: '/v1/load/report', payload: { ...report(master, { reporter: 'proxy.d', hotServer: 'n1', touches: 2 }), invalidationUrl: 'http://evil/path' } });
+    expect(refused.statusCode).toBe(400);
+  });
+
   it('takes reports, shows the load per server and the hot keys', async () => {
     const { app, master } = await harness();
     const posted = await app.inject({ method: 'POST', url: '/v1/load/report', payload: report(master, { hotServer: 'n1', touches: 60 }) });
-    expect(posted.statusCode).toBe(204);
+    expect(posted.statusCode).toBe(200);
     const load = (await app.inject({ method: 'GET', url: '/v1/load' })).json<AdminLoad>();
     expect(load.epoch).toBe(1);
     expect(load.reporters).toBe(1);
@@ -139,7 +155,7 @@ describe('shard-master load API', () => {
     const malformed = await app.inject({ method: 'POST', url: '/v1/rebalance', headers: { 'content-type': 'application/json' }, payload: '{"dryRun": tr' });
     expect(malformed.statusCode).toBe(400);
     for (const reporter of ['p1', 'p2']) {
-      expect((await app.inject({ method: 'POST', url: '/v1/load/report', payload: report(master, { reporter, hotServer: 'n1', touches: 2 }) })).statusCode).toBe(204);
+      expect((await app.inject({ method: 'POST', url: '/v1/load/report', payload: report(master, { reporter, hotServer: 'n1', touches: 2 }) })).statusCode).toBe(200);
     }
     const third = await app.inject({ method: 'POST', url: '/v1/load/report', payload: report(master, { reporter: 'p3', hotServer: 'n1', touches: 2 }) });
     expect(third.statusCode).toBe(503);
