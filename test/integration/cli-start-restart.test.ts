@@ -213,7 +213,8 @@ describe('ringcache start supervises real processes', () => {
 
   it('--no-restart leaves a killed node down while the others serve; Ctrl-C stops them all', async () => {
     const { launcher, cluster, pids } = await start('no-restart', ['--no-restart']);
-    expect(launcher.out).toContain('A child that dies stays down (--no-restart); the others keep running.');
+    // The endpoint block follows the "is up" line and may come in a later chunk of stdout.
+    await launcher.line(/^A child that dies stays down \(--no-restart\); the others keep running\.$/, 10_000);
     const victim = pids.get('n3') ?? 0;
     const mark = launcher.out.length;
     process.kill(victim, 'SIGKILL');
