@@ -6,22 +6,17 @@ import type { RingcacheConfig } from '../src/config/index.js';
 import { renderMarkdown } from './bench-markdown.js';
 import { pairedRatios, reportFileStem, summarizeRuns, writeReport } from './bench-report.js';
 import type { BenchReport, RunRecord, TargetRecord } from './bench-report.js';
+import { runIsolated, runTogether } from './bench-rounds.js';
 import { targetSpecs } from './bench-targets.js';
-import type { BenchTarget } from './bench-targets.js';
 import { formatMicros, formatRate } from './load-command.js';
-import { missingPeer } from './peers.js';
 import { setUpPinning } from './processes.js';
-import { runRespLoad, sequentialSets } from './resp-driver.js';
-import { measure, WORKLOADS } from './bench-measure.js';
-import type { Pair } from './bench-measure.js';
-import { ZipfKeys } from './zipf-keys.js';
+import { WORKLOADS } from './bench-measure.js';
 
 /**
  * `ringcache bench proxy`: ringcache (N=1, and N=3 R=2 W=2) against the peers of BENCHMARKS.md,
  * all measured in one run, alternating targets round by round (the order rotates each round so
  * no target always runs first), within a total time budget. Writes reports/bench-<ts>.json/.md.
- *
- *   start targets -> preload keys -> warm up each pair -> rounds x (target, workload) -> stop -> report
+ * The schedules (one target at a time, or all together) are in bench-rounds.ts.
  */
 export interface BenchOptions {
   readonly rounds: number;
@@ -35,14 +30,17 @@ export interface BenchOptions {
   readonly outDir: string;
   /** Only these targets (names), or all. */
   readonly targets?: readonly string[];
+  /**
+   * One target running at a time (started, preloaded, measured, stopped, in turn each round), so no
+   * idle cluster's gossip, anti-entropy and load reports share the servers' core with the one
+   * measured; false starts every target once and keeps them all running, as before.
+   */
+  readonly isolate: boolean;
   readonly pin: boolean;
   readonly config: RingcacheConfig;
   readonly io: CliIo;
 }
 
-/** Time kept back for stopping targets and writing the report. */
-const RESERVE_MS = 20_000;
-const WARMUP_SECONDS = 1;
 
 export async function runBench(options: BenchOptions): Promise<{ json: string; markdown: string }> {
   const startedAt = new Date();
@@ -55,48 +53,13 @@ export async function runBench(options: BenchOptions): Promise<{ json: string; m
   const notes: string[] = [pinning.note, `process logs of the targets: ${join(options.outDir, `${stem}.log`)}`];
   const onLine = (name: string, _stream: 'stdout' | 'stderr', line: string): void => { log.write(`[${name}] ${line}\n`); };
   io.out(`bench: ${pinning.note}; budget ${options.budgetSeconds}s; writing ${join(options.outDir, stem)}.{json,md}`);
-  const targetRecords: TargetRecord[] = [];
-  const running: BenchTarget[] = [];
-  const runs: RunRecord[] = [];
-  try {
-    for (const spec of targetSpecs(options.config, pinning.serverPrefix, onLine)) {
-      if (options.targets !== undefined && !options.targets.includes(spec.name)) continue;
-      const missing = spec.name === 'redis' || spec.name === 'twemproxy' ? missingPeer(spec.name) : undefined;
-      const outcome = missing === undefined ? await startTarget(spec.start, options) : missing;
-      if (typeof outcome === 'string') {
-        targetRecords.push({ name: spec.name, description: spec.description, status: 'skipped', reason: outcome });
-        io.out(`bench: ${spec.name} skipped: ${outcome}`);
-      } else {
-        targetRecords.push({ name: spec.name, description: spec.description, status: 'measured' });
-        running.push(outcome);
-        io.out(`bench: ${spec.name} started`);
-      }
-    }
-    const pairs = WORKLOADS.flatMap((workload) => running
-      .filter((target) => (workload.protocol === 'resp' ? target.resp : target.http) !== undefined)
-      .map((target): Pair => ({ target, workload })));
-    const plan = planRounds(options, pairs.length, deadline - Date.now(), notes);
-    for (const pair of pairs) await measure(pair, { ...options, seconds: Math.min(WARMUP_SECONDS, plan.runSeconds), round: 0 });
-    for (let round = 1; round <= plan.rounds; round++) {
-      const offset = (round - 1) % Math.max(1, pairs.length);
-      const order = [...pairs.slice(offset), ...pairs.slice(0, offset)];
-      for (const pair of order) {
-        if (Date.now() + plan.runSeconds * 1000 + RESERVE_MS > deadline) {
-          notes.push(`time budget (--seconds ${options.budgetSeconds}) reached in round ${round}: later runs were not measured`);
-          round = plan.rounds;
-          break;
-        }
-        const record = await measure(pair, { ...options, seconds: plan.runSeconds, round });
-        runs.push(record);
-        io.out(`round ${round}/${plan.rounds}  ${pair.target.name.padEnd(12)}  ${pair.workload.name.padEnd(8)}  ` +
-          `${formatRate(record.opsPerSec).padStart(7)} ops/s  p50 ${formatMicros(record.p50Us)}  p99 ${formatMicros(record.p99Us)}  ` +
-          `errors ${record.errors + record.lost}  cpu server ${cpuText(record.serverCpuPercent)} driver ${cpuText(record.driverCpuPercent)}`);
-      }
-    }
-  } finally {
-    for (const target of [...running].reverse()) await target.stop().catch(() => undefined);
-    await new Promise<void>((resolve) => { log.end(resolve); });
-  }
+  const specs = targetSpecs(options.config, pinning.serverPrefix, onLine)
+    .filter((spec) => options.targets === undefined || options.targets.includes(spec.name));
+  const schedule = { options, deadline, notes, onRun: (record: RunRecord): void => { io.out(runLine(record, options.rounds)); } };
+  const { targets: targetRecords, runs } = options.isolate
+    ? await runIsolated(specs, schedule)
+    : await runTogether(specs, schedule);
+  await new Promise<void>((resolve) => { log.end(resolve); });
   const report = buildReport({ options, startedAt, pinning: pinning.note, targets: targetRecords, runs, notes });
   const paths = writeReport(report, options.outDir, stem, renderMarkdown(report));
   for (const ratio of report.ratios) {
@@ -110,57 +73,13 @@ function cpuText(value: number | undefined): string {
   return value === undefined ? '-' : `${value.toFixed(0)}%`;
 }
 
-/** Starts a target and preloads its keys (so GETs hit); a failure is the skip reason. */
-async function startTarget(start: () => Promise<BenchTarget>, options: BenchOptions): Promise<BenchTarget | string> {
-  let target: BenchTarget;
-  try {
-    target = await start();
-  } catch (error) {
-    return firstLine((error as Error).message);
-  }
-  if (target.resp === undefined) return target;
-  const keys = new ZipfKeys({ keyCount: options.keyCount, valueBytes: options.valueBytes });
-  try {
-    const preload = await runRespLoad({
-      ...target.resp, connections: 16, pipeline: 32, workload: sequentialSets(keys.keyCount, keys.value),
-      requestsMax: keys.keyCount, durationMs: 120_000,
-    });
-    if (preload.requests < keys.keyCount || preload.errors > 0) {
-      throw new Error(`preload wrote ${preload.requests} of ${keys.keyCount} keys, ${preload.errors} errors (${preload.firstError ?? 'no error text'})`);
-    }
-  } catch (error) {
-    await target.stop().catch(() => undefined);
-    return `preload failed: ${firstLine((error as Error).message)}`;
-  }
-  return target;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? text;
-}
-
-/**
- * Fits rounds x pairs runs (plus one warm-up per pair) into the time left: keeps --run-seconds
- * when it fits, else shortens runs down to 1 s, else drops rounds (each change noted).
- */
-export function planRounds(options: Pick<BenchOptions, 'rounds' | 'runSeconds'>, pairCount: number, remainingMs: number,
-  notes: string[]): { rounds: number; runSeconds: number } {
-  if (pairCount === 0) {
-    notes.push('no target could be measured');
-    return { rounds: 0, runSeconds: options.runSeconds };
-  }
-  const overheadSeconds = 0.5;
-  const usableSeconds = Math.max(0, (remainingMs - RESERVE_MS) / 1000 - pairCount * (WARMUP_SECONDS + overheadSeconds));
-  const fitting = usableSeconds / (options.rounds * pairCount) - overheadSeconds;
-  if (fitting >= options.runSeconds) return { rounds: options.rounds, runSeconds: options.runSeconds };
-  if (fitting >= 1) {
-    const runSeconds = Math.floor(fitting * 10) / 10;
-    notes.push(`runs shortened from ${options.runSeconds}s to ${runSeconds}s to fit the time budget`);
-    return { rounds: options.rounds, runSeconds };
-  }
-  const rounds = Math.max(1, Math.floor(usableSeconds / (pairCount * (1 + overheadSeconds))));
-  notes.push(`time budget too small for ${options.rounds} rounds: ran ${rounds} round(s) of 1 s runs`);
-  return { rounds, runSeconds: 1 };
+/** One measured run, with the servers' CPU per operation (the figure that says what a request costs). */
+function runLine(record: RunRecord, rounds: number): string {
+  const cpuPerOp = record.serverCpuPercent === undefined || record.opsPerSec === 0
+    ? '-' : `${formatMicros((record.serverCpuPercent / 100) * 1e6 / record.opsPerSec)}/op`;
+  return `round ${record.round}/${rounds}  ${record.target.padEnd(12)}  ${record.workload.padEnd(8)}  ` +
+    `${formatRate(record.opsPerSec).padStart(7)} ops/s  p50 ${formatMicros(record.p50Us)}  p99 ${formatMicros(record.p99Us)}  ` +
+    `errors ${record.errors + record.lost}  cpu server ${cpuText(record.serverCpuPercent)} (${cpuPerOp}) driver ${cpuText(record.driverCpuPercent)}`;
 }
 
 interface ReportInput {

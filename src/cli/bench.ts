@@ -14,7 +14,7 @@ export const BENCH_TARGETS = ['ringcache-n1', 'ringcache-n3', 'redis', 'twemprox
 
 export const benchCommand: CommandSpec = {
   summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify; Merkle anti-entropy between two nodes; failure detection; the refill of a restarted node; the load counting cost; or load balance under Zipf keys',
-  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] | detection [--samples K] [--window-seconds S] | refill [--keys K] [--down-seconds S] | load-cost [--rounds K] | balance [--keys K] [--json] [--no-cluster] [--cluster-zipf S] [--cluster-keys K]',
+  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] [--together] | detection [--samples K] [--window-seconds S] | refill [--keys K] [--down-seconds S] | load-cost [--rounds K] | balance [--keys K] [--json] [--no-cluster] [--cluster-zipf S] [--cluster-keys K]',
   positionalsMax: 1,
   options: [
     { name: 'rounds', value: 'K', doc: 'rounds, alternating the targets (default 5); figures are medians over rounds' },
@@ -28,6 +28,7 @@ export const benchCommand: CommandSpec = {
     { name: 'targets', value: 'LIST', doc: `comma-separated subset of ${BENCH_TARGETS.join(',')} (default all)` },
     { name: 'out', value: 'DIR', doc: 'where bench-<timestamp>.json, .md and .log go (default reports/)' },
     { name: 'no-pin', doc: 'do not pin servers to cpu 0 and the driver to cpu 1 with taskset' },
+    { name: 'together', doc: 'proxy: start every target once and keep them all running (default: one target at a time, started and stopped in turn each round)' },
     { name: 'divergence', value: 'F', doc: 'anti-entropy: fraction of keys that differ between the two replicas (default 0.01)' },
     { name: 'vnodes', value: 'V', doc: 'anti-entropy: cluster.vnodeCount of the two nodes (default: the config\'s)' },
     { name: 'exchanges', value: 'N', doc: 'anti-entropy: visits led at once (default 4)' },
@@ -91,6 +92,7 @@ async function runBenchCommand(context: CommandContext): Promise<number> {
     valueBytes: optionInteger(args, 'value-bytes', 3, 0, 1024 * 1024),
     outDir: resolve(context.cwd, optionText(args, 'out', 'reports')),
     pin: !optionFlag(args, 'no-pin'),
+    isolate: !optionFlag(args, 'together'),
     config: context.config,
     io: context.io,
     ...(targets === undefined ? {} : { targets }),

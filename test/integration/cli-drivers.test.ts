@@ -8,7 +8,8 @@ import { SystemClock } from '../../src/runtime/index.js';
 import { renderMarkdown } from '../../load/bench-markdown.js';
 import { median, pairedRatios, reportFileStem, summarizeRuns, writeReport } from '../../load/bench-report.js';
 import type { BenchReport, RunRecord } from '../../load/bench-report.js';
-import { buildReport, planRounds } from '../../load/bench.js';
+import { buildReport } from '../../load/bench.js';
+import { planRounds } from '../../load/bench-rounds.js';
 import { startFastifyTarget } from '../../load/fastify-target.js';
 import { runHttpLoad } from '../../load/http-driver.js';
 import { LatencyHistogram } from '../../load/latency-histogram.js';
@@ -305,7 +306,7 @@ describe('bench report', () => {
     const report: BenchReport = buildReport({
       options: {
         rounds: 3, budgetSeconds: 600, runSeconds: 5, connections: 50, keyCount: 100_000, skew: 0.99, valueBytes: 3, getRatio: 0.9,
-        outDir: '', pin: true, config: undefined as never, io: { out: () => undefined, err: () => undefined },
+        outDir: '', pin: true, isolate: true, config: undefined as never, io: { out: () => undefined, err: () => undefined },
       },
       startedAt: new Date('2026-01-02T03:04:05.678Z'),
       pinning: 'servers pinned to cpu 0',
@@ -350,5 +351,15 @@ describe('bench report', () => {
     expect(dropped).toMatchObject({ runSeconds: 1 });
     expect(dropped.rounds).toBeLessThan(5);
     expect(notes).toHaveLength(2);
+  });
+
+  it('one target at a time: the start-ups of every round come out of the budget before the runs', () => {
+    const notes: string[] = [];
+    // 4 targets x 15 s of start-up per round: 5 rounds of 38 runs no longer fit 5 s each in 600 s.
+    const isolated = planRounds({ rounds: 5, runSeconds: 5 }, 38, 600_000, notes, 60);
+    expect(isolated.runSeconds).toBeLessThan(5);
+    expect(planRounds({ rounds: 5, runSeconds: 5 }, 38, 600_000, [], 0).runSeconds)
+      .toBeGreaterThan(isolated.runSeconds);
+    expect(planRounds({ rounds: 3, runSeconds: 3 }, 26, 800_000, [], 45)).toEqual({ rounds: 3, runSeconds: 3 });
   });
 });
