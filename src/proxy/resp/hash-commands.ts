@@ -93,8 +93,8 @@ function hgetv(args: Buffer[], _connection: unknown, context: CommandContext): P
     for (const element of elements) {
       const counted = fieldBytes(element);
       if (counted === undefined) continue;
-      // A counted field (HINCRBY) shows its one value: the increments are merged, not concurrent.
-      const values = element.counter === undefined ? element.dots.slice().sort(compareAddRecency).map((entry) => entry.value) : [counted];
+      // A counted field (HINCRBY, HINCRBYFLOAT) shows its one value: the increments are merged, not concurrent.
+      const values = element.counter === undefined && element.floats === undefined ? element.dots.slice().sort(compareAddRecency).map((entry) => entry.value) : [counted];
       items.push(bulkReply(element.member), bulkArray(values));
     }
     return arrayReply(items);
@@ -140,7 +140,7 @@ export const HASH_COMMANDS: readonly CommandDefinition[] = [
   {
     name: 'hincrbyfloat', arity: 4, flags: WRITE_FLAGS, keys: FIRST_KEY, categories: HASH_WRITE,
     run: (args, _connection, context) => operate(args, context, 'hincrbyfloat', args.slice(2), (answer) => bulkReply(answer.items?.[0] ?? '')),
-    summary: 'Add a float to a field, stored as text as Redis does: at one replica an HSET of the sum (concurrent ones keep both values).',
+    summary: 'Add a float to a field: a counter of doubles per field, so concurrent increments all count; HGET shows the sum as Redis writes it.',
     since: '2.6.0', group: 'hash', complexity: WRITE, arguments: [key(), argument('field', 'string'), argument('increment', 'string')],
   },
   {

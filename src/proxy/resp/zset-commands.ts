@@ -4,9 +4,9 @@
  * coordinating replica; the reads are quorum reads of the merged set, ordered by (score, member).
  * Replies and errors are Redis 7's (t_zset.c), scores printed as %.17g.
  *
- * Concurrent ZADDs of one member resolve to the newer score on every replica. ZINCRBY reads and
- * writes at the coordinating replica: concurrent ones through different coordinators give the
- * newer sum, not both increments. Pops under a partition may hand one member to two clients.
+ * Concurrent ZADDs of one member resolve to the newer score on every replica. ZINCRBY adds to
+ * a counter of doubles per member (src/datatypes/float-counter.ts): concurrent ones through
+ * different coordinators all count. Pops under a partition may hand one member to two clients.
  */
 import { REPLIES, arrayReply, bulkReply, integerReply } from '../../resp/index.js';
 import type { Reply, ReplyValue } from '../../resp/index.js';
@@ -191,7 +191,7 @@ export const ZSET_COMMANDS: readonly CommandDefinition[] = [
   {
     name: 'zincrby', arity: 4, flags: WRITE_FLAGS, keys: FIRST_KEY, categories: ZSET_WRITE,
     run: (args, _connection, context) => operate(args, context, 'zincrby', args.slice(2), (answer) => scoreReply(answer.items?.[0] === undefined ? undefined : decodedScore(answer.items[0]))),
-    summary: 'Add to a member\'s score at the coordinating replica (concurrent ones through other coordinators: the newer sum wins).',
+    summary: 'Add to a member\'s score: a counter of doubles per member, so concurrent increments all count.',
     since: '1.2.0', group: 'sorted-set', complexity: WRITE, arguments: [key(), argument('increment', 'string'), argument('member', 'string')],
   },
   {
