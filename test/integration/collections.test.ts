@@ -250,6 +250,45 @@ describe('hashes and sets through the proxy', () => {
   });
 });
 
+async function drain(stream: AsyncIterable<unknown>): Promise<{ batches: number; items: string[] }> {
+  const items: string[] = [];
+  let batches = 0;
+  for await (const batch of stream) {
+    batches++;
+    items.push(...(batch as string[]));
+  }
+  return { batches, items };
+}
+
+describe('HSCAN, SSCAN and ZSCAN page a large collection through a real cursor', () => {
+  it('ioredis hscanStream, sscanStream and zscanStream see every element once, over several pages', async () => {
+    const fields = Array.from({ length: 300 }, (_, i) => `f${String(i)}`);
+    for (let i = 0; i < fields.length; i += 100) {
+      const chunk = fields.slice(i, i + 100);
+      await client.hset('co:big-h', ...chunk.flatMap((field) => [field, `v-${field}`]));
+      await client.sadd('co:big-s', ...chunk);
+      await client.zadd('co:big-z', ...chunk.flatMap((field) => [field.slice(1), field]));
+    }
+    const [cursor, first] = await client.hscan('co:big-h', '0', 'COUNT', '20');
+    expect(cursor).not.toBe('0');
+    expect(first.length).toBeGreaterThanOrEqual(40);
+    const hash = await drain(client.hscanStream('co:big-h', { count: 50 }));
+    expect(hash.batches).toBeGreaterThan(3);
+    const pairs = new Map<string, string>();
+    for (let i = 0; i < hash.items.length; i += 2) pairs.set(hash.items[i] as string, hash.items[i + 1] as string);
+    expect(hash.items.length).toBe(600);
+    expect([...pairs.keys()].sort()).toEqual([...fields].sort());
+    expect(pairs.get('f7')).toBe('v-f7');
+    const noValues = await drain(client.hscanStream('co:big-h', { count: 50, noValues: true }));
+    expect(noValues.items.sort()).toEqual([...fields].sort());
+    const set = await drain(client.sscanStream('co:big-s', { count: 50, match: 'f1*' }));
+    expect(set.items.sort()).toEqual(fields.filter((field) => field.startsWith('f1')).sort());
+    const zset = await drain(client.zscanStream('co:big-z', { count: 50 }));
+    expect(zset.items.length).toBe(600);
+    for (let i = 0; i < zset.items.length; i += 2) expect(zset.items[i + 1]).toBe((zset.items[i] as string).slice(1));
+  });
+});
+
 describe.skipIf(!hasCommand('redis-server'))('the same script against a real redis-server', () => {
   let redis: RunningPeer;
   let peer: Redis;

@@ -16,6 +16,7 @@ import type { CommandContext, CommandDefinition } from './command.js';
 import { FIRST_KEY, READ_FLAGS, WRITE_FLAGS, argument, key } from './command.js';
 import { ERRORS } from './error-replies.js';
 import { bulkArray, integerAnswer, matches, operate, parseScan, scanReply, withElements } from './collection-commands.js';
+import { scanPage } from './collection-scan.js';
 
 function findField(elements: readonly Element[], field: Buffer): Element | undefined {
   return elements.find((element) => field.equals(element.member));
@@ -74,15 +75,16 @@ function hscan(args: Buffer[], _connection: unknown, context: CommandContext): R
   const options = parseScan(args, true);
   if (!('noValues' in options)) return options;
   return withElements(context, args[1] as Buffer, 'hash', (elements) => {
+    const page = scanPage(elements, options.cursor, options.count);
     const items: Uint8Array[] = [];
-    for (const element of elements) {
+    for (const element of page.elements) {
       if (!matches(options, element.member)) continue;
       const value = fieldBytes(element);
       if (value === undefined) continue;
       items.push(element.member);
       if (!options.noValues) items.push(value);
     }
-    return scanReply(items);
+    return scanReply(items, page.cursor);
   });
 }
 

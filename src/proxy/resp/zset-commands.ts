@@ -17,6 +17,7 @@ import type { CommandContext, CommandDefinition } from './command.js';
 import { FIRST_KEY, READ_FLAGS, WRITE_FLAGS, argument, key } from './command.js';
 import { ERRORS } from './error-replies.js';
 import { matches, operate, parseScan, scanReply, withElements } from './collection-commands.js';
+import { scanPage } from './collection-scan.js';
 import type { Scored } from './zset-range.js';
 import { formatScore, inLexRange, inScoreRange, parseLexBound, parseScoreBound, rankWindow } from './zset-range.js';
 
@@ -158,12 +159,15 @@ function zscan(args: Buffer[], _connection: unknown, context: CommandContext): R
   const options = parseScan(args, false);
   if (!('noValues' in options)) return options;
   return withElements(context, args[1] as Buffer, 'zset', (elements) => {
+    const page = scanPage(elements, options.cursor, options.count);
     const items: Uint8Array[] = [];
-    for (const entry of byScore(elements)) {
-      if (!matches(options, entry.member)) continue;
+    // A whole small set in ZRANGE's order, as Redis's listpack gives it; a page in cursor order.
+    const entries = page.cursor === '0' && page.elements.length === elements.length ? byScore(page.elements) : page.elements.map((element) => ({ member: element.member, score: scoreOf(element) }));
+    for (const entry of entries) {
+      if (entry.score === undefined || !matches(options, entry.member)) continue;
       items.push(entry.member, Buffer.from(formatScore(entry.score)));
     }
-    return scanReply(items);
+    return scanReply(items, page.cursor);
   });
 }
 
