@@ -92,6 +92,8 @@ export function applyHashOperation(operation: CollectionOperation, input: Operat
         const existing = elementAt(elements, member);
         if (fieldView(existing).kind === 'absent') added++;
         putElement(elements, member, setField(existing, member, value, input));
+        // Stop at the limit rather than build a collection of every argument (one HSET may carry 1e6).
+        if (elements.length > input.limits.collectionElementsMax) return 'too-many-elements';
       }
       return { elements, answer: { integer: BigInt(added) }, usedDot: true, changed: true };
     }

@@ -127,6 +127,7 @@ function zadd(operation: Extract<CollectionOperation, { name: 'zadd' }>, input: 
     else continue;
     if ((flags & ZADD_INCR) !== 0) incremented = incrementScore(elements, member, requested, score, input);
     else setScore(elements, member, score, input);
+    if (elements.length > input.limits.collectionElementsMax) return 'too-many-elements';
   }
   const changed = added + updated > 0;
   if ((flags & ZADD_INCR) !== 0) {

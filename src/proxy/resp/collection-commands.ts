@@ -8,7 +8,7 @@ import { REPLIES, arrayReply, bulkReply, rawReply } from '../../resp/index.js';
 import type { Reply, ReplyValue } from '../../resp/index.js';
 import { RingcacheError } from '../../runtime/index.js';
 import { collectionOf, operateAsync, parseOperation, presentElements } from '../../datatypes/index.js';
-import type { ArgumentRefusal, CollectionType, Element, OperationAnswer, OperationName, OperationOutcome, OperationRefusal } from '../../datatypes/index.js';
+import type { ArgumentRefusal, CollectionOperation, CollectionType, Element, OperationAnswer, OperationName, OperationOutcome, OperationRefusal } from '../../datatypes/index.js';
 import type { CommandContext } from './command.js';
 import { ERRORS, arityError, errorFor } from './error-replies.js';
 import { isToken, parseInteger } from './arguments.js';
@@ -60,11 +60,24 @@ export function operate(
   context.kv.checkKey(key);
   const parsed = parseOperation(name, operationArgs, context.kv.contextLimits);
   if (typeof parsed === 'string') return argumentError(parsed, (args[0] as Buffer).toString('latin1').toLowerCase(), context);
+  if (addsTooMany(parsed, context.kv.contextLimits.collectionElementsMax)) return refusalError('too-many-elements', context);
   const owned = operationArgs.map((arg) => Buffer.from(arg));
   return operateAsync(context.kv.coordinator, Buffer.from(key), name, owned).then((outcome: OperationOutcome): Reply => {
     if (typeof outcome === 'string') return refusalError(outcome, context);
     return reply(outcome.answer);
   });
+}
+
+/**
+ * True when one operation names more distinct new members than any collection may hold: refused
+ * here, before a message of up to a million arguments goes to a replica that would refuse it too.
+ */
+function addsTooMany(operation: CollectionOperation, elementsMax: number): boolean {
+  const members = operation.name === 'hset' ? operation.pairs.map((pair) => pair[0])
+    : operation.name === 'sadd' ? operation.members
+      : operation.name === 'zadd' ? operation.pairs.map((pair) => pair[1]) : [];
+  if (members.length <= elementsMax) return false;
+  return new Set(members.map((member) => Buffer.from(member).toString('latin1'))).size > elementsMax;
 }
 
 export function integerAnswer(answer: OperationAnswer): Reply {
