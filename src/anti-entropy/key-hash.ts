@@ -22,7 +22,7 @@
  * accident, not malice: a peer is trusted not to forge collisions (the cluster token admits it).
  */
 import { assert } from '../runtime/index.js';
-import type { Collection, CounterLane } from '../datatypes/index.js';
+import type { Collection, CounterLane, FloatLane } from '../datatypes/index.js';
 import type { VectorEntry, Versioned } from '../version/index.js';
 
 const A1 = 0xcc9e2d51;
@@ -30,6 +30,8 @@ const A2 = 0x1b873593;
 const B1 = 0x239b961b;
 const B2 = 0xab0e9789;
 const TWO_POW_32 = 0x100000000;
+/** Scratch for a double's bits (hashing is synchronous, so one view serves every hash). */
+const FLOAT_BITS = new DataView(new ArrayBuffer(8));
 
 function rotl(value: number, bits: number): number {
   return (value << bits) | (value >>> (32 - bits));
@@ -139,6 +141,12 @@ export class StateHasher {
           this.lanes(element.counter.lanes);
           this.lanes(element.counter.offsets);
         }
+        // Only present when it counted: states without float counters hash as before.
+        if (element.floats !== undefined) {
+          this.word(0x464c5420);
+          this.floatLanes(element.floats.lanes);
+          this.floatLanes(element.floats.offsets);
+        }
       }
     }
   }
@@ -155,6 +163,18 @@ export class StateHasher {
       let tail = 0;
       for (let shift = 0; at < length; at++, shift += 8) tail |= (value[at] as number) << shift;
       this.word(tail);
+    }
+  }
+
+  /** A double's 8 bytes as two words: the same sum on every replica gives the same bits. */
+  private floatLanes(lanes: readonly FloatLane[]): void {
+    this.word(lanes.length);
+    for (const lane of lanes) {
+      this.text(lane.actor);
+      this.counter(lane.counter);
+      FLOAT_BITS.setFloat64(0, lane.sum);
+      this.word(FLOAT_BITS.getUint32(0));
+      this.word(FLOAT_BITS.getUint32(4));
     }
   }
 

@@ -19,7 +19,7 @@ import { joinDot } from '../version/vector.js';
 import type { VersionLimits } from '../version/options.js';
 import { keyType } from './key-type.js';
 import type { Collection, CollectionType, Element } from './or-map.js';
-import { collectionOf, compareMembers, withCollection } from './or-map.js';
+import { collectionOf, collectionsEmpty, compareMembers, withCollection } from './or-map.js';
 import { applyHashOperation } from './hash-op.js';
 import { applySetOperation } from './set-op.js';
 import { ZADD_CH, ZADD_GT, ZADD_INCR, ZADD_LT, ZADD_NX, ZADD_XX, applyZsetOperation } from './zset-op.js';
@@ -200,7 +200,8 @@ export function coordinatedOperation(
   // The last element removed: a tombstone, as DEL writes, so the key is collected only after
   // storage.tombstoneGraceMs. An empty state would be collected at once, and a replica that
   // missed the remove could then bring the element back through repair.
-  if (collections === undefined && !outcome.usedDot && state.counter === undefined) {
+  // Elements left holding only reset counters (see or-map.ts) are not present: the same case.
+  if (collectionsEmpty(collections) && !outcome.usedDot && state.counter === undefined) {
     return {
       outcome: 'ok', answer: outcome.answer, changed: true,
       versioned: coordinatedPut(versioned, { value: null, context: versioned.context, dot, timestampMs: nowMs, expiresAtMs: null }),

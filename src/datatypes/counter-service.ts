@@ -114,6 +114,11 @@ export class CounterService implements PeerService {
       // Throws RC_ERR_STORAGE_FULL before the counter moves: a refused operation leaves no trace.
       const stored = result.changed ? engine.put(request.key, request.vnode, result.versioned) : result.versioned;
       if (result.changed) this.counter++;
+      // HINCRBY's amount went into this actor's lane of the field: part of the sums its lanes are bounded by.
+      if (result.changed && operation.name === 'hincrby') {
+        if (operation.amount > 0n) this.addedIssued += operation.amount;
+        else this.removedIssued -= operation.amount;
+      }
       this.operations++;
       reply = { kind: 'collection-result', outcome: 'ok', answer: result.answer, versioned: stored };
     }

@@ -8,6 +8,12 @@ export {
   resetCounter,
 } from './pn-counter.js';
 export { COUNTER_FORMAT_VERSION, counterBytes, decodeCounter, encodeCounter } from './counter-codec.js';
+export type { FloatCounterState, FloatLane } from './float-counter.js';
+export {
+  EMPTY_FLOAT_COUNTER, floatCounterProblem, floatCountersEqual, floatDelta, incrementFloat, isFloatFullyReset, joinFloatCounters,
+  resetFloatCounter,
+} from './float-counter.js';
+export { FLOAT_COUNTER_FORMAT_VERSION, decodeFloatCounter, encodeFloatCounter, floatCounterBytes } from './float-counter-codec.js';
 export type { CounterView, IncrementRefusal, IncrementResult } from './counter-op.js';
 export { coordinatedIncrement, counterView, parseInt64 } from './counter-op.js';
 export type { CounterAddReply, CounterAddRequest } from './counter-messages.js';
@@ -18,8 +24,8 @@ export type { CounterListener, CounterOutcome, OperationOutcome } from './counte
 export { incrementCounter, incrementCounterAsync, operateAsync } from './counter-round.js';
 export type { Collection, CollectionType, Element, ElementDot } from './or-map.js';
 export {
-  COLLECTION_TYPES, collectionListsEqual, collectionOf, collectionsEmpty, compareAddRecency, compareMembers, joinCollections, newestAdd,
-  presentElements, removeObserved,
+  COLLECTION_TYPES, collectionListsEqual, collectionOf, collectionsEmpty, compareAddRecency, compareMembers, isPresent, joinCollections, newestAdd,
+  presentElements, removeObserved, resetElementCounters,
 } from './or-map.js';
 export { COLLECTIONS_FORMAT_VERSION, EMPTY_VALUE, collectionsBytes, copyCollections, decodeCollections, encodeCollections } from './or-map-codec.js';
 export type { ArgumentRefusal, CollectionOperation, OperationAnswer, OperationName, OperationRefusal, OperationResult } from './collection-op.js';

@@ -10,7 +10,8 @@
  *   | member len, bytes   | dot count | per dot: actor index, counter,            | flags | [counter length,    |
  *   | varint              | varint    |   timestampMs, value len, value bytes     | u8    |  counter-codec]     |
  *   +---------------------+-----------+-------------------------------------------+-------+---------------------+
- *   flags: bit 0 = has a counter, other bits 0.
+ *   then, with flag bit 1: float counter length varint, float-counter-codec.
+ *   flags: bit 0 = has a counter, bit 1 = has a float counter, other bits 0.
  *
  * A dot's actor is an index into the key's context, which covers every dot (as for siblings).
  * Decoding checks every limit (elements per collection, member and value bytes) and the
@@ -23,6 +24,7 @@ import type { VectorEntry, VersionVector } from '../version/types.js';
 import type { VersionLimits } from '../version/options.js';
 import { compareActors } from '../version/vector.js';
 import { counterBytes, decodeCounter, encodeCounter } from './counter-codec.js';
+import { decodeFloatCounter, encodeFloatCounter, floatCounterBytes } from './float-counter-codec.js';
 import type { Collection, Element, ElementDot } from './or-map.js';
 import { COLLECTION_TYPES, collectionsProblem } from './or-map.js';
 
@@ -30,6 +32,7 @@ import { COLLECTION_TYPES, collectionsProblem } from './or-map.js';
 export const COLLECTIONS_FORMAT_VERSION = 1;
 /** append only: bits are on the wire. */
 const FLAG_COUNTER = 0x01;
+const FLAG_FLOATS = 0x02;
 
 function actorIndex(context: VersionVector, actor: string): number {
   let low = 0;
@@ -44,13 +47,14 @@ function actorIndex(context: VersionVector, actor: string): number {
   assert(false, `every element dot's actor (${actor}) is in the key's context`);
 }
 
-function elementBytes(element: Element, context: VersionVector, counter: Buffer | undefined): number {
+function elementBytes(element: Element, context: VersionVector, counter: Buffer | undefined, floats: Buffer | undefined): number {
   let bytes = varintBytes(element.member.length) + element.member.length + varintBytes(element.dots.length) + 1;
   for (const entry of element.dots) {
     bytes += varintBytes(actorIndex(context, entry.dot.actor)) + varintBytes(entry.dot.counter) + varintBytes(entry.timestampMs);
     bytes += varintBytes(entry.value.length) + entry.value.length;
   }
   if (counter !== undefined) bytes += varintBytes(counter.length) + counter.length;
+  if (floats !== undefined) bytes += varintBytes(floats.length) + floats.length;
   return bytes;
 }
 
@@ -60,9 +64,13 @@ export function collectionsBytes(collections: readonly Collection[], context: Ve
   for (const collection of collections) {
     bytes += 1 + varintBytes(collection.elements.length);
     for (const element of collection.elements) {
-      bytes += elementBytes(element, context, undefined);
+      bytes += elementBytes(element, context, undefined, undefined);
       if (element.counter !== undefined) {
         const length = counterBytes(element.counter);
+        bytes += varintBytes(length) + length;
+      }
+      if (element.floats !== undefined) {
+        const length = floatCounterBytes(element.floats);
         bytes += varintBytes(length) + length;
       }
     }
@@ -89,7 +97,8 @@ export function encodeCollections(collections: readonly Collection[], context: V
 
 function encodeElement(element: Element, context: VersionVector): Buffer {
   const counter = element.counter === undefined ? undefined : encodeCounter(element.counter);
-  const target = Buffer.allocUnsafe(elementBytes(element, context, counter));
+  const floats = element.floats === undefined ? undefined : encodeFloatCounter(element.floats);
+  const target = Buffer.allocUnsafe(elementBytes(element, context, counter, floats));
   let at = writeVarint(target, 0, element.member.length);
   target.set(element.member, at);
   at = writeVarint(target, at + element.member.length, element.dots.length);
@@ -101,11 +110,12 @@ function encodeElement(element: Element, context: VersionVector): Buffer {
     target.set(entry.value, at);
     at += entry.value.length;
   }
-  target[at++] = counter === undefined ? 0 : FLAG_COUNTER;
-  if (counter !== undefined) {
-    at = writeVarint(target, at, counter.length);
-    target.set(counter, at);
-    at += counter.length;
+  target[at++] = (counter === undefined ? 0 : FLAG_COUNTER) | (floats === undefined ? 0 : FLAG_FLOATS);
+  for (const part of [counter, floats]) {
+    if (part === undefined) continue;
+    at = writeVarint(target, at, part.length);
+    target.set(part, at);
+    at += part.length;
   }
   assert(at === target.length, 'size computed before writing matches what was written');
   return target;
@@ -156,11 +166,20 @@ function readElement(reader: ByteReader, context: VersionVector, limits: Version
     dots.push({ dot: { actor: entry.actor, counter }, value: reader.bytes.subarray(valueStart, valueStart + valueLength), timestampMs });
   }
   const flags = reader.byte('flags');
-  if ((flags & ~FLAG_COUNTER) !== 0) reader.fail(`element ${String(index)} has unknown flag bits 0x${flags.toString(16)}`);
-  if ((flags & FLAG_COUNTER) === 0) return { member, dots };
-  const length = reader.varint('counter length');
-  const start = reader.skip(length, 'counter');
-  return { member, dots, counter: decodeCounter(reader.bytes.subarray(start, start + length), limits) };
+  if ((flags & ~(FLAG_COUNTER | FLAG_FLOATS)) !== 0) reader.fail(`element ${String(index)} has unknown flag bits 0x${flags.toString(16)}`);
+  if (flags === 0) return { member, dots };
+  let element: Element = { member, dots };
+  if ((flags & FLAG_COUNTER) !== 0) {
+    const length = reader.varint('counter length');
+    const start = reader.skip(length, 'counter');
+    element = { ...element, counter: decodeCounter(reader.bytes.subarray(start, start + length), limits) };
+  }
+  if ((flags & FLAG_FLOATS) !== 0) {
+    const length = reader.varint('float counter length');
+    const start = reader.skip(length, 'float counter');
+    element = { ...element, floats: decodeFloatCounter(reader.bytes.subarray(start, start + length), limits) };
+  }
+  return element;
 }
 
 /** The value of every set member: one shared empty buffer, so a member costs no value of its own. */
@@ -177,7 +196,8 @@ export function copyCollections(collections: readonly Collection[]): Collection[
     elements: collection.elements.map((element): Element => {
       const dots = element.dots.map((entry) => ({ ...entry, value: owned(entry.value) }));
       const member = new Uint8Array(element.member);
-      return element.counter === undefined ? { member, dots } : { member, dots, counter: element.counter };
+      // Counters hold no buffer views: they are shared as they are.
+      return { ...element, member, dots };
     }),
   }));
 }

@@ -15,6 +15,7 @@
  * counter (HINCRBY) joins by its own lattice (pn-counter.ts); an element whose counter was ever
  * incremented keeps its lanes and offsets after a remove, because a replica that dropped them
  * could not tell a reset lane from a new one (the key's own collection removes them with it).
+ * HINCRBYFLOAT and ZINCRBY count the same way in a counter of doubles (float-counter.ts).
  *
  * Elements are sorted by member bytes, each element's dots by dot, collections by type; no
  * element is empty and no collection is empty: one state, one form, so equality is structural.
@@ -24,6 +25,8 @@ import type { Dot, VersionVector } from '../version/types.js';
 import { compareDots, covers } from '../version/vector.js';
 import type { CounterState } from './pn-counter.js';
 import { counterProblem, countersEqual, isFullyReset, joinCounters, resetCounter } from './pn-counter.js';
+import type { FloatCounterState } from './float-counter.js';
+import { floatCounterProblem, floatCountersEqual, isFloatFullyReset, joinFloatCounters, resetFloatCounter } from './float-counter.js';
 
 /** append only: the codes are on the wire (or-map-codec.ts). */
 export const COLLECTION_TYPES = ['hash', 'set', 'zset'] as const;
@@ -42,6 +45,8 @@ export interface Element {
   /** Sorted by dot; empty only when `counter` holds increments a remove has not reset. */
   readonly dots: readonly ElementDot[];
   readonly counter?: CounterState;
+  /** HINCRBYFLOAT's or ZINCRBY's increments, kept like `counter`. */
+  readonly floats?: FloatCounterState;
 }
 
 export interface Collection {
@@ -54,13 +59,25 @@ export function compareMembers(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
 }
 
-/** An element, or undefined when nothing of it is left to keep (no add, a counter that never counted). */
-export function elementOf(member: Uint8Array, dots: readonly ElementDot[], counter: CounterState | undefined): Element | undefined {
-  if (dots.length === 0 && (counter === undefined || isFullyReset(counter))) {
-    // A fully reset counter still has to stay (see the header), unless it never counted anything.
-    if (counter === undefined || counter.lanes.length === 0) return undefined;
-  }
-  return counter === undefined ? { member, dots } : { member, dots, counter };
+/** An element, or undefined when nothing of it is left to keep (no add, counters that never counted). */
+export function elementOf(
+  member: Uint8Array, dots: readonly ElementDot[], counter: CounterState | undefined, floats?: FloatCounterState,
+): Element | undefined {
+  // A fully reset counter still has to stay (see the header), unless it never counted anything.
+  const keepCounter = counter !== undefined && counter.lanes.length > 0 ? counter : undefined;
+  const keepFloats = floats !== undefined && floats.lanes.length > 0 ? floats : undefined;
+  if (dots.length === 0 && keepCounter === undefined && keepFloats === undefined) return undefined;
+  if (keepFloats === undefined) return keepCounter === undefined ? { member, dots } : { member, dots, counter: keepCounter };
+  return keepCounter === undefined ? { member, dots, floats: keepFloats } : { member, dots, counter: keepCounter, floats: keepFloats };
+}
+
+/** The element's counters reset as a remove or a replacing add that observed `observed` (null: all held). */
+export function resetElementCounters(element: Element | undefined, observed: VersionVector | null): Pick<Element, 'counter' | 'floats'> {
+  if (element === undefined) return {};
+  const counter = element.counter === undefined ? undefined : resetCounter(element.counter, observed);
+  const floats = element.floats === undefined ? undefined : resetFloatCounter(element.floats, observed);
+  if (floats === undefined) return counter === undefined ? {} : { counter };
+  return counter === undefined ? { floats } : { counter, floats };
 }
 
 /** The DVV rule on one element's dots (the same walk as merge's over siblings). */
@@ -93,6 +110,12 @@ function joinOptional(a: CounterState | undefined, b: CounterState | undefined):
   return joinCounters(a, b);
 }
 
+function joinOptionalFloats(a: FloatCounterState | undefined, b: FloatCounterState | undefined): FloatCounterState | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return joinFloatCounters(a, b);
+}
+
 function joinElements(a: readonly Element[], aContext: VersionVector, b: readonly Element[], bContext: VersionVector): Element[] {
   const joined: Element[] = [];
   let i = 0;
@@ -103,13 +126,13 @@ function joinElements(a: readonly Element[], aContext: VersionVector, b: readonl
     const y = b[j];
     const order = x === undefined ? 1 : y === undefined ? -1 : compareMembers(x.member, y.member);
     if (order < 0 && x !== undefined) {
-      push(elementOf(x.member, joinDots(x.dots, aContext, [], bContext), x.counter));
+      push(elementOf(x.member, joinDots(x.dots, aContext, [], bContext), x.counter, x.floats));
       i++;
     } else if (order > 0 && y !== undefined) {
-      push(elementOf(y.member, joinDots([], aContext, y.dots, bContext), y.counter));
+      push(elementOf(y.member, joinDots([], aContext, y.dots, bContext), y.counter, y.floats));
       j++;
     } else if (x !== undefined && y !== undefined) {
-      push(elementOf(x.member, joinDots(x.dots, aContext, y.dots, bContext), joinOptional(x.counter, y.counter)));
+      push(elementOf(x.member, joinDots(x.dots, aContext, y.dots, bContext), joinOptional(x.counter, y.counter), joinOptionalFloats(x.floats, y.floats)));
       i++;
       j++;
     }
@@ -151,8 +174,8 @@ export function removeObserved(collections: readonly Collection[] | undefined, o
     const elements: Element[] = [];
     for (const element of collection.elements) {
       const dots = observed === null ? [] : element.dots.filter((entry) => !covers(observed, entry.dot));
-      const counter = element.counter === undefined ? undefined : resetCounter(element.counter, observed);
-      const next = elementOf(element.member, dots, counter);
+      const { counter, floats } = resetElementCounters(element, observed);
+      const next = elementOf(element.member, dots, counter, floats);
       if (next !== undefined) elements.push(next);
     }
     if (elements.length > 0) kept.push({ type: collection.type, elements });
@@ -163,6 +186,7 @@ export function removeObserved(collections: readonly Collection[] | undefined, o
 function elementsEqual(a: Element, b: Element): boolean {
   if (compareMembers(a.member, b.member) !== 0 || a.dots.length !== b.dots.length) return false;
   if (a.counter !== b.counter && (a.counter === undefined || b.counter === undefined || !countersEqual(a.counter, b.counter))) return false;
+  if (a.floats !== b.floats && (a.floats === undefined || b.floats === undefined || !floatCountersEqual(a.floats, b.floats))) return false;
   for (let i = 0; i < a.dots.length; i++) {
     if (compareDots((a.dots[i] as ElementDot).dot, (b.dots[i] as ElementDot).dot) !== 0) return false;
   }
@@ -208,10 +232,17 @@ export function collectionsProblem(collections: readonly Collection[], context: 
     for (let e = 0; e < collection.elements.length; e++) {
       const element = collection.elements[e] as Element;
       if (e > 0 && compareMembers((collection.elements[e - 1] as Element).member, element.member) >= 0) return `${collection.type} members are not sorted and distinct`;
-      if (element.dots.length === 0 && (element.counter === undefined || element.counter.lanes.length === 0)) return `${collection.type} element with no dot and no counter`;
+      const noCounter = element.counter === undefined || element.counter.lanes.length === 0;
+      const noFloats = element.floats === undefined || element.floats.lanes.length === 0;
+      if (element.dots.length === 0 && noCounter && noFloats) return `${collection.type} element with no dot and no counter`;
+      if (element.counter?.lanes.length === 0 || element.floats?.lanes.length === 0) return `${collection.type} element with an empty counter`;
       if (element.counter !== undefined) {
         const problem = counterProblem(element.counter);
         if (problem !== undefined) return `${collection.type} element counter: ${problem}`;
+      }
+      if (element.floats !== undefined) {
+        const problem = floatCounterProblem(element.floats);
+        if (problem !== undefined) return `${collection.type} element float counter: ${problem}`;
       }
       for (let d = 0; d < element.dots.length; d++) {
         const entry = element.dots[d] as ElementDot;
@@ -227,7 +258,13 @@ export function collectionsProblem(collections: readonly Collection[], context: 
 /** Elements a collection shows as present: those with at least one add. */
 export function presentElements(collection: Collection | undefined): Element[] {
   if (collection === undefined) return [];
-  return collection.elements.filter((element) => element.dots.length > 0 || (element.counter !== undefined && !isFullyReset(element.counter)));
+  return collection.elements.filter(isPresent);
+}
+
+/** An element shows while it has an add, or a counter counting what no remove observed. */
+export function isPresent(element: Element): boolean {
+  return element.dots.length > 0 || (element.counter !== undefined && !isFullyReset(element.counter))
+    || (element.floats !== undefined && !isFloatFullyReset(element.floats));
 }
 
 /** True when no element of any collection is present. */

@@ -24,6 +24,7 @@ export function applySetOperation(operation: CollectionOperation, input: Operati
         if (!isMember(elements, member)) added++;
         // Re-adding a present member still replaces its adds: a concurrent SREM did not see this one.
         putElement(elements, member, { member, dots: [{ dot: input.dot, value: EMPTY_VALUE, timestampMs: input.timestampMs }] });
+        if (elements.length > input.limits.collectionElementsMax) return 'too-many-elements';
       }
       return { elements, answer: { integer: BigInt(added) }, usedDot: true, changed: true };
     }

@@ -3,14 +3,19 @@
  * carries its score (8 bytes, IEEE 754 big-endian); concurrent ZADDs of one member keep both adds
  * and the newer shows (the plain-GET order), so every replica shows the same score.
  *
- * ZINCRBY (and ZADD INCR) read the score this replica holds and write the sum as a new add: the
- * scores are doubles, which a PN-counter of integers cannot hold, so concurrent increments
- * through different coordinators resolve to the newer sum rather than adding up.
+ *   member "bob": adds {(n2.t, 3) 8.0}, floats +1.5     ZSCORE 9.5 (the add's score plus the float counter)
+ *
+ * ZINCRBY (and ZADD INCR) add to the member's counter of doubles (float-counter.ts) in this
+ * replica's lane, so concurrent increments through different coordinators all count; a ZADD of a
+ * score replaces the adds and resets the counter it saw, as HSET does a field's. An increment
+ * to or from an infinite score (or one whose lane would leave the finite doubles) is written as a
+ * ZADD of the result instead: a lane holding infinity could never be reset (inf - inf is NaN).
  * ZPOPMIN / ZPOPMAX are a read and an observed remove at one replica: under a partition two
  * clients may be handed the same member.
  */
 import type { Element } from './or-map.js';
-import { newestAdd } from './or-map.js';
+import { elementOf, isPresent, newestAdd, resetElementCounters } from './or-map.js';
+import { EMPTY_FLOAT_COUNTER, floatDelta, incrementFloat, isFloatFullyReset } from './float-counter.js';
 import type { CollectionOperation, ElementsOutcome, OperationInput } from './collection-op.js';
 import { findMember, putElement } from './collection-op.js';
 
@@ -22,11 +27,17 @@ export function encodeScore(score: number): Uint8Array {
   return bytes;
 }
 
-/** A member's score: its newest add's, or undefined when absent (or its bytes are not a score). */
+/**
+ * A member's score: its newest add's plus what its counter counted (an increment concurrent with
+ * the ZREM that removed the add counts from 0), or undefined when absent.
+ */
 export function scoreOf(element: Element | undefined): number | undefined {
-  const add = element === undefined ? undefined : newestAdd(element);
-  if (add?.value.length !== SCORE_BYTES) return undefined;
-  return Buffer.from(add.value.buffer, add.value.byteOffset, SCORE_BYTES).readDoubleBE(0);
+  if (element === undefined || !isPresent(element)) return undefined;
+  const add = newestAdd(element);
+  if (add !== undefined && add.value.length !== SCORE_BYTES) return undefined;
+  const base = add === undefined ? 0 : Buffer.from(add.value.buffer, add.value.byteOffset, SCORE_BYTES).readDoubleBE(0);
+  const floats = element.floats;
+  return floats === undefined || isFloatFullyReset(floats) ? base : base + floatDelta(floats);
 }
 
 /** ZADD's flags (Redis's ZADD_IN_*). */
@@ -37,14 +48,48 @@ export const ZADD_LT = 8;
 export const ZADD_CH = 16;
 export const ZADD_INCR = 32;
 
-function present(elements: readonly Element[], member: Uint8Array): Element | undefined {
+function held(elements: readonly Element[], member: Uint8Array): Element | undefined {
   const index = findMember(elements, member);
-  const element = index >= 0 ? elements[index] : undefined;
-  return element !== undefined && element.dots.length > 0 ? element : undefined;
+  return index >= 0 ? elements[index] : undefined;
 }
 
+/** ZADD's replacement of a member's score: one add, the member's counter reset (what this replica holds). */
 function setScore(elements: Element[], member: Uint8Array, score: number, input: OperationInput): void {
-  putElement(elements, member, { member, dots: [{ dot: input.dot, value: encodeScore(score), timestampMs: input.timestampMs }] });
+  const { floats } = resetElementCounters(held(elements, member), null);
+  putElement(elements, member, elementOf(member, [{ dot: input.dot, value: encodeScore(score), timestampMs: input.timestampMs }], undefined, floats));
+}
+
+/**
+ * ZINCRBY's increment into this replica's lane, or a ZADD of the sum when a lane cannot hold it.
+ * Returns the score the member now shows: the lanes' sum, which may differ from `score` in the
+ * last bit (the additions run in another order), and is what every replica will show.
+ */
+function incrementScore(elements: Element[], member: Uint8Array, amount: number, score: number, input: OperationInput): number {
+  const existing = held(elements, member);
+  const floats = Number.isFinite(amount) && Number.isFinite(score)
+    ? incrementFloat(existing?.floats ?? EMPTY_FLOAT_COUNTER, input.dot.actor, input.dot.counter, amount, score - amount)
+    : undefined;
+  const counted = floats === undefined ? undefined : elementOf(member, existing?.dots ?? [], undefined, floats);
+  const shown = scoreOf(counted);
+  if (counted !== undefined && shown !== undefined && Number.isFinite(shown)) {
+    putElement(elements, member, counted);
+    return shown;
+  }
+  setScore(elements, member, score, input);
+  return score;
+}
+
+/** A member that is present, with its element. */
+function present(elements: readonly Element[], member: Uint8Array): Element | undefined {
+  const element = held(elements, member);
+  return element !== undefined && isPresent(element) ? element : undefined;
+}
+
+/** A ZREM or a pop: the member's adds go, its counter is reset (kept: see or-map.ts). */
+function removeMember(elements: Element[], member: Uint8Array): void {
+  const existing = held(elements, member);
+  const { floats } = resetElementCounters(existing, null);
+  putElement(elements, member, elementOf(member, [], undefined, floats));
 }
 
 /** Sorted by (score, member bytes): ZRANGE's order. */
@@ -80,7 +125,9 @@ function zadd(operation: Extract<CollectionOperation, { name: 'zadd' }>, input: 
     if (current === undefined) added++;
     else if (score !== current) updated++;
     else continue;
-    setScore(elements, member, score, input);
+    if ((flags & ZADD_INCR) !== 0) incremented = incrementScore(elements, member, requested, score, input);
+    else setScore(elements, member, score, input);
+    if (elements.length > input.limits.collectionElementsMax) return 'too-many-elements';
   }
   const changed = added + updated > 0;
   if ((flags & ZADD_INCR) !== 0) {
@@ -99,7 +146,7 @@ export function applyZsetOperation(operation: CollectionOperation, input: Operat
       for (const member of operation.members) {
         if (present(elements, member) === undefined) continue;
         removed++;
-        putElement(elements, member, undefined);
+        removeMember(elements, member);
       }
       return { elements, answer: { integer: BigInt(removed) }, usedDot: false, changed: removed > 0 };
     }
@@ -110,7 +157,7 @@ export function applyZsetOperation(operation: CollectionOperation, input: Operat
       const popped = ordered.slice(0, operation.count);
       const items: Uint8Array[] = [];
       for (const { member, score } of popped) {
-        putElement(elements, member, undefined);
+        removeMember(elements, member);
         items.push(member, encodeScore(score));
       }
       return { elements, answer: { items }, usedDot: false, changed: popped.length > 0 };

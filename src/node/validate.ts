@@ -1,4 +1,6 @@
 import type { CounterLane, CounterState } from '../datatypes/pn-counter.js';
+import type { FloatCounterState } from '../datatypes/float-counter.js';
+import type { Collection } from '../datatypes/or-map.js';
 import { vnodeOf } from '../ring/index.js';
 import { RingcacheError } from '../runtime/index.js';
 import type { Clock, ErrorCode } from '../runtime/index.js';
@@ -33,6 +35,11 @@ import type { Actor, Versioned, VersionVector } from '../version/index.js';
  *     refused). Its own node refuses more than it added, so the forgery cannot reach the one
  *     replica whose increments it would block.
  *   An offset is at most its lane (the codec checks it), so it is bounded with it.
+ *   The lanes of a hash field's counter (HINCRBY) are bounded the same way, against the same
+ *   sums: the typed actor's added and removed count every lane it increments, key or field.
+ * - **a field's or member's counter of doubles** (HINCRBYFLOAT, ZINCRBY) is bounded by its dot
+ *   counters only: its sums are finite (the codec checks it), and an increment its lane could not
+ *   hold is written as a plain value instead (float-counter.ts), so no forged sum blocks a field.
  *
  * A refusal is RC_ERR_PROTOCOL (RC_ERR_BAD_CONTEXT for a client's context), counted by reason
  * (`ringcache_node_peer_messages_refused_total`), and nothing of the message is applied.
@@ -112,6 +119,22 @@ export class PeerInputCheck {
     this.vector(versioned.context, what, 'RC_ERR_PROTOCOL', nowMs);
     for (const sibling of versioned.siblings) this.counter(sibling.dot.actor, sibling.dot.counter, `${what}: dot`, 'RC_ERR_PROTOCOL', nowMs);
     if (versioned.counter !== undefined) this.counterLanes(versioned.counter, what, nowMs);
+    if (versioned.collections !== undefined) this.collections(versioned.collections, what, nowMs);
+  }
+
+  /** Element counters, per element: O(elements), the cost the codec already paid to decode them. */
+  private collections(collections: readonly Collection[], what: string, nowMs: number): void {
+    for (const collection of collections) {
+      for (const element of collection.elements) {
+        if (element.counter !== undefined) this.counterLanes(element.counter, `${what}: ${collection.type} element`, nowMs);
+        if (element.floats !== undefined) this.floatLanes(element.floats, `${what}: ${collection.type} element`, nowMs);
+      }
+    }
+  }
+
+  private floatLanes(floats: FloatCounterState, what: string, nowMs: number): void {
+    for (const lane of floats.lanes) this.counter(lane.actor, lane.counter, `${what}: float counter lane`, 'RC_ERR_PROTOCOL', nowMs);
+    for (const offset of floats.offsets) this.counter(offset.actor, offset.counter, `${what}: float counter offset`, 'RC_ERR_PROTOCOL', nowMs);
   }
 
   /** A client's context, carried by a coordinated put: refused as a context this cluster did not issue. */

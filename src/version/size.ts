@@ -16,6 +16,7 @@
  */
 import type { Versioned } from './types.js';
 import { counterBytes } from '../datatypes/counter-codec.js';
+import { floatCounterBytes } from '../datatypes/float-counter-codec.js';
 import type { CounterState } from '../datatypes/pn-counter.js';
 import type { Collection } from '../datatypes/or-map.js';
 
@@ -57,6 +58,7 @@ function collectionsHeapBytes(collections: readonly Collection[]): number {
       bytes += SIBLING_OVERHEAD_BYTES + bufferBytes(element.member);
       for (const entry of element.dots) bytes += SIBLING_OVERHEAD_BYTES + bufferBytes(entry.value);
       if (element.counter !== undefined) bytes += counterHeapBytes(element.counter);
+      if (element.floats !== undefined) bytes += VERSIONED_OVERHEAD_BYTES + floatCounterBytes(element.floats) + 120 * (element.floats.lanes.length + element.floats.offsets.length);
     }
   }
   return bytes;

@@ -48,6 +48,16 @@ const SCRIPT: readonly Step[] = [
   [['HINCRBY', 'h', 'd', 1], 101],
   [['HINCRBYFLOAT', 'h', 'f', '1.5'], '1.5'],
   [['HINCRBYFLOAT', 'h', 'f', '0.25'], '1.75'],
+  [['HINCRBYFLOAT', 'h', 'f', '-0.75'], '1'],
+  [['HINCRBY', 'h', 'f', 2], 3],
+  [['HINCRBYFLOAT', 'h', 'f', '0.5'], '3.5'],
+  [['HGET', 'h', 'f'], '3.5'],
+  [['HINCRBY', 'h', 'f', 1], 'ERR hash value is not an integer'],
+  [['HSET', 'h', 'f', '2.5'], 0],
+  [['HINCRBYFLOAT', 'h', 'f', '0.5'], '3'],
+  [['HINCRBYFLOAT', 'h', 'f', '1e3'], '1003'],
+  [['HINCRBYFLOAT', 'h', 'f', '-1003'], '0'],
+  [['HINCRBYFLOAT', 'h', 'f', '1.75'], '1.75'],
   [['HINCRBYFLOAT', 'h', 'd', '0.5'], '101.5'],
   [['HINCRBYFLOAT', 'h', 's', '1'], 'ERR hash value is not a float'],
   [['HINCRBYFLOAT', 'h', 'f', 'abc'], 'ERR value is not a valid float'],
@@ -131,6 +141,24 @@ const SCRIPT: readonly Step[] = [
   [['ZADD', 'z', 'INCR', '-inf', 'g'], '-inf'],
   [['ZINCRBY', 'z', 'inf', 'g'], 'ERR resulting score is not a number (NaN)'],
   [['ZINCRBY', 'z', '2', 'a'], '8'],
+  [['ZINCRBY', 'z', '-0.25', 'a'], '7.75'],
+  [['ZINCRBY', 'z', '0.25', 'a'], '8'],
+  [['ZINCRBY', 'zi', '2.5', 'm'], '2.5'],
+  [['ZSCORE', 'zi', 'm'], '2.5'],
+  [['ZADD', 'zi', '10', 'm'], 0],
+  [['ZINCRBY', 'zi', '1', 'm'], '11'],
+  [['ZADD', 'zi', 'INCR', 'GT', '-1', 'm'], null],
+  [['ZADD', 'zi', 'INCR', 'XX', '1', 'm'], '12'],
+  [['ZRANGE', 'zi', '0', '-1', 'WITHSCORES'], ['m', '12']],
+  [['ZREM', 'zi', 'm'], 1],
+  [['ZSCORE', 'zi', 'm'], null],
+  [['ZCARD', 'zi'], 0],
+  [['EXISTS', 'zi'], 0],
+  [['TYPE', 'zi'], 'none'],
+  [['ZINCRBY', 'zi', '1', 'm'], '1'],
+  [['ZINCRBY', 'zi', 'inf', 'm'], 'inf'],
+  [['ZINCRBY', 'zi', '1', 'm'], 'inf'],
+  [['ZINCRBY', 'zi', '-inf', 'm'], 'ERR resulting score is not a number (NaN)'],
   [['ZINCRBY', 'z', 'x', 'a'], 'ERR value is not a valid float'],
   [['ZSCORE', 'z', 'nope'], null],
   [['ZMSCORE', 'z', 'a', 'nope', 'c'], ['8', null, '1.6000000000000001']],
@@ -219,6 +247,45 @@ afterAll(async () => {
 describe('hashes and sets through the proxy', () => {
   it('answers the script as Redis 7 does', async () => {
     expectScript(await runScript(client, 'co:'));
+  });
+});
+
+async function drain(stream: AsyncIterable<unknown>): Promise<{ batches: number; items: string[] }> {
+  const items: string[] = [];
+  let batches = 0;
+  for await (const batch of stream) {
+    batches++;
+    items.push(...(batch as string[]));
+  }
+  return { batches, items };
+}
+
+describe('HSCAN, SSCAN and ZSCAN page a large collection through a real cursor', () => {
+  it('ioredis hscanStream, sscanStream and zscanStream see every element once, over several pages', async () => {
+    const fields = Array.from({ length: 300 }, (_, i) => `f${String(i)}`);
+    for (let i = 0; i < fields.length; i += 100) {
+      const chunk = fields.slice(i, i + 100);
+      await client.hset('co:big-h', ...chunk.flatMap((field) => [field, `v-${field}`]));
+      await client.sadd('co:big-s', ...chunk);
+      await client.zadd('co:big-z', ...chunk.flatMap((field) => [field.slice(1), field]));
+    }
+    const [cursor, first] = await client.hscan('co:big-h', '0', 'COUNT', '20');
+    expect(cursor).not.toBe('0');
+    expect(first.length).toBeGreaterThanOrEqual(40);
+    const hash = await drain(client.hscanStream('co:big-h', { count: 50 }));
+    expect(hash.batches).toBeGreaterThan(3);
+    const pairs = new Map<string, string>();
+    for (let i = 0; i < hash.items.length; i += 2) pairs.set(hash.items[i] as string, hash.items[i + 1] as string);
+    expect(hash.items.length).toBe(600);
+    expect([...pairs.keys()].sort()).toEqual([...fields].sort());
+    expect(pairs.get('f7')).toBe('v-f7');
+    const noValues = await drain(client.hscanStream('co:big-h', { count: 50, noValues: true }));
+    expect(noValues.items.sort()).toEqual([...fields].sort());
+    const set = await drain(client.sscanStream('co:big-s', { count: 50, match: 'f1*' }));
+    expect(set.items.sort()).toEqual(fields.filter((field) => field.startsWith('f1')).sort());
+    const zset = await drain(client.zscanStream('co:big-z', { count: 50 }));
+    expect(zset.items.length).toBe(600);
+    for (let i = 0; i < zset.items.length; i += 2) expect(zset.items[i + 1]).toBe((zset.items[i] as string).slice(1));
   });
 });
 

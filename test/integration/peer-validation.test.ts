@@ -4,6 +4,8 @@
  *   - the attacks of the security issue, reproduced: an RC.MERGE filing a key under another
  *     vnode (the key became unwritable), contexts claiming 2^53 - 1 of an actor (SET, DEL and
  *     EXPIRE failed for good);
+ *   - counter lanes bounded like dots: a key's (INCR), a hash field's (HINCRBY), and a float
+ *     counter's (HINCRBYFLOAT, ZINCRBY), so no forged lane blocks a key or a field for good;
  *   - a seeded fuzz of hostile and byte-mutated messages (merges, coordinated puts, counter
  *     operations, hints): every one refused, and not one stored value changed.
  */
@@ -154,6 +156,23 @@ function laneState(actor: Actor, counter: number, added: bigint, removed = 0n): 
   return { context: [{ actor, counter }], siblings: [], counter: { lanes: [{ actor, counter, added, removed }], offsets: [] } };
 }
 
+/** The same lane as a hash field's counter (HINCRBY) of field `f`. */
+function fieldLaneState(actor: Actor, counter: number, added: bigint, removed = 0n): Versioned {
+  const lane = { actor, counter, added, removed };
+  // The context claims dot 1 only: the lane itself is what is checked (a lane need not be covered).
+  return { context: [{ actor, counter: 1 }], siblings: [], collections: [{ type: 'hash', elements: [{ member: bytes('f'), dots: [], counter: { lanes: [lane], offsets: [] } }] }] };
+}
+
+/** A float counter lane (HINCRBYFLOAT) of field `f`: dot `counter`, running sum `sum`. */
+function floatLaneState(actor: Actor, counter: number, sum: number): Versioned {
+  return { context: [{ actor, counter: 1 }], siblings: [], collections: [{ type: 'hash', elements: [{ member: bytes('f'), dots: [], floats: { lanes: [{ actor, counter, sum }], offsets: [] } }] }] };
+}
+
+async function operate(key: Uint8Array, requestId: string, name: 'hincrby' | 'hincrbyfloat' | 'hset', args: readonly string[]): Promise<unknown> {
+  const body = { kind: 'collection-op' as const, requestId, key, vnode: vnodeOf(key, VNODES), name, args: args.map(bytes) };
+  return (await transport.send('n1', { epoch: 3, body }, 2000)).body;
+}
+
 async function increment(key: Uint8Array, requestId: string, amount: bigint): Promise<unknown> {
   const reply = await transport.send('n1', { epoch: 3, body: { kind: 'counter-add', requestId, key, vnode: vnodeOf(key, VNODES), amount } }, 2000);
   return reply.body;
@@ -184,6 +203,45 @@ describe('counter lanes are bounded like dots', () => {
     const refused = await refusedByReason();
     expect(refused.unissued_lane_sum).toBeGreaterThanOrEqual(2);
     expect(refused.implausible_lane_sum).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a hash field\'s HINCRBY lane is bounded the same way, so HINCRBY keeps working', async () => {
+    const key = bytes('field-lanes');
+    const vnode = vnodeOf(key, VNODES);
+    expect(await operate(key, 'field-1', 'hincrby', ['f', '4'])).toMatchObject({ outcome: 'ok', answer: { integer: 4n } });
+    const typed = `${node.core.actor}.t`;
+    const stored = node.engine.get(key);
+    const own = await refusal({ kind: 'merge', key, vnode, versioned: fieldLaneState(typed, 1, 2n ** 64n - 1n) });
+    expect(own.message).toMatch(/hash element: counter lane of .* this node's actor has added/);
+    const other = await refusal({ kind: 'merge', key, vnode, versioned: fieldLaneState('n2.mzx3k1p0a1b2', 1, 2n ** 64n - 1n) });
+    expect(other.message).toMatch(/more than 1 increments of at most 2\^63/);
+    expect((await refusal({ kind: 'merge', key, vnode, versioned: fieldLaneState(typed, 2 ** 52, 1n) })).message).toMatch(/hash element: counter lane claims .* this node's actor has issued/);
+    expect(node.engine.get(key)).toEqual(stored);
+    expect(await operate(key, 'field-2', 'hincrby', ['f', '-1'])).toMatchObject({ outcome: 'ok', answer: { integer: 3n } });
+  });
+
+  it('a float lane is bounded by its dots, and a forged sum never blocks HINCRBYFLOAT for good', async () => {
+    const key = bytes('float-lanes');
+    const vnode = vnodeOf(key, VNODES);
+    expect(await operate(key, 'float-1', 'hincrbyfloat', ['f', '0.5'])).toMatchObject({ outcome: 'ok' });
+    const typed = `${node.core.actor}.t`;
+    const stored = node.engine.get(key);
+    expect((await refusal({ kind: 'merge', key, vnode, versioned: floatLaneState(typed, 2 ** 52, 1) })).message).toMatch(/float counter lane .* this node's actor has issued/);
+    expect((await refusal({ kind: 'merge', key, vnode, versioned: floatLaneState('n2.mzx3k1p0a1b2', Number.MAX_SAFE_INTEGER, 1) })).message).toMatch(/float counter lane .* more than that actor can have issued/);
+    expect(node.engine.get(key)).toEqual(stored);
+    // A sum near the largest double within the dot bounds is a state some actor could reach: merged.
+    await transport.send('n1', { epoch: 3, body: { kind: 'merge', key, vnode, versioned: floatLaneState('n2.mzx3k1p0a1b2', 1, 1.7e308) } }, 2000);
+    expect(await operate(key, 'float-2', 'hincrbyfloat', ['f', '1e308'])).toMatchObject({ outcome: 'nan-or-infinity' });
+    // An HSET resets what it saw, and increments go on; this node's own lane grown far past
+    // the value (or the finite doubles) is written as a plain value instead, so it never
+    // blocks the field or swallows a small increment either.
+    expect(await operate(key, 'float-3', 'hset', ['f', '1'])).toMatchObject({ outcome: 'ok' });
+    expect(await operate(key, 'float-4', 'hincrbyfloat', ['f', '1.5e308'])).toMatchObject({ outcome: 'ok' });
+    expect(await operate(key, 'float-5', 'hset', ['f', '1'])).toMatchObject({ outcome: 'ok' });
+    expect(await operate(key, 'float-6', 'hincrbyfloat', ['f', '1.5e308'])).toMatchObject({ outcome: 'ok' });
+    expect(await operate(key, 'float-7', 'hset', ['f', '1'])).toMatchObject({ outcome: 'ok' });
+    expect(await operate(key, 'float-8', 'hincrbyfloat', ['f', '0.25'])).toMatchObject({ outcome: 'ok', answer: { items: [bytes('1.25')] } });
+    expect(await operate(key, 'float-9', 'hincrbyfloat', ['f', '0.25'])).toMatchObject({ outcome: 'ok', answer: { items: [bytes('1.5')] } });
   });
 });
 
@@ -264,7 +322,14 @@ describe('an internode fuzz of hostile messages against a real node', () => {
       sum: fc.bigInt({ min: 2n ** 63n + 1n, max: 2n ** 64n - 1n }),
       small: fc.bigInt({ min: 0n, max: 3n }),
       removedSide: fc.boolean(),
-    }).map(({ actor, sum, small, removedSide }) => (removedSide ? laneState(actor, 1, small, sum) : laneState(actor, 1, sum, small)));
+      asField: fc.boolean(),
+    }).map(({ actor, sum, small, removedSide, asField }) => {
+      const of = asField ? fieldLaneState : laneState;
+      return removedSide ? of(actor, 1, small, sum) : of(actor, 1, sum, small);
+    });
+    /** A float counter lane claiming a dot its actor cannot have issued. */
+    const floatOverclaim = fc.record({ actor: hugeActor, counter: HUGE, sum: fc.double({ noNaN: true, noDefaultInfinity: true }) })
+      .map(({ actor, counter, sum }) => floatLaneState(actor, counter, sum + 0));
     let requestIds = 0;
     // Byte mutations go only to messages that break two rules in two different arguments: a
     // mutation corrupts one argument, so one rule stays broken whatever it does (a mutation of
@@ -291,6 +356,8 @@ describe('an internode fuzz of hostile messages against a real node', () => {
       fc.record({ key, state: laneOverclaim }).map(({ key: k, state }) => ({ rule: 'merge: counter lane sum overclaim', body: { kind: 'merge' as const, key: k, vnode: vnodeOf(k, VNODES), versioned: state } })),
       fc.record({ key, state: laneOverclaim, shift }).map(({ key: k, state, shift: s }) => ({ rule: 'merge: wrong vnode and lane sum overclaim', mutable: true as const, body: { kind: 'merge' as const, key: k, vnode: wrongVnode(k, s), versioned: state } })),
       fc.record({ key, state: laneOverclaim }).map(({ key: k, state }) => ({ rule: 'hint for this node: lane sum overclaim', body: hintRequest('n1', k, vnodeOf(k, VNODES), state) })),
+      fc.record({ key, state: floatOverclaim }).map(({ key: k, state }) => ({ rule: 'merge: float lane dot overclaim', body: { kind: 'merge' as const, key: k, vnode: vnodeOf(k, VNODES), versioned: state } })),
+      fc.record({ key, state: floatOverclaim, shift }).map(({ key: k, state, shift: s }) => ({ rule: 'merge: wrong vnode and float lane dot overclaim', mutable: true as const, body: { kind: 'merge' as const, key: k, vnode: wrongVnode(k, s), versioned: state } })),
       fc.record({ key, state: overclaim, shift }).map(({ key: k, state, shift: s }) => ({ rule: 'hint for this node: wrong vnode and overclaim', mutable: true as const, body: hintRequest('n1', k, wrongVnode(k, s), state) })),
     );
     const peer = new RawPeer();

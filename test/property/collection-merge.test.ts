@@ -1,5 +1,5 @@
 /**
- * Hashes, sets and sorted sets on *reachable* states: replicas apply HSET, HDEL, HINCRBY, SADD, SREM,
+ * Hashes, sets and sorted sets on *reachable* states: replicas apply HSET, HDEL, HINCRBY, HINCRBYFLOAT, SADD, SREM,
  * ZADD, ZINCRBY, ZREM, ZPOPMIN and
  * DEL (a tombstone with what the replica holds as context) under their own actors with the real
  * coordinator code, and sync with the one `merge` in random orders. Checks the lattice laws, the
@@ -28,7 +28,7 @@ type Step =
 const replica = fc.nat(ACTORS.length - 1);
 const member = fc.nat(MEMBERS.length - 1);
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant('operation' as const), replica, name: fc.constantFrom<OperationName>('hset', 'hdel', 'hincrby'), member, value: fc.integer({ min: -9, max: 9 }) }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('operation' as const), replica, name: fc.constantFrom<OperationName>('hset', 'hdel', 'hincrby', 'hincrbyfloat'), member, value: fc.integer({ min: -9, max: 9 }) }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('operation' as const), replica, name: fc.constantFrom<OperationName>('sadd', 'srem'), member, value: fc.constant(0) }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('operation' as const), replica, name: fc.constantFrom<OperationName>('zadd', 'zincrby', 'zrem', 'zpopmin'), member, value: fc.integer({ min: -9, max: 9 }) }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('delete' as const), replica }), weight: 1 },
@@ -56,8 +56,9 @@ function addsOf(state: Versioned): Set<string> {
 
 function operationOf(name: OperationName, memberIndex: number, value: number): CollectionOperation {
   const memberBytes = Buffer.from(MEMBERS[memberIndex] as string);
-  const number = Buffer.from(String(value));
-  const args = name === 'hset' || name === 'hincrby' ? [memberBytes, number]
+  // Fractions for the float counters, so their lanes hold sums that are not integers.
+  const number = Buffer.from(name === 'hincrbyfloat' || name === 'zincrby' ? String(value / 4) : String(value));
+  const args = name === 'hset' || name === 'hincrby' || name === 'hincrbyfloat' ? [memberBytes, number]
     : name === 'zadd' || name === 'zincrby' ? [number, memberBytes]
       : name === 'zpopmin' ? [] : [memberBytes];
   const parsed = parseOperation(name, args, VERSION_DEFAULTS);

@@ -391,6 +391,11 @@ describe('ringcache commands', () => {
     expect(fields.get('coordinator')).toBe(row[0]);
     expect((fields.get('fallbacks') as string[]).length).toBe(2);
     expect(fields.get('pending')).toBeNull();
+    expect(fields.get('type')).toBe('none');
+    expect(fields.get('elements')).toBe(0);
+    await redis.call('HSET', 'route:h', 'a', '1', 'b', '2');
+    const typed = await redis.call('RC.ROUTE', 'route:h') as Plain[];
+    expect(typed.slice(-4)).toEqual(['type', 'hash', 'elements', 2]);
   });
 });
 

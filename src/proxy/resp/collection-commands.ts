@@ -8,11 +8,12 @@ import { REPLIES, arrayReply, bulkReply, rawReply } from '../../resp/index.js';
 import type { Reply, ReplyValue } from '../../resp/index.js';
 import { RingcacheError } from '../../runtime/index.js';
 import { collectionOf, operateAsync, parseOperation, presentElements } from '../../datatypes/index.js';
-import type { ArgumentRefusal, CollectionType, Element, OperationAnswer, OperationName, OperationOutcome, OperationRefusal } from '../../datatypes/index.js';
+import type { ArgumentRefusal, CollectionOperation, CollectionType, Element, OperationAnswer, OperationName, OperationOutcome, OperationRefusal } from '../../datatypes/index.js';
 import type { CommandContext } from './command.js';
 import { ERRORS, arityError, errorFor } from './error-replies.js';
 import { isToken, parseInteger } from './arguments.js';
 import { globMatch } from './glob.js';
+import { SCAN_COUNT_DEFAULT } from './collection-scan.js';
 
 function collectionFull(message: string): ReplyValue {
   return errorFor(new RingcacheError('RC_ERR_COLLECTION_FULL', message));
@@ -59,11 +60,24 @@ export function operate(
   context.kv.checkKey(key);
   const parsed = parseOperation(name, operationArgs, context.kv.contextLimits);
   if (typeof parsed === 'string') return argumentError(parsed, (args[0] as Buffer).toString('latin1').toLowerCase(), context);
+  if (addsTooMany(parsed, context.kv.contextLimits.collectionElementsMax)) return refusalError('too-many-elements', context);
   const owned = operationArgs.map((arg) => Buffer.from(arg));
   return operateAsync(context.kv.coordinator, Buffer.from(key), name, owned).then((outcome: OperationOutcome): Reply => {
     if (typeof outcome === 'string') return refusalError(outcome, context);
     return reply(outcome.answer);
   });
+}
+
+/**
+ * True when one operation names more distinct new members than any collection may hold: refused
+ * here, before a message of up to a million arguments goes to a replica that would refuse it too.
+ */
+function addsTooMany(operation: CollectionOperation, elementsMax: number): boolean {
+  const members = operation.name === 'hset' ? operation.pairs.map((pair) => pair[0])
+    : operation.name === 'sadd' ? operation.members
+      : operation.name === 'zadd' ? operation.pairs.map((pair) => pair[1]) : [];
+  if (members.length <= elementsMax) return false;
+  return new Set(members.map((member) => Buffer.from(member).toString('latin1'))).size > elementsMax;
 }
 
 export function integerAnswer(answer: OperationAnswer): Reply {
@@ -95,18 +109,22 @@ export const EMPTY_ARRAY: ReplyValue = Object.freeze(arrayReply([]));
 export { REPLIES };
 
 export interface ScanOptions {
+  readonly cursor: bigint;
+  readonly count: number;
   readonly match: Buffer | undefined;
   readonly noValues: boolean;
 }
 
 /**
- * HSCAN / SSCAN / ZSCAN `key cursor [MATCH pattern] [COUNT count] [NOVALUES]`. A collection is
- * bounded by limits.collectionElementsMax, so the whole of it comes back in one call with cursor
- * 0 (Redis does the same for small collections); COUNT is checked, as Redis does, and otherwise a hint.
+ * HSCAN / SSCAN / ZSCAN `key cursor [MATCH pattern] [COUNT count] [NOVALUES]`: a page of the
+ * collection from the cursor (collection-scan.ts), COUNT members visited before MATCH filters
+ * them, as Redis counts; collections up to 128 elements come back whole, as Redis's small ones do.
  */
 export function parseScan(args: Buffer[], allowNoValues: boolean): ScanOptions | ReplyValue {
-  const cursor = args[2] as Buffer;
-  if (!/^\d{1,20}$/.test(cursor.toString('latin1')) || BigInt(cursor.toString('latin1')) > 2n ** 64n - 1n) return ERRORS.invalidCursor;
+  const cursorText = (args[2] as Buffer).toString('latin1');
+  if (!/^\d{1,20}$/.test(cursorText) || BigInt(cursorText) > 2n ** 64n - 1n) return ERRORS.invalidCursor;
+  const cursor = BigInt(cursorText);
+  let count = SCAN_COUNT_DEFAULT;
   let match: Buffer | undefined;
   let noValues = false;
   for (let j = 3; j < args.length; j++) {
@@ -115,16 +133,17 @@ export function parseScan(args: Buffer[], allowNoValues: boolean): ScanOptions |
     if (isToken(option, 'match') && hasNext) {
       match = args[++j];
     } else if (isToken(option, 'count') && hasNext) {
-      const count = parseInteger(args[++j] as Buffer);
-      if (count === undefined) return ERRORS.notInteger;
-      if (count < 1) return ERRORS.syntax;
+      const parsed = parseInteger(args[++j] as Buffer);
+      if (parsed === undefined) return ERRORS.notInteger;
+      if (parsed < 1) return ERRORS.syntax;
+      count = Math.min(parsed, Number.MAX_SAFE_INTEGER);
     } else if (allowNoValues && isToken(option, 'novalues')) {
       noValues = true;
     } else {
       return ERRORS.syntax;
     }
   }
-  return { match, noValues };
+  return { cursor, count, match, noValues };
 }
 
 export function matches(options: ScanOptions, member: Uint8Array): boolean {
@@ -133,6 +152,6 @@ export function matches(options: ScanOptions, member: Uint8Array): boolean {
 
 const CURSOR_ZERO: ReplyValue = Object.freeze(bulkReply('0'));
 
-export function scanReply(items: readonly Uint8Array[]): ReplyValue {
-  return arrayReply([CURSOR_ZERO, bulkArray(items)]);
+export function scanReply(items: readonly Uint8Array[], cursor = '0'): ReplyValue {
+  return arrayReply([cursor === '0' ? CURSOR_ZERO : bulkReply(cursor), bulkArray(items)]);
 }

@@ -16,6 +16,7 @@ import type { CommandContext, CommandDefinition } from './command.js';
 import { FIRST_KEY, READ_FLAGS, WRITE_FLAGS, argument, key } from './command.js';
 import { ERRORS } from './error-replies.js';
 import { bulkArray, integerAnswer, matches, operate, parseScan, scanReply, withElements } from './collection-commands.js';
+import { scanPage } from './collection-scan.js';
 
 function findField(elements: readonly Element[], field: Buffer): Element | undefined {
   return elements.find((element) => field.equals(element.member));
@@ -74,15 +75,16 @@ function hscan(args: Buffer[], _connection: unknown, context: CommandContext): R
   const options = parseScan(args, true);
   if (!('noValues' in options)) return options;
   return withElements(context, args[1] as Buffer, 'hash', (elements) => {
+    const page = scanPage(elements, options.cursor, options.count);
     const items: Uint8Array[] = [];
-    for (const element of elements) {
+    for (const element of page.elements) {
       if (!matches(options, element.member)) continue;
       const value = fieldBytes(element);
       if (value === undefined) continue;
       items.push(element.member);
       if (!options.noValues) items.push(value);
     }
-    return scanReply(items);
+    return scanReply(items, page.cursor);
   });
 }
 
@@ -93,8 +95,8 @@ function hgetv(args: Buffer[], _connection: unknown, context: CommandContext): P
     for (const element of elements) {
       const counted = fieldBytes(element);
       if (counted === undefined) continue;
-      // A counted field (HINCRBY) shows its one value: the increments are merged, not concurrent.
-      const values = element.counter === undefined ? element.dots.slice().sort(compareAddRecency).map((entry) => entry.value) : [counted];
+      // A counted field (HINCRBY, HINCRBYFLOAT) shows its one value: the increments are merged, not concurrent.
+      const values = element.counter === undefined && element.floats === undefined ? element.dots.slice().sort(compareAddRecency).map((entry) => entry.value) : [counted];
       items.push(bulkReply(element.member), bulkArray(values));
     }
     return arrayReply(items);
@@ -140,7 +142,7 @@ export const HASH_COMMANDS: readonly CommandDefinition[] = [
   {
     name: 'hincrbyfloat', arity: 4, flags: WRITE_FLAGS, keys: FIRST_KEY, categories: HASH_WRITE,
     run: (args, _connection, context) => operate(args, context, 'hincrbyfloat', args.slice(2), (answer) => bulkReply(answer.items?.[0] ?? '')),
-    summary: 'Add a float to a field, stored as text as Redis does: at one replica an HSET of the sum (concurrent ones keep both values).',
+    summary: 'Add a float to a field: a counter of doubles per field, so concurrent increments all count; HGET shows the sum as Redis writes it.',
     since: '2.6.0', group: 'hash', complexity: WRITE, arguments: [key(), argument('field', 'string'), argument('increment', 'string')],
   },
   {

@@ -13,8 +13,10 @@
  *     fallbacks holding a hint (0..N, replication.pw by default; Riak's pw)
  *
  *   RC.ROUTE key
- *     *16 a flat map: vnode :v  epoch :e  replicas *N  live *k  down *k
+ *     *20 a flat map: vnode :v  epoch :e  replicas *N  live *k  down *k
  *                     coordinator $id|nil  fallbacks *f  pending *2 [from, to]|nil
+ *                     type $none|string|hash|set|zset  elements :n (present ones; 1 for a string)
+ *     (append only: clients read it by name, new pairs go at the end)
  *
  * R and W must be within 1..N, PW within 0..N (RC_ERR_BAD_QUORUM); a malformed token is RC_ERR_BAD_CONTEXT.
  */
@@ -22,6 +24,7 @@ import { arrayReply, bulkReply, integerReply } from '../../resp/index.js';
 import type { Reply, ReplyValue } from '../../resp/index.js';
 import type { ReadResult } from '../../replication/index.js';
 import { compareRecency, liveSiblings } from '../../version/index.js';
+import { collectionOf, presentElements } from '../../datatypes/index.js';
 import { routeOf } from '../route-info.js';
 import { isToken, ownedCopy, parseInteger, text } from './arguments.js';
 import type { CommandContext, CommandDefinition } from './command.js';
@@ -96,12 +99,19 @@ function setVersion(args: Buffer[], _connection: unknown, context: CommandContex
   return kv.write(key, ownedCopy(value), options).then((result) => bulkReply(kv.writeToken(result, clientContext)));
 }
 
-function route(args: Buffer[], _connection: unknown, context: CommandContext): Reply {
+/** The key's type as TYPE shows it, and how many elements it holds: one quorum read. */
+function typeFigures(result: ReadResult, context: CommandContext): readonly ReplyValue[] {
+  const type = context.kv.typeOf(result);
+  const elements = type === 'none' ? 0 : type === 'string' ? 1 : presentElements(collectionOf(result.versioned?.collections, type)).length;
+  return [bulkReply('type'), bulkReply(type), bulkReply('elements'), integerReply(elements)];
+}
+
+function route(args: Buffer[], _connection: unknown, context: CommandContext): Promise<Reply> {
   const key = args[1] as Buffer;
   context.kv.checkKey(key);
   const info = routeOf(context.kv.table.current(), context.kv.coordinator.liveness, key);
   const names = (servers: readonly string[]): ReplyValue => arrayReply(servers.map((server) => bulkReply(server)));
-  return arrayReply([
+  return context.kv.read(Buffer.from(key)).then((result) => arrayReply([
     bulkReply('vnode'), integerReply(info.vnode),
     bulkReply('epoch'), integerReply(info.epoch),
     bulkReply('replicas'), names(info.replicas),
@@ -110,7 +120,8 @@ function route(args: Buffer[], _connection: unknown, context: CommandContext): R
     bulkReply('coordinator'), bulkReply(info.coordinator),
     bulkReply('fallbacks'), names(info.fallbacks),
     bulkReply('pending'), info.pending === null ? bulkReply(null) : names([info.pending.from, info.pending.to]),
-  ]);
+    ...typeFigures(result, context),
+  ]));
 }
 
 export const RINGCACHE_COMMANDS: readonly CommandDefinition[] = [
@@ -133,7 +144,7 @@ export const RINGCACHE_COMMANDS: readonly CommandDefinition[] = [
   },
   {
     name: 'rc.route', arity: 2, flags: READ_FLAGS, keys: FIRST_KEY, categories: ['@read', '@fast'], run: route,
-    summary: 'Where a key lives and why: vnode, epoch, the row, live and down replicas, coordinator, fallbacks, pending move.',
-    since: '0.1.0', group: 'ringcache', complexity: 'O(S) servers', arguments: [key()],
+    summary: 'Where a key lives and why: vnode, epoch, the row, live and down replicas, coordinator, fallbacks, pending move, and its type and element count.',
+    since: '0.1.0', group: 'ringcache', complexity: 'O(S) servers plus one quorum read', arguments: [key()],
   },
 ];

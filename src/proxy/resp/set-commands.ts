@@ -15,6 +15,7 @@ import type { CommandContext, CommandDefinition } from './command.js';
 import { FIRST_KEY, READ_FLAGS, WRITE_FLAGS, argument, key } from './command.js';
 import { ERRORS } from './error-replies.js';
 import { EMPTY_ARRAY, bulkArray, integerAnswer, matches, operate, parseScan, scanReply, withElements } from './collection-commands.js';
+import { scanPage } from './collection-scan.js';
 
 function isMember(elements: readonly Element[], member: Buffer): boolean {
   return elements.some((element) => member.equals(element.member));
@@ -40,8 +41,10 @@ function scard(args: Buffer[], _connection: unknown, context: CommandContext): P
 function sscan(args: Buffer[], _connection: unknown, context: CommandContext): Reply | Promise<Reply> {
   const options = parseScan(args, false);
   if (!('noValues' in options)) return options;
-  return withElements(context, args[1] as Buffer, 'set', (elements) =>
-    scanReply(elements.filter((element) => matches(options, element.member)).map((element) => element.member)));
+  return withElements(context, args[1] as Buffer, 'set', (elements) => {
+    const page = scanPage(elements, options.cursor, options.count);
+    return scanReply(page.elements.filter((element) => matches(options, element.member)).map((element) => element.member), page.cursor);
+  });
 }
 
 /** SPOP key [count]: without a count a bulk (nil when empty), with one an array. */

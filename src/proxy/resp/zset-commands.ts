@@ -4,9 +4,9 @@
  * coordinating replica; the reads are quorum reads of the merged set, ordered by (score, member).
  * Replies and errors are Redis 7's (t_zset.c), scores printed as %.17g.
  *
- * Concurrent ZADDs of one member resolve to the newer score on every replica. ZINCRBY reads and
- * writes at the coordinating replica: concurrent ones through different coordinators give the
- * newer sum, not both increments. Pops under a partition may hand one member to two clients.
+ * Concurrent ZADDs of one member resolve to the newer score on every replica. ZINCRBY adds to
+ * a counter of doubles per member (src/datatypes/float-counter.ts): concurrent ones through
+ * different coordinators all count. Pops under a partition may hand one member to two clients.
  */
 import { REPLIES, arrayReply, bulkReply, integerReply } from '../../resp/index.js';
 import type { Reply, ReplyValue } from '../../resp/index.js';
@@ -17,6 +17,7 @@ import type { CommandContext, CommandDefinition } from './command.js';
 import { FIRST_KEY, READ_FLAGS, WRITE_FLAGS, argument, key } from './command.js';
 import { ERRORS } from './error-replies.js';
 import { matches, operate, parseScan, scanReply, withElements } from './collection-commands.js';
+import { scanPage } from './collection-scan.js';
 import type { Scored } from './zset-range.js';
 import { formatScore, inLexRange, inScoreRange, parseLexBound, parseScoreBound, rankWindow } from './zset-range.js';
 
@@ -158,12 +159,15 @@ function zscan(args: Buffer[], _connection: unknown, context: CommandContext): R
   const options = parseScan(args, false);
   if (!('noValues' in options)) return options;
   return withElements(context, args[1] as Buffer, 'zset', (elements) => {
+    const page = scanPage(elements, options.cursor, options.count);
     const items: Uint8Array[] = [];
-    for (const entry of byScore(elements)) {
-      if (!matches(options, entry.member)) continue;
+    // A whole small set in ZRANGE's order, as Redis's listpack gives it; a page in cursor order.
+    const entries = page.cursor === '0' && page.elements.length === elements.length ? byScore(page.elements) : page.elements.map((element) => ({ member: element.member, score: scoreOf(element) }));
+    for (const entry of entries) {
+      if (entry.score === undefined || !matches(options, entry.member)) continue;
       items.push(entry.member, Buffer.from(formatScore(entry.score)));
     }
-    return scanReply(items);
+    return scanReply(items, page.cursor);
   });
 }
 
@@ -191,7 +195,7 @@ export const ZSET_COMMANDS: readonly CommandDefinition[] = [
   {
     name: 'zincrby', arity: 4, flags: WRITE_FLAGS, keys: FIRST_KEY, categories: ZSET_WRITE,
     run: (args, _connection, context) => operate(args, context, 'zincrby', args.slice(2), (answer) => scoreReply(answer.items?.[0] === undefined ? undefined : decodedScore(answer.items[0]))),
-    summary: 'Add to a member\'s score at the coordinating replica (concurrent ones through other coordinators: the newer sum wins).',
+    summary: 'Add to a member\'s score: a counter of doubles per member, so concurrent increments all count.',
     since: '1.2.0', group: 'sorted-set', complexity: WRITE, arguments: [key(), argument('increment', 'string'), argument('member', 'string')],
   },
   {
