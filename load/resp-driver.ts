@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { LatencyHistogram } from './latency-histogram.js';
 import type { LatencySummary } from './latency-histogram.js';
@@ -31,6 +32,8 @@ export interface RespLoadOptions {
   readonly durationMs: number;
   /** Sent as AUTH on each connection first (proxy.password). */
   readonly password?: string;
+  /** Speak TLS (a proxy with proxy.tlsCertFile), trusting `ca` (PEM) for the server's certificate. */
+  readonly tls?: RespTlsOptions;
   /** @default 5000 */
   readonly drainMs?: number;
   /** @default 5000 */
@@ -41,6 +44,13 @@ export interface RespLoadOptions {
   readonly tickMs?: number;
   /** Stops issuing early (then drains as at durationMs): a load that runs while something else happens. */
   readonly signal?: AbortSignal;
+}
+
+export interface RespTlsOptions {
+  /** PEM of the CA that signed the server's certificate; undefined: the system's roots. */
+  readonly ca?: Buffer | string;
+  /** Name checked against the certificate (default: the host). */
+  readonly servername?: string;
 }
 
 export interface LoadTick {
@@ -202,16 +212,30 @@ class DriverConnection {
 /** Opens one connection (and AUTHs it); rejects with a message naming host:port. */
 async function connect(options: RespLoadOptions): Promise<net.Socket> {
   const timeoutMs = options.connectTimeoutMs ?? 5000;
-  const socket = net.connect({ host: options.host, port: options.port, noDelay: true });
+  const socket = openSocket(options);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`no connection to ${options.host}:${options.port} within ${timeoutMs} ms`));
     }, timeoutMs);
-    socket.once('connect', () => { clearTimeout(timer); resolve(); });
+    // A TLS socket is usable once its handshake is done, not at TCP connect.
+    socket.once(options.tls === undefined ? 'connect' : 'secureConnect', () => { clearTimeout(timer); resolve(); });
     socket.once('error', (error) => { clearTimeout(timer); reject(new Error(`cannot connect to ${options.host}:${options.port}: ${error.message}`)); });
   });
   if (options.password !== undefined && options.password !== '') await authenticate(socket, options.password, timeoutMs);
+  return socket;
+}
+
+/** A plain or TLS socket to the target; Nagle off either way, as redis-benchmark has it. */
+export function openSocket(options: Pick<RespLoadOptions, 'host' | 'port' | 'tls'>): net.Socket {
+  if (options.tls === undefined) return net.connect({ host: options.host, port: options.port, noDelay: true });
+  const { ca, servername } = options.tls;
+  const socket = tls.connect({
+    host: options.host, port: options.port, ...(ca === undefined ? {} : { ca }),
+    // An IP address is not a valid SNI name; Node checks the certificate against the host either way.
+    ...(servername === undefined ? {} : { servername }),
+  });
+  socket.setNoDelay(true);
   return socket;
 }
 

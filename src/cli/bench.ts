@@ -13,8 +13,8 @@ import { importWithOptional } from './optional-import.js';
 export const BENCH_TARGETS = ['ringcache-n1', 'ringcache-n3', 'redis', 'twemproxy', 'fastify'] as const;
 
 export const benchCommand: CommandSpec = {
-  summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify; Merkle anti-entropy between two nodes; failure detection; the refill of a restarted node; the load counting cost; or load balance under Zipf keys',
-  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] [--together] | detection [--samples K] [--window-seconds S] | refill [--keys K] [--down-seconds S] | load-cost [--rounds K] | balance [--keys K] [--json] [--no-cluster] [--cluster-zipf S] [--cluster-keys K]',
+  summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify; Merkle anti-entropy between two nodes; failure detection; the refill of a restarted node; the load counting cost; load balance under Zipf keys; or what authentication, TLS and the client limits cost',
+  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] [--together] | detection [--samples K] [--window-seconds S] | refill [--keys K] [--down-seconds S] | load-cost [--rounds K] | balance [--keys K] [--json] [--no-cluster] [--cluster-zipf S] [--cluster-keys K] | security [--parts LIST] [--json]',
   positionalsMax: 1,
   options: [
     { name: 'rounds', value: 'K', doc: 'rounds, alternating the targets (default 5); figures are medians over rounds' },
@@ -35,12 +35,14 @@ export const benchCommand: CommandSpec = {
     { name: 'vnodes-per-exchange', value: 'N', doc: 'anti-entropy: vnodes one exchange covers (default: the config\'s antiEntropy.vnodesPerExchangeMax)' },
     { name: 'samples', value: 'K', doc: 'detection: kill -9 this many nodes idle, and as many under load (default 5)' },
     { name: 'window-seconds', value: 'S', doc: 'detection: the false-positive window under load, no kill (default 60; 600 for 10 minutes); balance: the real-cluster measuring window (default 5)' },
-    { name: 'pipeline', value: 'P', doc: 'detection: pipeline depth of the load (default 4)' },
+    { name: 'pipeline', value: 'P', doc: 'detection: pipeline depth of the load (default 4); security: of the measured load (default 1)' },
     { name: 'down-seconds', value: 'S', doc: 'refill: how long the killed node stays down before its restart (default 3)' },
     { name: 'json', doc: 'balance: the last line is one JSON object with the rows' },
     { name: 'no-cluster', doc: 'balance: the modeled rows only, no real local cluster' },
     { name: 'cluster-zipf', value: 'S', doc: 'balance: Zipf exponent of the real-cluster row (default 1.2)' },
     { name: 'cluster-keys', value: 'K', doc: 'balance: distinct keys of the real-cluster row (default 100000)' },
+    { name: 'parts', value: 'LIST', doc: 'security: comma-separated subset of auth,tls,idle,mget (default all)' },
+    { name: 'mget-repeats', value: 'K', doc: 'security: rounds of 4 MGETs at once in the amplification probe (default 5)' },
   ],
   details: [
     'Workloads: 90/10 GET/SET over RESP at pipeline depth 1 and 16, and HTTP GET with autocannon.',
@@ -57,6 +59,10 @@ export const benchCommand: CommandSpec = {
     '  consistent hashing, the table before and after the rebalance planner, and with the hot-key cache; vnodes and bytes moved;',
     '  then a real local cluster (6 nodes, a proxy) under a Zipf load, max/mean of what the nodes served before and after',
     '  POST /v1/rebalance, with the near cache off and on (--no-cluster skips it).',
+    'security: clusters of one shape (N=3 R=2 W=2) with internode authentication off and on, proxy TLS and cluster TLS, a 90/10',
+    '  GET/SET load (--connections, default 50; --pipeline, default 1) alternated round by round (--rounds, default 3): ops/s, p99,',
+    '  CPU per op and the ratios; then proxy.maxClients connections held while a client\'s p99 is measured, and the proxy\'s RSS',
+    '  under MGETs naming a 1 MiB value 1,000 times. --json: the last line is the whole report.',
   ],
   run: runBenchCommand,
 };
@@ -78,7 +84,8 @@ async function runBenchCommand(context: CommandContext): Promise<number> {
   if (subject === 'refill') return runRefill(context);
   if (subject === 'load-cost') return runLoadCost(context);
   if (subject === 'balance') return runBalance(context);
-  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy, anti-entropy, detection, refill, load-cost, balance)`);
+  if (subject === 'security') return runSecurity(context);
+  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy, anti-entropy, detection, refill, load-cost, balance, security)`);
   const targetsText = args.options.get('targets');
   const targets = parseTargets(typeof targetsText === 'string' ? targetsText : undefined);
   const options = {
@@ -175,4 +182,30 @@ async function runBalance(context: CommandContext): Promise<number> {
     ...(cluster === undefined ? {} : { cluster }),
   });
   return EXIT.ok;
+}
+
+async function runSecurity(context: CommandContext): Promise<number> {
+  const { args } = context;
+  const { runSecurityBench, SECURITY_PARTS } = await import('../../load/security-bench.js');
+  const partsText = optionText(args, 'parts', SECURITY_PARTS.join(','));
+  const parts = partsText.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  for (const part of parts) {
+    if (!(SECURITY_PARTS as readonly string[]).includes(part)) throw new UsageError(`unknown security part '${part}' (known: ${SECURITY_PARTS.join(', ')})`);
+  }
+  const report = await runSecurityBench({
+    rounds: optionInteger(args, 'rounds', 3, 1, 100),
+    runSeconds: optionNumber(args, 'run-seconds', 5, 1, 600),
+    budgetSeconds: optionNumber(args, 'seconds', 900, 60, 86_400),
+    connections: optionInteger(args, 'connections', 50, 1, 1000),
+    pipeline: optionInteger(args, 'pipeline', 1, 1, 1024),
+    keyCount: optionInteger(args, 'keys', 10_000, 1, 10_000_000),
+    mgetRepeats: optionInteger(args, 'mget-repeats', 5, 1, 1000),
+    parts: parts as typeof SECURITY_PARTS[number][],
+    pin: !optionFlag(args, 'no-pin'),
+    json: optionFlag(args, 'json'),
+    config: context.config,
+    io: context.io,
+  });
+  const failed = report.runs.some((run) => run.errors > 0) || (report.idle !== undefined && report.idle.idleFailed > 0);
+  return failed ? EXIT.failure : EXIT.ok;
 }

@@ -42,6 +42,9 @@ export interface LocalClusterOptions {
   readonly commandPrefix?: readonly string[];
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly cwd?: string;
+  /** fetch for the health checks; default: the cluster's (trusting tls.caFile). A proxy whose
+   *  client ports use another CA (proxy.tlsCertFile) needs one that trusts that CA. */
+  readonly healthFetch?: typeof fetch;
 }
 
 export interface MemberStatus {
@@ -62,7 +65,7 @@ export class LocalCluster {
 
   constructor(private readonly options: LocalClusterOptions) {
     this.plan = planCluster(options.config);
-    this.healthFetch = clusterFetch(clusterTls(options.config));
+    this.healthFetch = options.healthFetch ?? clusterFetch(clusterTls(options.config));
   }
 
   /** PIDs of the running children, by member name (for CPU accounting and `ps`). */
