@@ -62,7 +62,9 @@ export async function runIsolated(specs: readonly TargetSpec[], schedule: Schedu
       const startedAt = Date.now();
       const target = await startTarget(spec.start, options);
       if (typeof target === 'string') {
-        skip(records, spec, target, options);
+        // Measured in an earlier round: keep those runs, say which round could not start.
+        if (records.get(spec.name)?.status === 'measured') notes.push(`${spec.name} did not start in round ${round}: ${target}`);
+        else skip(records, spec, target, options);
         continue;
       }
       startSeconds.push((Date.now() - startedAt) / 1000);
