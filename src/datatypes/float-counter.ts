@@ -23,6 +23,7 @@
  * Redis rounds at the value's magnitude, not the lane's.
  */
 import { assert } from '../runtime/index.js';
+import { joinActorLanes } from './actor-lanes.js';
 // The vector module itself, not version/index.js: version/dvv.ts joins these inside merge.
 import type { Actor, VersionVector } from '../version/types.js';
 import { compareActors, vectorCounter } from '../version/vector.js';
@@ -50,32 +51,7 @@ function laterLane(a: FloatLane, b: FloatLane): FloatLane {
 }
 
 function joinLanes(a: readonly FloatLane[], b: readonly FloatLane[]): readonly FloatLane[] {
-  if (a === b || b.length === 0) return a;
-  if (a.length === 0) return b;
-  const joined: FloatLane[] = [];
-  let i = 0;
-  let j = 0;
-  let sameAsA = true;
-  while (i < a.length || j < b.length) {
-    const x = a[i];
-    const y = b[j];
-    const order = x === undefined ? 1 : y === undefined ? -1 : compareActors(x.actor, y.actor);
-    if (order < 0 && x !== undefined) {
-      joined.push(x);
-      i++;
-    } else if (order > 0 && y !== undefined) {
-      joined.push(y);
-      sameAsA = false;
-      j++;
-    } else if (x !== undefined && y !== undefined) {
-      const lane = laterLane(x, y);
-      if (lane !== x) sameAsA = false;
-      joined.push(lane);
-      i++;
-      j++;
-    }
-  }
-  return sameAsA ? a : joined;
+  return joinActorLanes(a, b, laterLane);
 }
 
 /** The join of lanes and of offsets, each per actor the later. Returns `a` itself when `b` adds nothing. */

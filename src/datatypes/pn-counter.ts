@@ -20,6 +20,7 @@
  * offset <= lane holds pointwise, before and after every join.
  */
 import { assert } from '../runtime/index.js';
+import { joinActorLanes } from './actor-lanes.js';
 // The vector module itself, not version/index.js: version/dvv.ts joins counters inside merge.
 import type { Actor, VersionVector } from '../version/types.js';
 import { compareActors, vectorCounter } from '../version/vector.js';
@@ -61,32 +62,7 @@ function joinLane(a: CounterLane, b: CounterLane): CounterLane {
 
 /** Pointwise maximum of two actor-sorted lists of lanes. */
 function joinLanes(a: readonly CounterLane[], b: readonly CounterLane[]): readonly CounterLane[] {
-  if (a === b || b.length === 0) return a;
-  if (a.length === 0) return b;
-  const joined: CounterLane[] = [];
-  let i = 0;
-  let j = 0;
-  let sameAsA = true;
-  while (i < a.length || j < b.length) {
-    const x = a[i];
-    const y = b[j];
-    const order = x === undefined ? 1 : y === undefined ? -1 : compareActors(x.actor, y.actor);
-    if (order < 0 && x !== undefined) {
-      joined.push(x);
-      i++;
-    } else if (order > 0 && y !== undefined) {
-      joined.push(y);
-      sameAsA = false;
-      j++;
-    } else if (x !== undefined && y !== undefined) {
-      const lane = joinLane(x, y);
-      if (lane !== x) sameAsA = false;
-      joined.push(lane);
-      i++;
-      j++;
-    }
-  }
-  return sameAsA ? a : joined;
+  return joinActorLanes(a, b, joinLane);
 }
 
 /** The join: pointwise maximum of lanes and of offsets. Returns `a` itself when `b` adds nothing. */
