@@ -85,6 +85,8 @@ export interface BenchReport {
 /** Subjects compared against baselines; the baselines are the peers of BENCHMARKS.md. */
 export const SUBJECTS = ['ringcache-n1', 'ringcache-n3'] as const;
 export const BASELINES = ['redis', 'twemproxy', 'fastify'] as const;
+/** With `--baseline DIR`: each subject against the same cluster shape run from the older checkout. */
+const SAME_SHAPE: Readonly<Record<string, string>> = { 'ringcache-n1': 'baseline-n1', 'ringcache-n3': 'baseline-n3' };
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -116,16 +118,23 @@ export function summarizeRuns(runs: readonly RunRecord[]): MedianRecord[] {
   });
 }
 
+/** The share of failed requests above which a run is not compared with another. */
+const ERRORS_COMPARABLE_MAX = 0.01;
+
 /** Paired ratios: for each round where both ran the workload, subject / baseline; then the median. */
 export function pairedRatios(runs: readonly RunRecord[]): RatioRecord[] {
   const byKey = new Map<string, number>();
-  for (const run of runs) byKey.set(`${run.round}\u0000${run.target}\u0000${run.workload}`, run.opsPerSec);
+  // A run answered mostly with errors (an older baseline that lacks the command) measured
+  // something else: it pairs with nothing.
+  for (const run of runs) {
+    if (run.errors + run.lost <= ERRORS_COMPARABLE_MAX * run.requests) byKey.set(`${run.round}\u0000${run.target}\u0000${run.workload}`, run.opsPerSec);
+  }
   const workloads = [...new Set(runs.map((run) => run.workload))];
   const rounds = [...new Set(runs.map((run) => run.round))];
   const ratios: RatioRecord[] = [];
   for (const workload of workloads) {
     for (const target of SUBJECTS) {
-      for (const baseline of BASELINES) {
+      for (const baseline of [...BASELINES, SAME_SHAPE[target]!]) {
         const perRound: number[] = [];
         for (const round of rounds) {
           const subject = byKey.get(`${round}\u0000${target}\u0000${workload}`);

@@ -46,7 +46,7 @@ export async function runIsolated(specs: readonly TargetSpec[], schedule: Schedu
   });
   // What each target speaks: fastify HTTP only, the redis peers RESP only, ringcache both.
   const workloadsOf = (name: string): number => WORKLOADS.filter((workload) => (workload.protocol === 'http'
-    ? name === 'fastify' || name.startsWith('ringcache') : name !== 'fastify')).length;
+    ? name === 'fastify' || name.startsWith('ringcache') || name.startsWith('baseline') : name !== 'fastify')).length;
   const pairCount = runnable.reduce((sum, spec) => sum + workloadsOf(spec.name), 0);
   const plan = planRounds(options, pairCount, deadline - Date.now(), notes, runnable.length * START_SECONDS_GUESS);
   const runs: RunRecord[] = [];

@@ -6,6 +6,8 @@ import { loadConfig } from '../src/config/index.js';
 import type { RingcacheConfig } from '../src/config/index.js';
 import { ChildHandle, configAsJson, describeExit, freePort, LocalCluster, resolveClusterConfig } from '../src/cli/index.js';
 import { SystemClock } from '../src/runtime/index.js';
+import { startBaseline } from './baseline-target.js';
+import type { BaselineCheckout } from './baseline-target.js';
 import { startBareRedis, startTwemproxy } from './peers.js';
 import type { LineSink, RespEndpoint, RunningPeer } from './peers.js';
 
@@ -111,8 +113,13 @@ async function startFastify(prefix: readonly string[], onLine: LineSink): Promis
   };
 }
 
-export function targetSpecs(base: RingcacheConfig, prefix: readonly string[], onLine: LineSink): TargetSpec[] {
+export function targetSpecs(base: RingcacheConfig, prefix: readonly string[], onLine: LineSink, baseline?: BaselineCheckout): TargetSpec[] {
+  const older: TargetSpec[] = baseline === undefined ? [] : [
+    { name: 'baseline-n1', description: `ringcache at ${baseline.label} (${baseline.dir}), its own config/local.json and launcher, N=1 R=1 W=1`, start: () => startBaseline(baseline, [1, 1, 1], 'baseline-n1', prefix, onLine) },
+    { name: 'baseline-n3', description: `ringcache at ${baseline.label} (${baseline.dir}), its own config/local.json and launcher, N=3 R=2 W=2`, start: () => startBaseline(baseline, [3, 2, 2], 'baseline-n3', prefix, onLine) },
+  ];
   return [
+    ...older,
     { name: 'ringcache-n1', description: 'ringcache proxy + 5 nodes + master, N=1 R=1 W=1 (routing cost without replication)', start: () => startRingcache(base, [1, 1, 1], 'ringcache-n1', prefix, onLine) },
     { name: 'ringcache-n3', description: 'ringcache proxy + 5 nodes + master, N=3 R=2 W=2 (the default quorums)', start: () => startRingcache(base, [3, 2, 2], 'ringcache-n3', prefix, onLine) },
     { name: 'redis', description: "bare redis-server (--save '' --appendonly no)", start: async () => fromPeer('redis', await startBareRedis(prefix, onLine)) },

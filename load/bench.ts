@@ -11,6 +11,7 @@ import { targetSpecs } from './bench-targets.js';
 import { formatMicros, formatRate } from './load-command.js';
 import { setUpPinning } from './processes.js';
 import { WORKLOADS } from './bench-measure.js';
+import type { BaselineCheckout } from './baseline-target.js';
 
 /**
  * `ringcache bench proxy`: ringcache (N=1, and N=3 R=2 W=2) against the peers of BENCHMARKS.md,
@@ -30,6 +31,11 @@ export interface BenchOptions {
   readonly outDir: string;
   /** Only these targets (names), or all. */
   readonly targets?: readonly string[];
+  /**
+   * An older built checkout: adds baseline-n1/baseline-n3 (its clusters, from its own config and
+   * launcher) beside ringcache-n1/-n3, and the same-shape ratios between them.
+   */
+  readonly baseline?: BaselineCheckout;
   /**
    * One target running at a time (started, preloaded, measured, stopped, in turn each round), so no
    * idle cluster's gossip, anti-entropy and load reports share the servers' core with the one
@@ -53,8 +59,9 @@ export async function runBench(options: BenchOptions): Promise<{ json: string; m
   const notes: string[] = [pinning.note, `process logs of the targets: ${join(options.outDir, `${stem}.log`)}`];
   const onLine = (name: string, _stream: 'stdout' | 'stderr', line: string): void => { log.write(`[${name}] ${line}\n`); };
   io.out(`bench: ${pinning.note}; budget ${options.budgetSeconds}s; writing ${join(options.outDir, stem)}.{json,md}`);
-  const specs = targetSpecs(options.config, pinning.serverPrefix, onLine)
-    .filter((spec) => options.targets === undefined || options.targets.includes(spec.name));
+  const specs = targetSpecs(options.config, pinning.serverPrefix, onLine, options.baseline)
+    .filter((spec) => isSelected(spec.name, options.targets));
+  if (options.baseline !== undefined) notes.push(`baseline: ${options.baseline.label} at ${options.baseline.dir} (baseline-n1, baseline-n3)`);
   const schedule = { options, deadline, notes, onRun: (record: RunRecord): void => { io.out(runLine(record, options.rounds)); } };
   const { targets: targetRecords, runs } = options.isolate
     ? await runIsolated(specs, schedule)
@@ -67,6 +74,12 @@ export async function runBench(options: BenchOptions): Promise<{ json: string; m
   }
   io.out(`bench: wrote ${paths.json} and ${paths.markdown}`);
   return paths;
+}
+
+/** --targets as given; a named ringcache-nK brings its baseline-nK along (the point of --baseline). */
+function isSelected(name: string, targets: readonly string[] | undefined): boolean {
+  if (targets === undefined) return true;
+  return targets.includes(name) || (name.startsWith('baseline-') && targets.includes(name.replace('baseline-', 'ringcache-')));
 }
 
 function cpuText(value: number | undefined): string {

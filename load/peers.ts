@@ -40,14 +40,21 @@ export function missingPeer(name: 'redis' | 'twemproxy'): string | undefined {
   return undefined;
 }
 
-/** Resolves once host:port answers a RESP GET (redis and twemproxy both do); bounded by deadlineMs. */
-export async function waitForResp(endpoint: RespEndpoint, deadlineMs: number): Promise<void> {
+/**
+ * Resolves once host:port answers a RESP GET (redis and twemproxy both do); bounded by deadlineMs.
+ * With `write`, only once a SET is acknowledged: a ringcache proxy answers before its table and
+ * nodes are ready, with an error.
+ */
+export async function waitForResp(endpoint: RespEndpoint, deadlineMs: number, write = false): Promise<void> {
   const deadline = Date.now() + deadlineMs;
+  const request = write
+    ? '*3\r\n$3\r\nSET\r\n$15\r\n__bench_probe__\r\n$1\r\nx\r\n'
+    : '*2\r\n$3\r\nGET\r\n$15\r\n__bench_probe__\r\n';
   let last = '';
   while (Date.now() < deadline) {
     try {
-      const reply = await respRoundTrip(endpoint, '*2\r\n$3\r\nGET\r\n$15\r\n__bench_probe__\r\n', 1000);
-      if (reply.startsWith('$') || reply.startsWith('-')) return;
+      const reply = await respRoundTrip(endpoint, request, 1000);
+      if (write ? reply.startsWith('+OK') : reply.startsWith('$') || reply.startsWith('-')) return;
       last = `unexpected reply ${JSON.stringify(reply)}`;
     } catch (error) {
       last = (error as Error).message;

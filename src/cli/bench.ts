@@ -10,11 +10,11 @@ import { importWithOptional } from './optional-import.js';
  * so they need no running cluster; the config given is the base of the clusters they start
  * (nodes, zones, limits), with N/R/W and ports replaced.
  */
-export const BENCH_TARGETS = ['ringcache-n1', 'ringcache-n3', 'redis', 'twemproxy', 'fastify'] as const;
+export const BENCH_TARGETS = ['ringcache-n1', 'ringcache-n3', 'redis', 'twemproxy', 'fastify', 'baseline-n1', 'baseline-n3'] as const;
 
 export const benchCommand: CommandSpec = {
   summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify; Merkle anti-entropy between two nodes; failure detection; the refill of a restarted node; the load counting cost; load balance under Zipf keys; or what authentication, TLS and the client limits cost',
-  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] [--together] | detection [--samples K] [--window-seconds S] | refill [--keys K] [--down-seconds S] | load-cost [--rounds K] | balance [--keys K] [--json] [--no-cluster] [--cluster-zipf S] [--cluster-keys K] | security [--parts LIST] [--json]',
+  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] [--together] [--baseline DIR] | detection [--samples K] [--window-seconds S] | refill [--keys K] [--down-seconds S] | load-cost [--rounds K] | balance [--keys K] [--json] [--no-cluster] [--cluster-zipf S] [--cluster-keys K] | security [--parts LIST] [--json]',
   positionalsMax: 1,
   options: [
     { name: 'rounds', value: 'K', doc: 'rounds, alternating the targets (default 5); figures are medians over rounds' },
@@ -25,7 +25,8 @@ export const benchCommand: CommandSpec = {
     { name: 'skew', value: 'S', doc: 'Zipf exponent of the key draw (default 0.99)' },
     { name: 'get-ratio', value: 'F', doc: 'fraction of GETs in the RESP workloads (default 0.9)' },
     { name: 'value-bytes', value: 'B', doc: 'bytes per value (default 3, as BENCHMARKS.md)' },
-    { name: 'targets', value: 'LIST', doc: `comma-separated subset of ${BENCH_TARGETS.join(',')} (default all)` },
+    { name: 'targets', value: 'LIST', doc: `comma-separated subset of ${BENCH_TARGETS.join(',')} (default all; baseline-n1/-n3 need --baseline, and come along with ringcache-n1/-n3)` },
+    { name: 'baseline', value: 'DIR', doc: 'proxy: also run the clusters of another built ringcache checkout (e.g. a `git worktree` of an older commit), each from its own config/local.json and launcher, and report ringcache-nK / baseline-nK' },
     { name: 'out', value: 'DIR', doc: 'where bench-<timestamp>.json, .md and .log go (default reports/)' },
     { name: 'no-pin', doc: 'do not pin servers to cpu 0 and the driver to cpu 1 with taskset' },
     { name: 'together', doc: 'proxy: start every target once and keep them all running (default: one target at a time, started and stopped in turn each round)' },
@@ -88,6 +89,17 @@ async function runBenchCommand(context: CommandContext): Promise<number> {
   if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy, anti-entropy, detection, refill, load-cost, balance, security)`);
   const targetsText = args.options.get('targets');
   const targets = parseTargets(typeof targetsText === 'string' ? targetsText : undefined);
+  const baselineText = args.options.get('baseline');
+  if (typeof baselineText !== 'string' && targets?.some((name) => name.startsWith('baseline-')) === true) {
+    throw new UsageError('targets baseline-n1 and baseline-n3 need --baseline DIR (a built ringcache checkout)');
+  }
+  const { openBaselineCheckout } = await importWithOptional('bench', () => import('../../load/baseline-target.js'));
+  let baseline;
+  try {
+    baseline = typeof baselineText === 'string' ? openBaselineCheckout(baselineText, context.cwd) : undefined;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const options = {
     rounds: optionInteger(args, 'rounds', 5, 1, 1000),
     budgetSeconds: optionNumber(args, 'seconds', 600, 10, 86_400),
@@ -103,6 +115,7 @@ async function runBenchCommand(context: CommandContext): Promise<number> {
     config: context.config,
     io: context.io,
     ...(targets === undefined ? {} : { targets }),
+    ...(baseline === undefined ? {} : { baseline }),
   };
   const { runBench } = await importWithOptional('bench', () => import('../../load/bench.js'));
   await runBench(options);

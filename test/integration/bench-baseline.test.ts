@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { descendants, openBaselineCheckout, startBaseline } from '../../load/baseline-target.js';
+import type { RunRecord } from '../../load/bench-report.js';
+import { pairedRatios } from '../../load/bench-report.js';
+import { runRespLoad, sequentialSets } from '../../load/resp-driver.js';
+
+/**
+ * `bench proxy --baseline DIR`: a cluster started from another checkout by its own launcher and
+ * config, its processes found for the CPU figures, stopped without leaving one behind; and the
+ * same-shape ratios. The "other checkout" here is this one (built by `npm test` first).
+ */
+const repo = resolve(import.meta.dirname, '..', '..');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('bench baseline checkout', () => {
+  it('refuses a folder that is not a built ringcache checkout, saying why', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'ringcache-not-a-checkout-'));
+    try {
+      expect(() => openBaselineCheckout(empty, '/')).toThrow(/no bin\/ringcache\.js there/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('finds the descendants of a process through /proc', async () => {
+    // sh -> sleep: the grandchild is what a launcher's members are to the bench.
+    const child = spawn('sh', ['-c', 'sleep 30 & wait'], { stdio: 'ignore' });
+    await new Promise((done) => setTimeout(done, 200));
+    const found = descendants(child.pid!);
+    expect(found.length).toBeGreaterThanOrEqual(1);
+    for (const pid of found) process.kill(pid, 'SIGKILL');
+    child.kill('SIGKILL');
+  });
+
+  it.skipIf(!existsSync(join(repo, 'dist')))('starts a checkout\'s own cluster, takes writes, charges its members, and stops every one', async () => {
+    const checkout = openBaselineCheckout(repo, '/');
+    expect(checkout.label).toMatch(/^[0-9a-f]{12}$/);
+    const lines: string[] = [];
+    const target = await startBaseline(checkout, [1, 1, 1], 'baseline-n1', [], (_name, _stream, line) => { lines.push(line); });
+    let pids: number[];
+    try {
+      pids = target.pids();
+      // The launcher, the master, the five nodes of config/local.json and the proxy.
+      expect(pids.length).toBeGreaterThanOrEqual(8);
+      const load = await runRespLoad({ ...target.resp!, connections: 2, pipeline: 4, workload: sequentialSets(200, Buffer.from('abc')), requestsMax: 200, durationMs: 20_000 });
+      expect(load.requests).toBe(200);
+      expect(load.errors).toBe(0);
+    } finally {
+      await target.stop();
+    }
+    await new Promise((done) => setTimeout(done, 500));
+    expect(pids.filter(alive)).toEqual([]);
+  }, 90_000);
+
+  it('pairs each cluster shape with its baseline, and never a run answered with errors', () => {
+    const run = (round: number, target: string, workload: string, opsPerSec: number, errors = 0): RunRecord => ({
+      round, target, workload, opsPerSec, p50Us: 1, p99Us: 1, p999Us: 1, requests: opsPerSec, errors, lost: 0, driverCpuPercent: 50,
+    });
+    const ratios = pairedRatios([
+      run(1, 'ringcache-n1', 'resp-p1', 30_000), run(1, 'baseline-n1', 'resp-p1', 20_000),
+      run(2, 'ringcache-n1', 'resp-p1', 40_000), run(2, 'baseline-n1', 'resp-p1', 40_000),
+      run(1, 'ringcache-n3', 'resp-p1', 10_000), run(1, 'baseline-n3', 'resp-p1', 20_000),
+      // The older code lacks HSET: its errors make the run incomparable.
+      run(1, 'ringcache-n1', 'resp-hset', 5_000), run(1, 'baseline-n1', 'resp-hset', 50_000, 50_000),
+    ]);
+    expect(ratios).toContainEqual({ target: 'ringcache-n1', baseline: 'baseline-n1', workload: 'resp-p1', ratio: 1.25, rounds: 2 });
+    expect(ratios).toContainEqual({ target: 'ringcache-n3', baseline: 'baseline-n3', workload: 'resp-p1', ratio: 0.5, rounds: 1 });
+    expect(ratios.some((ratio) => ratio.target === 'ringcache-n3' && ratio.baseline === 'baseline-n1')).toBe(false);
+    expect(ratios.some((ratio) => ratio.workload === 'resp-hset')).toBe(false);
+  });
+});
