@@ -13,7 +13,7 @@ import type { LineSink } from './peers.js';
  *
  * The older code only knows its own config keys, so its cluster is built from its own
  * config/local.json (ports and state files replaced, N/R/W given as overrides) and started by its
- * own launcher (`node DIR/bin/ringcache.js start`). The launcher's children are found through
+ * own launcher (`node DIR/bin/ringcache.js start`, no option newer than that command's first form). The launcher's children are found through
  * /proc, so their CPU time is charged to the target as the in-tree clusters' is.
  */
 export interface BaselineCheckout {
@@ -93,7 +93,7 @@ export async function startBaseline(checkout: BaselineCheckout, quorum: readonly
   const configFile = join(folder, 'config.json');
   writeFileSync(configFile, `${JSON.stringify(json, null, 2)}\n`);
   const [n, r, w] = quorum;
-  const command = [...prefix, process.execPath, join(checkout.dir, 'bin', 'ringcache.js'), 'start', '--config', configFile, '--no-restart',
+  const command = [...prefix, process.execPath, join(checkout.dir, 'bin', 'ringcache.js'), 'start', '--config', configFile,
     `--cluster.replicaCount=${n}`, `--replication.r=${r}`, `--replication.w=${w}`];
   // cwd is the scratch folder: anything the old launcher writes relative to it (var/, a token) stays there.
   const launcher = new ChildHandle({ name, file: command[0] ?? process.execPath, args: command.slice(1), cwd: folder, onLine });

@@ -45,7 +45,7 @@ export async function runIsolated(specs: readonly TargetSpec[], schedule: Schedu
     return missing === undefined;
   });
   // What each target speaks: fastify HTTP only, the redis peers RESP only, ringcache both.
-  const workloadsOf = (name: string): number => WORKLOADS.filter((workload) => (workload.protocol === 'http'
+  const workloadsOf = (name: string): number => selectedWorkloads(options).filter((workload) => (workload.protocol === 'http'
     ? name === 'fastify' || name.startsWith('ringcache') || name.startsWith('baseline') : name !== 'fastify')).length;
   const pairCount = runnable.reduce((sum, spec) => sum + workloadsOf(spec.name), 0);
   const plan = planRounds(options, pairCount, deadline - Date.now(), notes, runnable.length * START_SECONDS_GUESS);
@@ -73,7 +73,7 @@ export async function runIsolated(specs: readonly TargetSpec[], schedule: Schedu
         options.io.out(`bench: ${spec.name} started (alone: the other targets are stopped)`);
       }
       try {
-        const pairs = pairsOf([target]);
+        const pairs = pairsOf([target], options);
         // A fresh process is warmed once per protocol (JIT, connections), not once per workload.
         for (const protocol of ['resp', 'http'] as const) {
           const first = pairs.find((pair) => pair.workload.protocol === protocol);
@@ -113,7 +113,7 @@ export async function runTogether(specs: readonly TargetSpec[], schedule: Schedu
         options.io.out(`bench: ${spec.name} started`);
       }
     }
-    const pairs = pairsOf(running);
+    const pairs = pairsOf(running, options);
     const plan = planRounds(options, pairs.length, deadline - Date.now(), notes);
     for (const pair of pairs) await measure(pair, { ...options, seconds: Math.min(WARMUP_SECONDS, plan.runSeconds), round: 0 });
     for (let round = 1; round <= plan.rounds; round++) {
@@ -134,8 +134,13 @@ export async function runTogether(specs: readonly TargetSpec[], schedule: Schedu
   return { targets: [...records.values()], runs };
 }
 
-function pairsOf(targets: readonly BenchTarget[]): Pair[] {
-  return WORKLOADS.flatMap((workload) => targets
+/** The workloads of --workloads, or all. */
+export function selectedWorkloads(options: Pick<BenchOptions, 'workloads'>): typeof WORKLOADS {
+  return options.workloads === undefined ? WORKLOADS : WORKLOADS.filter((workload) => options.workloads!.includes(workload.name));
+}
+
+function pairsOf(targets: readonly BenchTarget[], options: Pick<BenchOptions, 'workloads'>): Pair[] {
+  return selectedWorkloads(options).flatMap((workload) => targets
     .filter((target) => (workload.protocol === 'resp' ? target.resp : target.http) !== undefined)
     .map((target): Pair => ({ target, workload })));
 }

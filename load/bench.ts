@@ -6,11 +6,10 @@ import type { RingcacheConfig } from '../src/config/index.js';
 import { renderMarkdown } from './bench-markdown.js';
 import { pairedRatios, reportFileStem, summarizeRuns, writeReport } from './bench-report.js';
 import type { BenchReport, RunRecord, TargetRecord } from './bench-report.js';
-import { runIsolated, runTogether } from './bench-rounds.js';
+import { runIsolated, runTogether, selectedWorkloads } from './bench-rounds.js';
 import { targetSpecs } from './bench-targets.js';
 import { formatMicros, formatRate } from './load-command.js';
 import { setUpPinning } from './processes.js';
-import { WORKLOADS } from './bench-measure.js';
 import type { BaselineCheckout } from './baseline-target.js';
 
 /**
@@ -36,6 +35,8 @@ export interface BenchOptions {
    * launcher) beside ringcache-n1/-n3, and the same-shape ratios between them.
    */
   readonly baseline?: BaselineCheckout;
+  /** Only these workloads (names), or all. */
+  readonly workloads?: readonly string[];
   /**
    * One target running at a time (started, preloaded, measured, stopped, in turn each round), so no
    * idle cluster's gossip, anti-entropy and load reports share the servers' core with the one
@@ -136,7 +137,7 @@ export function buildReport(input: ReportInput): BenchReport {
       valueBytes: options.valueBytes,
       getRatio: options.getRatio,
     },
-    workloads: WORKLOADS.map((workload) => ({
+    workloads: selectedWorkloads(options).map((workload) => ({
       name: workload.name, description: workload.describe(options), latencyResolutionUs: workload.latencyResolutionUs,
     })),
     targets: input.targets,

@@ -10,6 +10,9 @@ import { importWithOptional } from './optional-import.js';
  * so they need no running cluster; the config given is the base of the clusters they start
  * (nodes, zones, limits), with N/R/W and ports replaced.
  */
+/** The workloads of load/bench-measure.ts, by name (kept here so --help needs no load/ import). */
+export const WORKLOAD_NAMES = ['resp-p1', 'resp-p16', 'resp-set', 'resp-get', 'resp-incr', 'resp-hset', 'resp-sadd', 'resp-zadd', 'http-get'] as const;
+
 export const BENCH_TARGETS = ['ringcache-n1', 'ringcache-n3', 'redis', 'twemproxy', 'fastify', 'baseline-n1', 'baseline-n3'] as const;
 
 export const benchCommand: CommandSpec = {
@@ -26,6 +29,7 @@ export const benchCommand: CommandSpec = {
     { name: 'get-ratio', value: 'F', doc: 'fraction of GETs in the RESP workloads (default 0.9)' },
     { name: 'value-bytes', value: 'B', doc: 'bytes per value (default 3, as BENCHMARKS.md)' },
     { name: 'targets', value: 'LIST', doc: `comma-separated subset of ${BENCH_TARGETS.join(',')} (default all; baseline-n1/-n3 need --baseline, and come along with ringcache-n1/-n3)` },
+    { name: 'workloads', value: 'LIST', doc: `proxy: comma-separated subset of ${WORKLOAD_NAMES.join(',')} (default all)` },
     { name: 'baseline', value: 'DIR', doc: 'proxy: also run the clusters of another built ringcache checkout (e.g. a `git worktree` of an older commit), each from its own config/local.json and launcher, and report ringcache-nK / baseline-nK' },
     { name: 'out', value: 'DIR', doc: 'where bench-<timestamp>.json, .md and .log go (default reports/)' },
     { name: 'no-pin', doc: 'do not pin servers to cpu 0 and the driver to cpu 1 with taskset' },
@@ -69,10 +73,13 @@ export const benchCommand: CommandSpec = {
 };
 
 function parseTargets(text: string | undefined): string[] | undefined {
-  if (text === undefined) return undefined;
+  return text === undefined ? undefined : parseNames(text, BENCH_TARGETS, 'bench target');
+}
+
+function parseNames(text: string, known: readonly string[], what: string): string[] {
   const names = text.split(',').map((name) => name.trim()).filter((name) => name !== '');
   for (const name of names) {
-    if (!(BENCH_TARGETS as readonly string[]).includes(name)) throw new UsageError(`unknown bench target '${name}' (known: ${BENCH_TARGETS.join(', ')})`);
+    if (!known.includes(name)) throw new UsageError(`unknown ${what} '${name}' (known: ${known.join(', ')})`);
   }
   return names;
 }
@@ -89,6 +96,8 @@ async function runBenchCommand(context: CommandContext): Promise<number> {
   if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy, anti-entropy, detection, refill, load-cost, balance, security)`);
   const targetsText = args.options.get('targets');
   const targets = parseTargets(typeof targetsText === 'string' ? targetsText : undefined);
+  const workloadsText = args.options.get('workloads');
+  const workloads = typeof workloadsText === 'string' ? parseNames(workloadsText, WORKLOAD_NAMES, 'workload') : undefined;
   const baselineText = args.options.get('baseline');
   if (typeof baselineText !== 'string' && targets?.some((name) => name.startsWith('baseline-')) === true) {
     throw new UsageError('targets baseline-n1 and baseline-n3 need --baseline DIR (a built ringcache checkout)');
@@ -116,6 +125,7 @@ async function runBenchCommand(context: CommandContext): Promise<number> {
     io: context.io,
     ...(targets === undefined ? {} : { targets }),
     ...(baseline === undefined ? {} : { baseline }),
+    ...(workloads === undefined ? {} : { workloads }),
   };
   const { runBench } = await importWithOptional('bench', () => import('../../load/bench.js'));
   await runBench(options);

@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { descendants, openBaselineCheckout, startBaseline } from '../../load/baseline-target.js';
 import type { RunRecord } from '../../load/bench-report.js';
 import { pairedRatios } from '../../load/bench-report.js';
+import { WORKLOADS } from '../../load/bench-measure.js';
+import { selectedWorkloads } from '../../load/bench-rounds.js';
+import { WORKLOAD_NAMES } from '../../src/cli/bench.js';
 import { runRespLoad, sequentialSets } from '../../load/resp-driver.js';
 
 /**
@@ -79,5 +82,11 @@ describe('bench baseline checkout', () => {
     expect(ratios).toContainEqual({ target: 'ringcache-n3', baseline: 'baseline-n3', workload: 'resp-p1', ratio: 0.5, rounds: 1 });
     expect(ratios.some((ratio) => ratio.target === 'ringcache-n3' && ratio.baseline === 'baseline-n1')).toBe(false);
     expect(ratios.some((ratio) => ratio.workload === 'resp-hset')).toBe(false);
+  });
+
+  it('--workloads names exactly the workloads there are, and selects among them', () => {
+    expect([...WORKLOAD_NAMES]).toEqual(WORKLOADS.map((workload) => workload.name));
+    expect(selectedWorkloads({ workloads: ['resp-p16', 'resp-p1'] }).map((workload) => workload.name)).toEqual(['resp-p1', 'resp-p16']);
+    expect(selectedWorkloads({})).toHaveLength(WORKLOADS.length);
   });
 });
