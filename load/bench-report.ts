@@ -50,6 +50,11 @@ export interface RatioRecord {
   /** Median over rounds of target ops/s / baseline ops/s. */
   readonly ratio: number;
   readonly rounds: number;
+  /**
+   * Median over rounds of baseline / target server CPU per operation (above 1: the target spends
+   * less CPU per request): steadier than ops/s on a host shared with other work.
+   */
+  readonly cpuRatio?: number;
 }
 
 export interface MachineRecord {
@@ -118,16 +123,20 @@ export function summarizeRuns(runs: readonly RunRecord[]): MedianRecord[] {
   });
 }
 
+function cpuPerOp(run: RunRecord): number | undefined {
+  return run.serverCpuPercent === undefined ? undefined : run.serverCpuPercent / run.opsPerSec;
+}
+
 /** The share of failed requests above which a run is not compared with another. */
 const ERRORS_COMPARABLE_MAX = 0.01;
 
 /** Paired ratios: for each round where both ran the workload, subject / baseline; then the median. */
 export function pairedRatios(runs: readonly RunRecord[]): RatioRecord[] {
-  const byKey = new Map<string, number>();
+  const byKey = new Map<string, RunRecord>();
   // A run answered mostly with errors (an older baseline that lacks the command) measured
   // something else: it pairs with nothing.
   for (const run of runs) {
-    if (run.errors + run.lost <= ERRORS_COMPARABLE_MAX * run.requests) byKey.set(`${run.round}\u0000${run.target}\u0000${run.workload}`, run.opsPerSec);
+    if (run.errors + run.lost <= ERRORS_COMPARABLE_MAX * run.requests) byKey.set(`${run.round}\u0000${run.target}\u0000${run.workload}`, run);
   }
   const workloads = [...new Set(runs.map((run) => run.workload))];
   const rounds = [...new Set(runs.map((run) => run.round))];
@@ -136,12 +145,21 @@ export function pairedRatios(runs: readonly RunRecord[]): RatioRecord[] {
     for (const target of SUBJECTS) {
       for (const baseline of [...BASELINES, SAME_SHAPE[target]!]) {
         const perRound: number[] = [];
+        const cpuPerRound: number[] = [];
         for (const round of rounds) {
           const subject = byKey.get(`${round}\u0000${target}\u0000${workload}`);
           const base = byKey.get(`${round}\u0000${baseline}\u0000${workload}`);
-          if (subject !== undefined && base !== undefined && base > 0) perRound.push(subject / base);
+          if (subject === undefined || base === undefined || base.opsPerSec <= 0 || subject.opsPerSec <= 0) continue;
+          perRound.push(subject.opsPerSec / base.opsPerSec);
+          const [subjectCpu, baseCpu] = [cpuPerOp(subject), cpuPerOp(base)];
+          if (subjectCpu !== undefined && baseCpu !== undefined && subjectCpu > 0) cpuPerRound.push(baseCpu / subjectCpu);
         }
-        if (perRound.length > 0) ratios.push({ target, baseline, workload, ratio: median(perRound), rounds: perRound.length });
+        if (perRound.length > 0) {
+          ratios.push({
+            target, baseline, workload, ratio: median(perRound), rounds: perRound.length,
+            ...(cpuPerRound.length === perRound.length ? { cpuRatio: median(cpuPerRound) } : {}),
+          });
+        }
       }
     }
   }

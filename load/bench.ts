@@ -71,7 +71,8 @@ export async function runBench(options: BenchOptions): Promise<{ json: string; m
   const report = buildReport({ options, startedAt, pinning: pinning.note, targets: targetRecords, runs, notes });
   const paths = writeReport(report, options.outDir, stem, renderMarkdown(report));
   for (const ratio of report.ratios) {
-    io.out(`${ratio.workload.padEnd(8)}  ${ratio.target} / ${ratio.baseline} = ${ratio.ratio.toFixed(2)} (median of ${ratio.rounds} rounds)`);
+    const cpu = ratio.cpuRatio === undefined ? '' : `; CPU per op ${ratio.baseline} / ${ratio.target} = ${ratio.cpuRatio.toFixed(2)}`;
+    io.out(`${ratio.workload.padEnd(8)}  ${ratio.target} / ${ratio.baseline} = ${ratio.ratio.toFixed(2)} (median of ${ratio.rounds} rounds)${cpu}`);
   }
   io.out(`bench: wrote ${paths.json} and ${paths.markdown}`);
   return paths;

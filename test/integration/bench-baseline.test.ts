@@ -84,6 +84,16 @@ describe('bench baseline checkout', () => {
     expect(ratios.some((ratio) => ratio.workload === 'resp-hset')).toBe(false);
   });
 
+  it('gives the CPU-per-op ratio beside the throughput ratio when both runs have server CPU', () => {
+    const run = (target: string, opsPerSec: number, serverCpuPercent: number): RunRecord => ({
+      round: 1, target, workload: 'resp-p1', opsPerSec, p50Us: 1, p99Us: 1, p999Us: 1, requests: opsPerSec, errors: 0, lost: 0,
+      driverCpuPercent: 50, serverCpuPercent,
+    });
+    // Half the throughput on a busier host, but the same CPU per request: the code did not get slower.
+    const [ratio] = pairedRatios([run('ringcache-n1', 10_000, 50), run('baseline-n1', 20_000, 100)]);
+    expect(ratio).toMatchObject({ target: 'ringcache-n1', baseline: 'baseline-n1', ratio: 0.5, cpuRatio: 1 });
+  });
+
   it('--workloads names exactly the workloads there are, and selects among them', () => {
     expect([...WORKLOAD_NAMES]).toEqual(WORKLOADS.map((workload) => workload.name));
     expect(selectedWorkloads({ workloads: ['resp-p16', 'resp-p1'] }).map((workload) => workload.name)).toEqual(['resp-p1', 'resp-p16']);

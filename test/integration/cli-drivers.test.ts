@@ -295,9 +295,9 @@ describe('bench report', () => {
     const redis = summarizeRuns(runs).find((record) => record.target === 'redis')!;
     expect(redis).toMatchObject({ workload: 'resp-p1', rounds: 3, opsPerSec: 80_000, p50Us: 800, serverCpuPercent: 90, errors: 0 });
     const ratios = pairedRatios(runs);
-    expect(ratios).toContainEqual({ target: 'ringcache-n3', baseline: 'redis', workload: 'resp-p1', ratio: 0.5, rounds: 3 });
-    expect(ratios).toContainEqual({ target: 'ringcache-n3', baseline: 'twemproxy', workload: 'resp-p1', ratio: 0.7, rounds: 3 });
-    expect(ratios).toContainEqual({ target: 'ringcache-n3', baseline: 'fastify', workload: 'http-get', ratio: 0.5, rounds: 1 });
+    expect(ratios).toContainEqual({ target: 'ringcache-n3', baseline: 'redis', workload: 'resp-p1', ratio: 0.5, rounds: 3, cpuRatio: 0.5 });
+    expect(ratios).toContainEqual({ target: 'ringcache-n3', baseline: 'twemproxy', workload: 'resp-p1', ratio: 0.7, rounds: 3, cpuRatio: expect.closeTo(0.7, 9) as number });
+    expect(ratios).toContainEqual({ target: 'ringcache-n3', baseline: 'fastify', workload: 'http-get', ratio: 0.5, rounds: 1, cpuRatio: 0.5 });
     expect(ratios.some((ratio) => ratio.target === 'ringcache-n1')).toBe(false);
   });
 
@@ -331,7 +331,7 @@ describe('bench report', () => {
     expect(markdown).toContain('# ringcache benchmark, 2026-01-02T03:04:05.678Z');
     expect(markdown).toContain(`Node ${process.version}`);
     expect(markdown).toContain('| redis | 80.0k | 800 us | 8.00 ms | 16.00 ms | 90% | 0 | 3 |');
-    expect(markdown).toContain('| resp-p1 | ringcache-n3 | redis | 0.50 | 3 |');
+    expect(markdown).toContain('| resp-p1 | ringcache-n3 | redis | 0.50 | 0.50 | 3 |');
     expect(markdown).toContain('(skipped: nutcracker is not installed)');
     // autocannon's 1 ms resolution: sub-millisecond HTTP latencies are not printed as a false 0.4 ms.
     expect(markdown).toContain('| fastify | 40.0k | <1 ms | 4.00 ms | 8.00 ms |');
