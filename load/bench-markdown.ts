@@ -47,7 +47,7 @@ function workloadTable(workload: WorkloadRecord, medians: readonly MedianRecord[
 function ratioTable(ratios: readonly RatioRecord[]): string[] {
   if (ratios.length === 0) return ['No ratio: a subject or every baseline was skipped (see Targets).'];
   return [
-    '| workload | ringcache | vs | ratio (median of per-round ratios) | CPU per op, vs / ringcache | rounds |',
+    '| workload | ringcache | vs | ratio (median of per-round ratios) | CPU per op net of idle, vs / ringcache | rounds |',
     '|---|---|---|---:|---:|---:|',
     ...ratios.map((record) => `| ${record.workload} | ${record.target} | ${record.baseline} | ${record.ratio.toFixed(2)} | ${record.cpuRatio?.toFixed(2) ?? '-'} | ${record.rounds} |`),
   ];

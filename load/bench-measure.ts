@@ -27,6 +27,8 @@ export interface MeasureSettings {
   readonly skew: number;
   readonly valueBytes: number;
   readonly getRatio: number;
+  /** The target's CPU with no load, measured after its start (one target at a time only). */
+  readonly idleCpuPercent?: number;
 }
 
 export interface Pair {
@@ -61,6 +63,19 @@ export const WORKLOADS: readonly WorkloadSpec[] = [
   },
 ];
 
+/**
+ * CPU of the target's processes over `ms` with no client: a cluster's gossip, anti-entropy ticks
+ * and load reports. It is charged to every request measured after, and weighs more the slower the
+ * host runs; CPU per request net of it compares two codes on a busy host.
+ */
+export async function idleCpuPercent(target: BenchTarget, ms: number): Promise<number | undefined> {
+  const before = cpuTimeMs(target.pids());
+  const startedAt = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = cpuTimeMs(target.pids());
+  return before === undefined || after === undefined ? undefined : ((after - before) / (performance.now() - startedAt)) * 100;
+}
+
 export async function measure(pair: Pair, settings: MeasureSettings & { seconds: number; round: number }): Promise<RunRecord> {
   const { target, workload } = pair;
   const keys = new ZipfKeys({ keyCount: settings.keyCount, skew: settings.skew, valueBytes: settings.valueBytes, seed: settings.round + 1 });
@@ -90,5 +105,6 @@ export async function measure(pair: Pair, settings: MeasureSettings & { seconds:
     lost: 'lost' in result ? result.lost : 0,
     driverCpuPercent: result.driverCpuPercent,
     ...(serverCpu === undefined ? {} : { serverCpuPercent: serverCpu }),
+    ...(settings.idleCpuPercent === undefined ? {} : { serverIdleCpuPercent: settings.idleCpuPercent }),
   };
 }

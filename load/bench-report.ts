@@ -22,6 +22,8 @@ export interface RunRecord {
   readonly driverCpuPercent: number;
   /** CPU of the target's processes, % of one core; absent where /proc was unreadable. */
   readonly serverCpuPercent?: number;
+  /** The target's CPU with no load, measured once after its start (bench-measure.ts idleCpuPercent). */
+  readonly serverIdleCpuPercent?: number;
 }
 
 export interface TargetRecord {
@@ -51,8 +53,9 @@ export interface RatioRecord {
   readonly ratio: number;
   readonly rounds: number;
   /**
-   * Median over rounds of baseline / target server CPU per operation (above 1: the target spends
-   * less CPU per request): steadier than ops/s on a host shared with other work.
+   * Median over rounds of baseline / target server CPU per operation, net of each target's idle
+   * CPU where measured (above 1: the target spends less CPU per request): steadier than ops/s on
+   * a host shared with other work.
    */
   readonly cpuRatio?: number;
 }
@@ -123,8 +126,11 @@ export function summarizeRuns(runs: readonly RunRecord[]): MedianRecord[] {
   });
 }
 
+/** Server CPU per request, net of what the target burns idle where that was measured. */
 function cpuPerOp(run: RunRecord): number | undefined {
-  return run.serverCpuPercent === undefined ? undefined : run.serverCpuPercent / run.opsPerSec;
+  if (run.serverCpuPercent === undefined) return undefined;
+  const busy = run.serverCpuPercent - (run.serverIdleCpuPercent ?? 0);
+  return busy > 0 ? busy / run.opsPerSec : undefined;
 }
 
 /** The share of failed requests above which a run is not compared with another. */

@@ -1,5 +1,5 @@
 import type { BenchOptions } from './bench.js';
-import { measure, WORKLOADS } from './bench-measure.js';
+import { idleCpuPercent, measure, WORKLOADS } from './bench-measure.js';
 import type { Pair } from './bench-measure.js';
 import type { RunRecord, TargetRecord } from './bench-report.js';
 import type { BenchTarget, TargetSpec } from './bench-targets.js';
@@ -33,6 +33,8 @@ export interface ScheduleResult {
 /** Time kept back for stopping targets and writing the report. */
 export const RESERVE_MS = 20_000;
 export const WARMUP_SECONDS = 1;
+/** The idle CPU window after each start-up (one target at a time). */
+const IDLE_MS = 2000;
 /** The planning guess for one target's start-up, preload and warm-ups. */
 const START_SECONDS_GUESS = 15;
 
@@ -73,14 +75,16 @@ export async function runIsolated(specs: readonly TargetSpec[], schedule: Schedu
         options.io.out(`bench: ${spec.name} started (alone: the other targets are stopped)`);
       }
       try {
+        const idle = await idleCpuPercent(target, IDLE_MS);
+        const measured = { ...options, ...(idle === undefined ? {} : { idleCpuPercent: idle }) };
         const pairs = pairsOf([target], options);
         // A fresh process is warmed once per protocol (JIT, connections), not once per workload.
         for (const protocol of ['resp', 'http'] as const) {
           const first = pairs.find((pair) => pair.workload.protocol === protocol);
-          if (first !== undefined) await measure(first, { ...options, seconds: Math.min(WARMUP_SECONDS, plan.runSeconds), round: 0 });
+          if (first !== undefined) await measure(first, { ...measured, seconds: Math.min(WARMUP_SECONDS, plan.runSeconds), round: 0 });
         }
         for (const pair of pairs) {
-          const record = await measure(pair, { ...options, seconds: plan.runSeconds, round });
+          const record = await measure(pair, { ...measured, seconds: plan.runSeconds, round });
           runs.push(record);
           schedule.onRun(record);
         }

@@ -94,7 +94,7 @@ function runLine(record: RunRecord, rounds: number): string {
     ? '-' : `${formatMicros((record.serverCpuPercent / 100) * 1e6 / record.opsPerSec)}/op`;
   return `round ${record.round}/${rounds}  ${record.target.padEnd(12)}  ${record.workload.padEnd(8)}  ` +
     `${formatRate(record.opsPerSec).padStart(7)} ops/s  p50 ${formatMicros(record.p50Us)}  p99 ${formatMicros(record.p99Us)}  ` +
-    `errors ${record.errors + record.lost}  cpu server ${cpuText(record.serverCpuPercent)} (${cpuPerOp}) driver ${cpuText(record.driverCpuPercent)}`;
+    `errors ${record.errors + record.lost}  cpu server ${cpuText(record.serverCpuPercent)} (${cpuPerOp}; idle ${cpuText(record.serverIdleCpuPercent)}) driver ${cpuText(record.driverCpuPercent)}`;
 }
 
 interface ReportInput {

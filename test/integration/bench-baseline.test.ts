@@ -92,6 +92,10 @@ describe('bench baseline checkout', () => {
     // Half the throughput on a busier host, but the same CPU per request: the code did not get slower.
     const [ratio] = pairedRatios([run('ringcache-n1', 10_000, 50), run('baseline-n1', 20_000, 100)]);
     expect(ratio).toMatchObject({ target: 'ringcache-n1', baseline: 'baseline-n1', ratio: 0.5, cpuRatio: 1 });
+    // Net of idle CPU: 20% of a core idle is 20 us a request at 10k ops/s, 10 us at 20k.
+    const idle = (record: RunRecord, serverIdleCpuPercent: number): RunRecord => ({ ...record, serverIdleCpuPercent });
+    const [net] = pairedRatios([idle(run('ringcache-n1', 10_000, 70), 20), idle(run('baseline-n1', 20_000, 120), 20)]);
+    expect(net?.cpuRatio).toBeCloseTo(1, 9);
   });
 
   it('--workloads names exactly the workloads there are, and selects among them', () => {
