@@ -35,6 +35,8 @@ const MASTER_ADVICE = 'is that port a ringcache shard-master of this version? se
 
 /** Between two refreshes of --watch. */
 const WATCH_INTERVAL_MS = 1000;
+/** Past the master's dashboard sample reuse (500 ms by default), so the second ask is a new sample. */
+const SECOND_SAMPLE_MS = 700;
 /** ANSI: cursor home, clear screen. Only on a terminal; a pipe gets frames one after the other. */
 const CLEAR_SCREEN = '\u001b[H\u001b[2J';
 
@@ -44,11 +46,23 @@ async function runStatus(context: CommandContext): Promise<number> {
   if (optionFlag(context.args, 'show-token')) return showToken(context);
   if (!optionFlag(context.args, 'watch')) {
     if (context.args.options.has('count')) throw new UsageError('--count goes with --watch');
-    print(context, await fetchOverview(context, timeoutMs), json);
+    let overview = await fetchOverview(context, timeoutMs);
+    if (awaitingRates(overview)) {
+      // The master samples the nodes only when asked, and a rate needs two samples: a one-off
+      // status right after a quiet spell would show every node's req/s as '-'.
+      await context.clock.sleep(SECOND_SAMPLE_MS);
+      overview = await fetchOverview(context, timeoutMs);
+    }
+    print(context, overview, json);
     return EXIT.ok;
   }
   const countMax = context.args.options.has('count') ? optionInteger(context.args, 'count', 1, 1, 1_000_000) : undefined;
   return watch(context, timeoutMs, json, countMax);
+}
+
+/** A node that answers and reports request counters, but whose rate needs one more sample. */
+function awaitingRates(overview: DashboardOverview): boolean {
+  return overview.servers.some((server) => server.requestsReported && server.requests === null && server.holds !== null);
 }
 
 /** The token alone on stdout, so `$(ringcache status --show-token)` works in a shell. */

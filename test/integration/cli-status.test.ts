@@ -9,6 +9,7 @@ import { main } from '../../src/cli/main.js';
 import { packageRoot } from '../../src/cli/config-source.js';
 import type { DashboardOverview } from '../../src/client/dashboard-api.js';
 import { buildNodeHttp } from '../../src/node/index.js';
+import type { NodeRequestFigures } from '../../src/node/index.js';
 import { SystemClock, silentLogger } from '../../src/runtime/index.js';
 import { MemoryEngine } from '../../src/storage/index.js';
 import { startMaster } from '../../shard-master/index.js';
@@ -37,8 +38,17 @@ describe('ringcache status against a real shard-master', () => {
 
   beforeAll(async () => {
     const ports: number[] = [];
+    // n1 counts requests as a serving node does: 50 more each time it is asked.
+    let served = 0;
+    const requests = (): NodeRequestFigures => {
+      served += 50;
+      return { total: served, kinds: ['read'], latencyMs: { boundsMs: [1, 10], counts: [served, 0, 0] } };
+    };
     for (const token of [TOKEN, 'another-token']) {
-      const app = buildNodeHttp({ serverId: `n${String(nodes.length + 1)}`, registry: new Registry(), engine: new MemoryEngine({ bytesMax: 1 << 20 }), epoch: () => 1, actor: () => 'a.1', token });
+      const app = buildNodeHttp({
+        serverId: `n${String(nodes.length + 1)}`, registry: new Registry(), engine: new MemoryEngine({ bytesMax: 1 << 20 }), epoch: () => 1, actor: () => 'a.1', token,
+        ...(nodes.length === 0 ? { requests } : {}),
+      });
       await app.listen({ host: '127.0.0.1', port: 0 });
       nodes.push(app);
       ports.push((app.server.address() as AddressInfo).port);
@@ -59,6 +69,15 @@ describe('ringcache status against a real shard-master', () => {
   });
 
   const args = (...extra: string[]): string[] => ['status', `--master.port=${String(masterPort)}`, `--cluster.token=${TOKEN}`, ...extra];
+
+  // First in this block: the master has never sampled the nodes, as after a quiet spell.
+  it('a one-off status shows a node\'s requests per second: it waits for the second sample itself', async () => {
+    const result = await cli(args('--json'));
+    expect(result.code).toBe(0);
+    const n1 = (JSON.parse(result.out) as DashboardOverview).servers.find((server) => server.id === 'n1');
+    expect(n1?.requestsReported).toBe(true);
+    expect(n1?.requests?.perSec).toBeGreaterThan(0);
+  });
 
   it('calls the dead node down within the detection bound, as the master sees it', async () => {
     const started = Date.now();
