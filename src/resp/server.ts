@@ -243,10 +243,14 @@ export class RespServer implements Startable {
     this.connections.add(connection);
     this.stats.connectionsAccepted++;
     this.stats.connectionsOpen++;
+    this.components.handler.onConnection?.(connection);
   }
 
   private onClosed(connection: Connection): void {
-    if (this.connections.delete(connection)) this.stats.connectionsOpen--;
+    if (this.connections.delete(connection)) {
+      this.stats.connectionsOpen--;
+      this.components.handler.onDisconnection?.(connection);
+    }
     if (this.connections.size === 0) this.onLastConnectionClosed?.();
   }
 
