@@ -1,6 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import autocannon from 'autocannon';
 import type { LatencySummary } from './latency-histogram.js';
+import { checkTlsHandshake } from './socket-open.js';
+import type { RespTlsOptions } from './socket-open.js';
 import type { ZipfKeys } from './zipf-keys.js';
 
 /**
@@ -12,6 +14,12 @@ import type { ZipfKeys } from './zipf-keys.js';
 export interface HttpLoadOptions {
   /** Base URL, e.g. http://127.0.0.1:8080 */
   readonly url: string;
+  /**
+   * For an https url: the CA of the server's certificate. autocannon encrypts but never checks
+   * the certificate (it forces rejectUnauthorized off), so one handshake that does check it
+   * comes first: a wrong CA fails with RC_ERR_TLS instead of a run against an unproven server.
+   */
+  readonly tls?: RespTlsOptions;
   /** @default '/v1/kv/' */
   readonly pathPrefix?: string;
   readonly connections: number;
@@ -43,12 +51,17 @@ export async function runHttpLoad(options: HttpLoadOptions): Promise<HttpLoadRes
   const prefix = options.pathPrefix ?? '/v1/kv/';
   const headers: Record<string, string> = options.password === undefined || options.password === '' ? {} : { authorization: `Bearer ${options.password}` };
   const { keys, getRatio } = options;
+  if (options.tls !== undefined) {
+    const url = new URL(options.url);
+    await checkTlsHandshake({ host: url.hostname, port: Number(url.port === '' ? 443 : url.port), tls: options.tls }, 5000);
+  }
   let issued = 0;
   const cpuStart = process.cpuUsage();
   const startMs = performance.now();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon({
       url: options.url,
+      ...(options.tls?.ca === undefined ? {} : { tlsOptions: { ca: options.tls.ca } }),
       connections: options.connections,
       duration: options.durationSeconds,
       headers,

@@ -2,6 +2,7 @@ import type { CliIo, LoadSettings } from '../src/cli/index.js';
 import { runHttpLoad } from './http-driver.js';
 import type { LatencySummary } from './latency-histogram.js';
 import { runRespLoad, sequentialSets, zipfMix } from './resp-driver.js';
+import type { RespTlsOptions } from './resp-driver.js';
 import { ZipfKeys } from './zipf-keys.js';
 
 /** The body of `ringcache load` (src/cli/load.ts parses its options). */
@@ -10,6 +11,8 @@ export interface LoadCommandInput {
   readonly host: string;
   readonly port: number;
   readonly password: string;
+  /** Speak TLS to the proxy (proxy.tlsCertFile), trusting `ca` when given. */
+  readonly tls?: RespTlsOptions;
   readonly io: CliIo;
 }
 
@@ -32,21 +35,22 @@ function latencyText(latency: LatencySummary, resolutionUs = 1): string {
 
 export async function runLoadCommand(input: LoadCommandInput): Promise<void> {
   const { settings, io, host, port, password } = input;
+  const tls = input.tls === undefined ? {} : { tls: input.tls };
   const keys = new ZipfKeys({ keyCount: settings.keyCount, skew: settings.skew, valueBytes: settings.valueBytes });
   const mix = `${Math.round(settings.getRatio * 100)}/${Math.round((1 - settings.getRatio) * 100)} GET/SET`;
-  io.out(`load: ${settings.protocol.toUpperCase()} ${host}:${port}, ${mix}, ${settings.keyCount} keys (Zipf ${settings.skew}), ` +
+  io.out(`load: ${settings.protocol.toUpperCase()}${input.tls === undefined ? '' : ' over TLS'} ${host}:${port}, ${mix}, ${settings.keyCount} keys (Zipf ${settings.skew}), ` +
     `${settings.connections} connections` + (settings.protocol === 'resp' ? `, pipeline ${settings.pipeline}` : '') +
     `, ${settings.seconds}s or ${settings.requestsMax} requests`);
   if (settings.preload) {
     const preload = await runRespLoad({
-      host, port, password, connections: Math.min(settings.connections, 32), pipeline: 64,
+      host, port, password, ...tls, connections: Math.min(settings.connections, 32), pipeline: 64,
       workload: sequentialSets(keys.keyCount, keys.value), requestsMax: keys.keyCount, durationMs: 600_000,
     });
     io.out(`preload: ${preload.requests} keys written in ${(preload.elapsedMs / 1000).toFixed(1)}s, ${preload.errors} errors`);
   }
   if (settings.protocol === 'http') {
     const result = await runHttpLoad({
-      url: `http://${host}:${port}`, connections: settings.connections, durationSeconds: settings.seconds,
+      url: `${input.tls === undefined ? 'http' : 'https'}://${host}:${port}`, ...tls, connections: settings.connections, durationSeconds: settings.seconds,
       requestsMax: settings.requestsMax, keys, getRatio: settings.getRatio, password,
       // autocannon's last tick comes after the run, counting nothing: not a second of load.
       onTick: (count) => { if (count > 0) io.out(`  ${formatRate(count)} req/s`); },
@@ -56,7 +60,7 @@ export async function runLoadCommand(input: LoadCommandInput): Promise<void> {
     return;
   }
   const result = await runRespLoad({
-    host, port, password, connections: settings.connections, pipeline: settings.pipeline,
+    host, port, password, ...tls, connections: settings.connections, pipeline: settings.pipeline,
     workload: zipfMix(keys, settings.getRatio), requestsMax: settings.requestsMax, durationMs: settings.seconds * 1000,
     onTick: (tick) => {
       io.out(`  t=${(tick.elapsedMs / 1000).toFixed(0)}s  ${formatRate(tick.opsPerSec)} ops/s  ${latencyText(tick.latency)}  errors ${tick.errors}`);

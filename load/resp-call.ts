@@ -1,6 +1,7 @@
 import type net from 'node:net';
-import { encodeCommandText, openSocket } from './resp-driver.js';
-import type { RespTlsOptions } from './resp-driver.js';
+import { encodeCommandText } from './resp-driver.js';
+import { openReadySocket } from './socket-open.js';
+import type { SocketTarget } from './socket-open.js';
 import { ReplyScanner } from './resp-reply-scanner.js';
 
 /**
@@ -49,20 +50,7 @@ export function respCall(socket: net.Socket, args: readonly string[], timeoutMs:
   });
 }
 
-/** Opens a socket (plain or TLS) and waits until it can be written; rejects after `timeoutMs`. */
-export function openRespSocket(target: { host: string; port: number; tls?: RespTlsOptions }, timeoutMs: number): Promise<net.Socket> {
-  const socket = openSocket(target);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no connection to ${target.host}:${target.port} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.once(target.tls === undefined ? 'connect' : 'secureConnect', () => {
-      clearTimeout(timer);
-      // A reset later is seen as 'close' by respCall; without a listener it would throw.
-      socket.on('error', () => undefined);
-      resolve(socket);
-    });
-    socket.once('error', (error) => { clearTimeout(timer); reject(error); });
-  });
+/** Opens a socket (plain or TLS) and waits until it can be written; rejects after `timeoutMs` (RC_ERR_TLS for a failed handshake). */
+export function openRespSocket(target: SocketTarget, timeoutMs: number): Promise<net.Socket> {
+  return openReadySocket(target, timeoutMs);
 }

@@ -1,9 +1,10 @@
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { LatencyHistogram } from './latency-histogram.js';
 import type { LatencySummary } from './latency-histogram.js';
 import { ReplyScanner } from './resp-reply-scanner.js';
+import { openReadySocket } from './socket-open.js';
+import type { RespTlsOptions } from './socket-open.js';
 import { keyName } from './zipf-keys.js';
 import type { ZipfKeys } from './zipf-keys.js';
 
@@ -17,6 +18,9 @@ import type { ZipfKeys } from './zipf-keys.js';
  * Bounded: no batch starts after `requestsMax` commands were issued or `durationMs` passed;
  * replies still missing `drainMs` later are counted as lost and the sockets destroyed.
  */
+export { openSocket } from './socket-open.js';
+export type { RespTlsOptions } from './socket-open.js';
+
 export interface Workload {
   /** The next command, RESP-encoded as a latin1 string (keys and values are ASCII). */
   next(): string;
@@ -44,13 +48,6 @@ export interface RespLoadOptions {
   readonly tickMs?: number;
   /** Stops issuing early (then drains as at durationMs): a load that runs while something else happens. */
   readonly signal?: AbortSignal;
-}
-
-export interface RespTlsOptions {
-  /** PEM of the CA that signed the server's certificate; undefined: the system's roots. */
-  readonly ca?: Buffer | string;
-  /** Name checked against the certificate (default: the host). */
-  readonly servername?: string;
 }
 
 export interface LoadTick {
@@ -209,48 +206,37 @@ class DriverConnection {
   }
 }
 
-/** Opens one connection (and AUTHs it); rejects with a message naming host:port. */
+/** Opens one connection (and AUTHs it); rejects with a message naming host:port (RC_ERR_TLS for a failed handshake). */
 async function connect(options: RespLoadOptions): Promise<net.Socket> {
   const timeoutMs = options.connectTimeoutMs ?? 5000;
-  const socket = openSocket(options);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
+  const socket = await openReadySocket(options, timeoutMs);
+  if (options.password !== undefined && options.password !== '') {
+    await authenticate(socket, options.password, timeoutMs).catch((error: unknown) => {
       socket.destroy();
-      reject(new Error(`no connection to ${options.host}:${options.port} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    // A TLS socket is usable once its handshake is done, not at TCP connect.
-    socket.once(options.tls === undefined ? 'connect' : 'secureConnect', () => { clearTimeout(timer); resolve(); });
-    socket.once('error', (error) => { clearTimeout(timer); reject(new Error(`cannot connect to ${options.host}:${options.port}: ${error.message}`)); });
-  });
-  if (options.password !== undefined && options.password !== '') await authenticate(socket, options.password, timeoutMs);
-  return socket;
-}
-
-/** A plain or TLS socket to the target; Nagle off either way, as redis-benchmark has it. */
-export function openSocket(options: Pick<RespLoadOptions, 'host' | 'port' | 'tls'>): net.Socket {
-  if (options.tls === undefined) return net.connect({ host: options.host, port: options.port, noDelay: true });
-  const { ca, servername } = options.tls;
-  const socket = tls.connect({
-    host: options.host, port: options.port, ...(ca === undefined ? {} : { ca }),
-    // An IP address is not a valid SNI name; Node checks the certificate against the host either way.
-    ...(servername === undefined ? {} : { servername }),
-  });
-  socket.setNoDelay(true);
+      throw error;
+    });
+  }
   return socket;
 }
 
 async function authenticate(socket: net.Socket, password: string, timeoutMs: number): Promise<void> {
   const scanner = new ReplyScanner();
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`AUTH not answered within ${timeoutMs} ms`)); }, timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      if (scanner.feed(chunk) === 0) return;
+    const settle = (error?: Error): void => {
       clearTimeout(timer);
       socket.off('data', onData);
-      if (scanner.errors > 0) reject(new Error(`AUTH refused: ${scanner.firstError ?? ''}`));
-      else resolve();
+      socket.off('close', onClose);
+      if (error === undefined) resolve();
+      else reject(error);
     };
+    const timer = setTimeout(() => { settle(new Error(`AUTH not answered within ${timeoutMs} ms`)); }, timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      if (scanner.feed(chunk) === 0) return;
+      settle(scanner.errors > 0 ? new Error(`AUTH refused: ${scanner.firstError ?? ''}`) : undefined);
+    };
+    const onClose = (): void => { settle(new Error('connection closed before AUTH was answered')); };
     socket.on('data', onData);
+    socket.once('close', onClose);
     socket.write(encodeCommandText(['AUTH', password]), 'latin1');
   });
 }
@@ -268,7 +254,14 @@ function checkOptions(options: RespLoadOptions): void {
 /** Runs the load; resolves when every connection is idle, or at the drain deadline. */
 export async function runRespLoad(options: RespLoadOptions): Promise<RespLoadResult> {
   checkOptions(options);
-  const sockets = await Promise.all(Array.from({ length: options.connections }, () => connect(options)));
+  const opened = await Promise.allSettled(Array.from({ length: options.connections }, () => connect(options)));
+  const refused = opened.find((outcome) => outcome.status === 'rejected');
+  if (refused !== undefined) {
+    // The connections that did open must not outlive the run: they would hold the server's stop.
+    for (const outcome of opened) if (outcome.status === 'fulfilled') outcome.value.destroy();
+    throw refused.reason;
+  }
+  const sockets = opened.map((outcome) => (outcome as PromiseFulfilledResult<net.Socket>).value);
   const shared: Shared = {
     issued: 0,
     completed: 0,

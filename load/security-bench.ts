@@ -247,11 +247,11 @@ export function summaryLines(variants: readonly VariantSummary[]): string[] {
 
 function idleLines(idle: IdleFigures, connections: number): string[] {
   return [
-    `idle: ${idle.held} connections held (${idle.idleOpened} idle + ${connections} measuring; ${idle.idleFailed} failed to open) in ${(idle.fillMs / 1000).toFixed(1)} s; ` +
-      `open-file limit of this process ${idle.openFilesLimit ?? '-'}`,
+    `idle: ${idle.idleOpened} idle + ${connections} measuring connections held (${idle.idleFailed} failed to open) in ${(idle.fillMs / 1000).toFixed(1)} s; ` +
+      `${idle.held} idle when one more asked; open-file limit of this process ${idle.openFilesLimit ?? '-'}`,
     `idle: client alone ${formatRate(idle.alone.opsPerSec)} ops/s p99 ${formatMicros(idle.alone.latency.p99Us)}; ` +
       `with the idle connections ${formatRate(idle.withIdle.opsPerSec)} ops/s p99 ${formatMicros(idle.withIdle.latency.p99Us)} (errors ${idle.alone.errors} / ${idle.withIdle.errors})`,
-    `idle: one connection more answered: ${idle.extraAnswer}; idle connections still answering PING: ${idle.idleAnswering} of ${idle.idleOpened}; ` +
+    `idle: one connection more answered: ${idle.extraAnswer}; idle connections still answering PING: ${idle.idleAnswering} of ${idle.held}; ` +
       `proxy RSS ${mib(idle.proxyRssKiBBefore)} -> ${mib(idle.proxyRssKiBHeld)}`,
   ];
 }

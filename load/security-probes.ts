@@ -64,7 +64,7 @@ export interface IdleFigures {
   readonly withIdle: LatencyRun;
   /** The answer to one connection past the limit (its first line). */
   readonly extraAnswer: string;
-  /** Idle connections that still answered PING after the run. */
+  /** Idle connections (the refilled places included) that still answered PING after the run. */
   readonly idleAnswering: number;
   readonly proxyRssKiBBefore: number | undefined;
   readonly proxyRssKiBHeld: number | undefined;
@@ -120,6 +120,12 @@ export async function idleConnectionsProbe(target: ProbeTarget, options: IdlePro
   try {
     const withIdle = await clientLatency(target, options, 1);
     const proxyRssKiBHeld = procStatusKiB(options.proxyPid, 'VmRSS');
+    // The client's connections closed with its run: fill their places, or the connection
+    // "past the limit" below would be inside it (the first run answered +PONG so).
+    await sleepMs(CLOSE_SETTLE_MS);
+    const idleOpened = sockets.length;
+    const topUp = await openMany(target, options.connections, Date.now() + FILL_TIMEOUT_MS);
+    sockets.push(...topUp.sockets);
     let extraAnswer: string;
     try {
       const extra = await openRespSocket(target, CONNECT_TIMEOUT_MS);
@@ -130,7 +136,7 @@ export async function idleConnectionsProbe(target: ProbeTarget, options: IdlePro
       extraAnswer = `(connect failed: ${(error as Error).message})`;
     }
     return {
-      held: sockets.length + options.connections, idleOpened: sockets.length, idleFailed: failed, fillMs,
+      held: sockets.length, idleOpened, idleFailed: failed + topUp.failed, fillMs,
       alone, withIdle, extraAnswer, idleAnswering: await answering(sockets),
       proxyRssKiBBefore, proxyRssKiBHeld, openFilesLimit: openFilesLimit(),
     };
@@ -160,6 +166,12 @@ export interface MgetProbeOptions {
 }
 
 const MIB = 1024 * 1024;
+/** Time for the proxy to see the measuring client's connections close before their places are filled. */
+const CLOSE_SETTLE_MS = 500;
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((resolve) => { setTimeout(resolve, ms); });
+}
 const NAMES_PER_MGET = 1000;
 const SAMPLE_INTERVAL_MS = 20;
 /** A reply past this is not bounded by the proxy: the probe stops reading it (and says so). */

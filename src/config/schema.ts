@@ -32,6 +32,7 @@ export const SCHEMA = {
     tokensPerServer: { type: 'integer', default: 64, min: 1, max: 4096, doc: 'Ring tokens per unit of capacity for the initial consistent-hashing placement; more tokens, smoother first cut before evening.' },
     token: { type: 'string', default: '', doc: 'Shared cluster token required by admin and internode endpoints when not empty; also the key that signs context tokens.' },
     tokenFile: { type: 'string', default: 'var/cluster-token', doc: "Where the cluster token is kept when cluster.token is empty (relative to the folder a command runs in): ringcache start creates it (random, mode 0600) and every command from the same folder reads it; '' turns the file off." },
+    authTimeoutMs: { type: 'integer', default: 10_000, min: 1, max: 600_000, doc: 'An internode connection that has not answered the cluster-token challenge (or sent AUTH) this long after it opened is closed and counted; bounds the descriptors a client without the token can hold. Links authenticate in one round trip after connecting, so a few ms is the usual need.' },
   },
   replication: {
     r: { type: 'integer', default: REPLICATION_DEFAULTS.r, min: 1, max: 16, doc: 'R, replicas a read waits for; R + W > N gives read-your-writes.' },

@@ -57,7 +57,10 @@ export class NodeMetrics {
     this.counter('resp_cross_protocol_refusals_total', 'Internode connections closed because they spoke HTTP (a browser or curl aimed at the port).', () => resp.crossProtocolRefusals);
     this.counter('resp_tls_handshake_failures_total', 'Internode connections refused in the TLS handshake (plain text, or a certificate the cluster CA did not sign).', () => resp.tlsHandshakeFailures);
     this.labelledCounter('resp_limit_closes_total', 'Internode connections closed by a limit: resp.* timeouts and output buffer, or turned away at the connection limit.', 'limit', () => limitCloses(resp));
-    this.counter('resp_auth_failures_total', 'AUTH attempts with a wrong cluster token.', () => handler.authFailures);
+    this.counter('resp_auth_failures_total', 'Internode authentications refused (a wrong challenge answer, an answer with no challenge pending: a replay, a wrong AUTH token); each closed its connection.', () => handler.authFailures);
+    this.counter('resp_auth_timeouts_total', 'Internode connections closed for not authenticating within cluster.authTimeoutMs.', () => handler.authTimeouts);
+    this.counter('resp_challenge_auths_total', 'Internode connections that authenticated by answering the cluster-token challenge (the token never sent).', () => handler.challengeAuths);
+    this.counter('resp_plain_token_auths_total', 'Internode connections that authenticated with AUTH <token> (redis-cli, the ioredis link): the token crossed the wire.', () => handler.plainTokenAuths);
     this.counter('receive_bytes_total', 'Bytes read from connections on the internode port.', () => resp.bytesReceived);
     this.counter('transmit_bytes_total', 'Reply bytes written to connections on the internode port.', () => resp.bytesSent);
     this.names.push(`${PREFIX}request_duration_seconds`);

@@ -6,15 +6,18 @@
  *   RC.PUT ... --decode (codec)--> codec.own: copy what is kept --> handler.handle --> encode reply
  *                 \-- garbage: -RC_ERR_PROTOCOL ...   handler threw: -RC_ERR_<CODE> ...
  *
- * With a cluster token configured, a connection must AUTH before anything but AUTH and QUIT, as
- * Redis's requirepass: `-NOAUTH Authentication required.` (DESIGN.md section 8).
+ * With a cluster token configured, a connection must authenticate (RC.CHALLENGE + RC.AUTH, or
+ * AUTH <token>: internode-auth.ts) before anything but those and QUIT, as Redis's requirepass:
+ * `-NOAUTH Authentication required.` (DESIGN.md section 8).
  */
-import { SecretCheck } from '../auth/index.js';
-import { RingcacheError, asRingcacheError } from '../runtime/index.js';
-import type { Clock, ErrorCode } from '../runtime/index.js';
+import { ANSWER_COMMAND, CHALLENGE_COMMAND } from '../auth/internode-challenge.js';
+import { RingcacheError, SystemRandom, asRingcacheError } from '../runtime/index.js';
+import type { Clock, ErrorCode, Random } from '../runtime/index.js';
 import { LatencyBuckets } from '../metrics/index.js';
 import { REPLIES, bulkReply, errorReply } from '../resp/index.js';
 import type { Reply, ReplyValue, RespConnection, RespHandler } from '../resp/index.js';
+import { InternodeAuth } from './internode-auth.js';
+import type { InternodeAuthStats } from './internode-auth.js';
 import { decodePeerRequest, encodeEncodedReadReply, encodeInternodeError, encodePeerReply } from '../transport/index.js';
 import type {
   Envelope, InternodeHandler, InternodeLimits, MessageCatalogue, MessageCodec, PeerKind, PeerReply, PeerRequest, ReadRequest,
@@ -27,18 +30,21 @@ export interface NodeRespHandlerDeps {
   readonly limits: InternodeLimits;
   /** The cluster token (cluster.token); empty or absent: no authentication. */
   readonly token?: string;
+  /** Nonces of the internode challenge (internode-auth.ts); needed with a token. */
+  readonly random?: Random;
+  /** cluster.authTimeoutMs: a connection not authenticated by then is closed (needs `clock`). */
+  readonly authTimeoutMs?: number;
   /** Told about handler failures that are not RingcacheErrors (bugs). Must not throw. */
   readonly onError?: (error: unknown) => void;
   /** Times every internode request into stats.latency when given (the node's latency histogram). */
   readonly clock?: Clock;
 }
 
-export interface NodeRespHandlerStats {
+export interface NodeRespHandlerStats extends InternodeAuthStats {
   /** Internode requests received, by kind (malformed ones included). */
   readonly requests: Map<PeerKind, number>;
   /** Error replies to internode commands, by code (RC_ERR_PROTOCOL: garbage in a well-framed command). */
   readonly errors: Map<ErrorCode, number>;
-  authFailures: number;
   /** Commands refused before AUTH. */
   unauthenticated: number;
   unknownCommands: number;
@@ -56,10 +62,11 @@ export interface NodeRespHandlerStats {
 export const HANDLER_LATENCY_BOUNDS_MS: readonly number[] = Object.freeze([0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 100, 1000]);
 
 const NOAUTH = Object.freeze(errorReply('NOAUTH Authentication required.'));
-const WRONGPASS = Object.freeze(errorReply('WRONGPASS invalid username-password pair or user is disabled.'));
 const NO_PASSWORD = Object.freeze(errorReply(
   'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
 ));
+/** Matches cluster.authTimeoutMs's default, for handlers built without a config. */
+const AUTH_TIMEOUT_MS_DEFAULT = 10_000;
 /** Redis cuts the argument list of an unknown-command error at 128 bytes. */
 const UNKNOWN_ARGS_BYTES_MAX = 128;
 
@@ -68,28 +75,46 @@ export class NodeRespHandler implements RespHandler {
     requests: new Map(),
     errors: new Map(),
     authFailures: 0,
+    authTimeouts: 0,
+    challengeAuths: 0,
+    plainTokenAuths: 0,
     unauthenticated: 0,
     unknownCommands: 0,
     latency: new Map(),
   };
-  /** SHA-256 of the token: compared in constant time, and equal lengths whatever was sent. */
-  private readonly token: SecretCheck | undefined;
+  /** Undefined without a token: every connection may send anything. */
+  private readonly auth: InternodeAuth | undefined;
 
   constructor(private readonly deps: NodeRespHandlerDeps) {
-    this.token = SecretCheck.of(deps.token ?? '');
+    const token = deps.token ?? '';
+    this.auth = token === '' ? undefined : new InternodeAuth({
+      token, random: deps.random ?? new SystemRandom(), authTimeoutMs: deps.authTimeoutMs ?? AUTH_TIMEOUT_MS_DEFAULT,
+      ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+    }, this.stats);
     for (const kind of deps.catalogue.kinds()) this.stats.requests.set(kind, 0);
+  }
+
+  onConnection(connection: RespConnection): void {
+    this.auth?.onConnection(connection);
+  }
+
+  onDisconnection(connection: RespConnection): void {
+    this.auth?.onDisconnection(connection);
   }
 
   onCommand(args: Buffer[], connection: RespConnection): Reply | Promise<Reply> {
     const name = args[0] as Buffer;
     const codec = this.deps.catalogue.ofCommand(name) as MessageCodec<PeerKind> | undefined;
-    if (codec !== undefined && (this.token === undefined || connection.state.authenticated === true)) {
+    const auth = this.auth;
+    if (codec !== undefined && (auth === undefined || auth.isAuthenticated(connection))) {
       return this.internode(codec, args);
     }
     const upper = name.toString('latin1').toUpperCase();
-    if (upper === 'AUTH') return this.auth(args, connection);
+    if (upper === 'AUTH') return auth === undefined ? this.authWithoutToken(args) : auth.plainToken(args, connection);
     if (upper === 'QUIT') return REPLIES.close;
-    if (this.token !== undefined && connection.state.authenticated !== true) {
+    if (auth !== undefined && upper === CHALLENGE_COMMAND) return auth.challenge(args, connection);
+    if (auth !== undefined && upper === ANSWER_COMMAND) return auth.answer(args, connection);
+    if (auth !== undefined && !auth.isAuthenticated(connection)) {
       this.stats.unauthenticated++;
       return NOAUTH;
     }
@@ -155,18 +180,8 @@ export class NodeRespHandler implements RespHandler {
     return encodeInternodeError(coded);
   }
 
-  /** AUTH <token> or AUTH default <token> (Redis 6 form, which some clients send). */
-  private auth(args: Buffer[], connection: RespConnection): Reply {
-    if (args.length < 2 || args.length > 3) return errorReply("ERR wrong number of arguments for 'auth' command");
-    if (this.token === undefined) return NO_PASSWORD;
-    const user = args.length === 3 ? (args[1] as Buffer).toString('latin1') : 'default';
-    if (user === 'default' && this.token.matches(args[args.length - 1] as Buffer)) {
-      connection.state.authenticated = true;
-      return REPLIES.ok;
-    }
-    this.stats.authFailures++;
-    connection.state.authenticated = false;
-    return WRONGPASS;
+  private authWithoutToken(args: Buffer[]): Reply {
+    return args.length < 2 || args.length > 3 ? errorReply("ERR wrong number of arguments for 'auth' command") : NO_PASSWORD;
   }
 }
 

@@ -128,6 +128,8 @@ export class StorageNode implements Startable {
       catalogue: nodeCatalogue(),
       limits: internodeLimitsOf(config),
       token: config.cluster.token,
+      random: this.deps.random,
+      authTimeoutMs: config.cluster.authTimeoutMs,
       clock,
       onError: (error) => { logger.error({ err: error, serverId }, 'internode handler failed'); },
     });

@@ -24,6 +24,10 @@ export interface RespHandler {
    * without the promise: the server waits on it through a method call (see pending-reply.ts).
    */
   onCommand(args: Buffer[], connection: RespConnection): Reply | Promise<Reply> | PendingReply;
+  /** Told of each accepted connection before its first command (a deadline for authenticating, say). */
+  onConnection?(connection: RespConnection): void;
+  /** Told once when an accepted connection is gone (its timers can go with it). */
+  onDisconnection?(connection: RespConnection): void;
 }
 
 /** Counters for /metrics; the server updates them in place. */

@@ -155,9 +155,15 @@ export class RespServer implements Startable {
     const onSocket = (socket: Socket): void => { this.accept(socket); };
     const { tls } = this.options;
     // A TLS socket reaches accept() once its handshake is done, and reads and writes like any other.
+    // Half-open only from then on: a TLS server socket that allows it ignores a FIN that comes
+    // before the handshake ends, so every client that gave up on our certificate held a
+    // descriptor (outside maxClients) for Node's 120 s handshake timeout, and stop() waited for it.
     const server = tls === undefined
       ? createServer({ allowHalfOpen: true, noDelay: true }, onSocket)
-      : createTlsServer({ allowHalfOpen: true, noDelay: true, ...tls }, onSocket);
+      : createTlsServer({ allowHalfOpen: false, noDelay: true, ...tls }, (socket) => {
+        socket.allowHalfOpen = true;
+        onSocket(socket);
+      });
     // A client without an acceptable certificate (or not speaking TLS) never reaches accept().
     if (tls !== undefined) server.on('tlsClientError', () => { this.stats.tlsHandshakeFailures++; });
     await new Promise<void>((resolve, reject) => {
@@ -237,10 +243,14 @@ export class RespServer implements Startable {
     this.connections.add(connection);
     this.stats.connectionsAccepted++;
     this.stats.connectionsOpen++;
+    this.components.handler.onConnection?.(connection);
   }
 
   private onClosed(connection: Connection): void {
-    if (this.connections.delete(connection)) this.stats.connectionsOpen--;
+    if (this.connections.delete(connection)) {
+      this.stats.connectionsOpen--;
+      this.components.handler.onDisconnection?.(connection);
+    }
     if (this.connections.size === 0) this.onLastConnectionClosed?.();
   }
 

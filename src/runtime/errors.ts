@@ -40,6 +40,7 @@ export const ERROR_CATALOGUE = {
   RC_ERR_NOT_OWNER: { httpStatus: 409, summary: 'A node refused a data request for a vnode it does not hold at that epoch (not a replica, not the pending target); the message carries the node epoch.' },
   RC_ERR_SERVER_EXISTS: { httpStatus: 409, summary: 'An admin request adds a server whose id is already a member.' },
   RC_ERR_MEMBERSHIP: { httpStatus: 409, summary: 'An admin change would break an invariant: drain below N active servers or the zones a row needs, remove a server that still holds replicas.' },
+  RC_ERR_TLS: { httpStatus: 502, summary: 'A TLS connection could not be set up: a CA file cannot be read or holds no certificate, or the handshake failed (certificate not signed by the CA, not naming the host, or a server that does not speak TLS).' },
 } as const satisfies Record<string, { httpStatus: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

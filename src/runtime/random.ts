@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * Randomness, injected. The simulator seeds it so every run replays exactly from its seed.
  */
@@ -6,6 +8,11 @@ export interface Random {
   next(): number;
   /** An integer in [0, maxExclusive). */
   int(maxExclusive: number): number;
+  /**
+   * `count` fresh bytes: the process's come from the operating system's CSPRNG (nonces of the
+   * internode challenge must not be guessable); the simulator's from its seed.
+   */
+  bytes(count: number): Buffer;
 }
 
 /**
@@ -41,6 +48,12 @@ export class SeededRandom implements Random {
   int(maxExclusive: number): number {
     return Math.floor(this.next() * maxExclusive);
   }
+
+  bytes(count: number): Buffer {
+    const bytes = Buffer.alloc(count);
+    for (let i = 0; i < count; i++) bytes[i] = this.int(256);
+    return bytes;
+  }
 }
 
 /** The process's own randomness (Math.random). */
@@ -51,6 +64,10 @@ export class SystemRandom implements Random {
 
   int(maxExclusive: number): number {
     return Math.floor(Math.random() * maxExclusive);
+  }
+
+  bytes(count: number): Buffer {
+    return randomBytes(count);
   }
 }
 

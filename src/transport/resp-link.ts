@@ -5,6 +5,7 @@ import { RingcacheError, deferToNextTurn } from '../runtime/index.js';
 import type { Timer } from '../runtime/index.js';
 import { ReplyParser, ReplyWriter } from '../resp/index.js';
 import type { RespValue } from '../resp/index.js';
+import { ANSWER_COMMAND, CHALLENGE_COMMAND, CHALLENGE_NONCE_BYTES, challengeAnswer, challengeKey } from '../auth/internode-challenge.js';
 import { reconnectDelayMs, unreachable } from './peer-link.js';
 import type { LinkCall, PeerAddress, PeerLink, PeerLinkOptions } from './peer-link.js';
 
@@ -18,27 +19,37 @@ type LinkState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'closed';
  */
 const BATCH_SLAB_BYTES = 16 * 1024;
 
-/** The AUTH that opens a connection when a cluster token is set; a refusal is kept as lastError. */
-class AuthCall implements LinkCall {
-  constructor(private readonly token: string, private readonly onRefused: (why: string) => void) {}
+/**
+ * The challenge that opens a connection when a cluster token is set (src/auth/internode-challenge.ts):
+ * RC.CHALLENGE, then RC.AUTH with the HMAC of the nonce; the token itself never leaves the process.
+ * The link's calls wait in its batch until the node says +OK, so none meets -NOAUTH.
+ */
+class ChallengeHandshake {
+  private phase: 'challenge' | 'answer' = 'challenge';
 
-  writeTo(batch: ReplyWriter): void {
-    batch.arrayHeader(2);
-    batch.bulkText('AUTH');
-    batch.bulkText(this.token);
-  }
+  constructor(private readonly key: Buffer) {}
 
-  command(): (string | Buffer)[] {
-    return ['AUTH', this.token];
-  }
+  static readonly opening: Buffer = encodeCommand([CHALLENGE_COMMAND]);
 
-  onLinkReply(reply: RespValue): void {
-    if (reply.kind === 'error') this.onRefused(`AUTH refused: ${reply.message}`);
+  /** What the node's reply leads to: the next command to send, done, or why it refused us. */
+  onReply(reply: RespValue): { send: Buffer } | 'done' | { refused: string } {
+    if (reply.kind === 'error') return { refused: reply.message };
+    if (this.phase === 'challenge') {
+      if (reply.kind !== 'bulk' || reply.value === null || reply.value.length !== CHALLENGE_NONCE_BYTES) {
+        return { refused: `RC.CHALLENGE answered with a ${reply.kind}, not a ${CHALLENGE_NONCE_BYTES}-byte nonce` };
+      }
+      this.phase = 'answer';
+      return { send: encodeCommand([ANSWER_COMMAND, challengeAnswer(this.key, reply.value)]) };
+    }
+    return reply.kind === 'simple' && reply.text === 'OK' ? 'done' : { refused: `RC.AUTH answered with a ${reply.kind}` };
   }
+}
 
-  onLinkError(): void {
-    // The calls behind it fail with the connection's error.
-  }
+function encodeCommand(args: readonly string[]): Buffer {
+  const writer = new ReplyWriter(256);
+  writer.arrayHeader(args.length);
+  for (const arg of args) writer.bulkText(arg);
+  return Buffer.from(writer.take());
 }
 
 /**
@@ -52,7 +63,7 @@ class AuthCall implements LinkCall {
  * Connecting is lazy: the first call connects (writes made while connecting wait in the socket);
  * after a failure the link refuses calls at once until the capped backoff delay has passed, then
  * the next call tries again. No timer runs while a node is down and nobody asks for it.
- * With a cluster token, AUTH is the first command of every connection.
+ * With a cluster token, every connection first answers the node's challenge (ChallengeHandshake).
  *
  * Why this exists next to ioredis (BENCHMARKS.md: the naive ioredis hop spent ~87% of its core
  * in Node): Coordinator -> TcpTransport -> StorageNode, N=1 reads on loopback
@@ -75,8 +86,13 @@ export class RespLink implements PeerLink {
   private retryAtMs = 0;
   private connectTimer: Timer | null = null;
   private lastError = 'not connected yet';
+  /** Set from connect until the node accepted our answer: calls wait in the batch meanwhile. */
+  private handshake: ChallengeHandshake | null = null;
+  private readonly challengeKey: Buffer | undefined;
 
-  constructor(private readonly server: string, private readonly address: PeerAddress, private readonly options: PeerLinkOptions) {}
+  constructor(private readonly server: string, private readonly address: PeerAddress, private readonly options: PeerLinkOptions) {
+    this.challengeKey = options.token === '' ? undefined : challengeKey(options.token);
+  }
 
   get unanswered(): number {
     return this.calls.length - this.head;
@@ -134,7 +150,26 @@ export class RespLink implements PeerLink {
     socket.on('data', (chunk: Buffer) => { this.onData(socket, parser, chunk); });
     socket.on('error', (error: Error) => { this.lastError = error.message; });
     socket.on('close', () => { this.onClose(socket); });
-    if (this.options.token !== '') this.enqueue(new AuthCall(this.options.token, (why) => { this.lastError = why; }));
+    if (this.challengeKey !== undefined) {
+      // Written before connect, it waits in the socket like any early write.
+      this.handshake = new ChallengeHandshake(this.challengeKey);
+      socket.write(ChallengeHandshake.opening);
+    }
+  }
+
+  private onHandshakeReply(socket: Socket, handshake: ChallengeHandshake, value: RespValue): void {
+    const next = handshake.onReply(value);
+    if (next === 'done') {
+      this.handshake = null;
+      this.flush();
+    } else if ('send' in next) {
+      socket.write(next.send);
+    } else {
+      this.lastError = `challenge refused: ${next.refused}`;
+      const refused = new RingcacheError('RC_ERR_UNAUTHORIZED', `node ${this.server} refused our cluster token (${next.refused}); see cluster.token`);
+      socket.destroy();
+      this.fail(socket, refused);
+    }
   }
 
   private onData(socket: Socket, parser: ReplyParser, chunk: Buffer): void {
@@ -150,6 +185,10 @@ export class RespLink implements PeerLink {
   }
 
   private onReply(value: RespValue): void {
+    if (this.handshake !== null) {
+      if (this.socket !== null) this.onHandshakeReply(this.socket, this.handshake, value);
+      return;
+    }
     const call = this.calls[this.head];
     if (call === undefined) {
       // More replies than calls: the peer is not speaking our protocol.
@@ -188,6 +227,7 @@ export class RespLink implements PeerLink {
   private dropConnection(error: RingcacheError): void {
     this.connectTimer?.cancel();
     this.socket = null;
+    this.handshake = null;
     const calls = this.calls;
     const head = this.head;
     this.calls = [];
@@ -214,6 +254,8 @@ export class RespLink implements PeerLink {
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
+    // Until the node accepted our answer the batch waits (onHandshakeReply flushes it).
+    if (this.handshake !== null) return;
     // A view of the batch's slab: the writer never writes over bytes it handed out.
     const batch = this.batch.take();
     if (this.socket === null || batch.length === 0) return;

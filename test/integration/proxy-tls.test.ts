@@ -16,6 +16,12 @@ import { ProxyServer } from '../../src/proxy/index.js';
 import { proxyTls } from '../../src/proxy/tls-files.js';
 import { isRingcacheError } from '../../src/runtime/index.js';
 import { InProcessCluster } from '../helpers/in-process-cluster.js';
+import { runLoadCommand } from '../../load/load-command.js';
+import { parseArgs as parseCliArgs } from '../../src/cli/args.js';
+import { loadCommand, loadSettings, loadTls } from '../../src/cli/load.js';
+import type { LoadTlsConfig } from '../../src/cli/load.js';
+
+const parseArgs = (argv: string[]): ReturnType<typeof parseCliArgs> => parseCliArgs(argv, loadCommand.options, 'load');
 
 const folder = mkdtempSync(join(tmpdir(), 'ringcache-tls-'));
 const file = (name: string): string => join(folder, name);
@@ -93,5 +99,76 @@ describe('the proxy over TLS', () => {
       error = caught;
     }
     expect(isRingcacheError(error, 'RC_ERR_CONFIG')).toBe(true);
+  });
+
+  describe('ringcache load over TLS', () => {
+    async function load(argv: string[], tls: { ca?: Buffer } | undefined, port: number): Promise<string[]> {
+      const lines: string[] = [];
+      const settings = loadSettings(parseArgs(['--seconds', '1', '--connections', '2', '--keys', '20', ...argv]));
+      await runLoadCommand({
+        settings, host: '127.0.0.1', port, password: '', io: { out: (line) => lines.push(line), err: (line) => lines.push(line) },
+        ...(tls === undefined ? {} : { tls }),
+      });
+      return lines;
+    }
+
+    const config = (proxyTlsCertFile = '', clusterCaFile = ''): LoadTlsConfig => ({ proxyTlsCertFile, clusterCaFile });
+
+    it('drives RESP over TLS with --ca: the proxy answers every request', async () => {
+      const lines = await load(['--preload'], loadTls(parseArgs(['--ca', file('ca.pem')]), folder, config()), proxy.respPort);
+      expect(lines[0]).toContain('RESP over TLS');
+      expect(lines.find((line) => line.startsWith('preload:'))).toMatch(/^preload: 20 keys written .*, 0 errors$/);
+      const done = lines.find((line) => line.startsWith('done:')) ?? '';
+      expect(done).toMatch(/^done: [1-9]\d* requests .* 0 errors, 0 lost/);
+    }, 30_000);
+
+    it('drives HTTPS with --http --tls', async () => {
+      const lines = await load(['--http'], loadTls(parseArgs(['--tls', '--ca', file('ca.pem')]), folder, config()), proxy.httpPort);
+      expect(lines.find((line) => line.startsWith('done:'))).toMatch(/^done: [1-9]\d* requests .* 0 errors \(0 non-2xx\)$/);
+    }, 30_000);
+
+    it('fails with RC_ERR_TLS when the certificate does not check out, on RESP and on HTTPS (autocannon alone would not check)', async () => {
+      // No --ca: the system's roots, which never signed the throwaway CA.
+      for (const [argv, port] of [[[], proxy.respPort], [['--http'], proxy.httpPort]] as const) {
+        const error: unknown = await load([...argv], {}, port).then(() => undefined, (caught: unknown) => caught);
+        expect(isRingcacheError(error, 'RC_ERR_TLS')).toBe(true);
+        expect((error as Error).message).toMatch(/^TLS handshake with 127\.0\.0\.1:\d+ failed: /);
+      }
+    }, 30_000);
+
+    it('fails with RC_ERR_TLS against a server that does not speak TLS', async () => {
+      const plain = net.createServer((socket) => { socket.once('data', () => socket.destroy()); });
+      await new Promise<void>((resolve) => { plain.listen(0, '127.0.0.1', resolve); });
+      try {
+        const port = (plain.address() as net.AddressInfo).port;
+        const error: unknown = await load([], { ca }, port).then(() => undefined, (caught: unknown) => caught);
+        expect(isRingcacheError(error, 'RC_ERR_TLS')).toBe(true);
+      } finally {
+        await new Promise((resolve) => plain.close(resolve));
+      }
+    }, 30_000);
+
+    it('turns TLS on by itself when the config names a proxy certificate, and reads --ca from the folder it runs in', () => {
+      expect(loadTls(parseArgs([]), folder, config(file('proxy.pem')))).toEqual({});
+      expect(loadTls(parseArgs([]), folder, config())).toBeUndefined();
+      expect(loadTls(parseArgs(['--ca', 'ca.pem']), folder, config())).toEqual({ ca });
+      // The cluster CA is the default CA: under `ringcache start` with cluster TLS it signs the proxy's certificate.
+      expect(loadTls(parseArgs(['--tls']), folder, config('', 'ca.pem'))).toEqual({ ca });
+      expect(loadTls(parseArgs([]), folder, config('', 'ca.pem'))).toBeUndefined();
+    });
+
+    it('refuses a CA file that cannot be read or holds no certificate with RC_ERR_TLS', () => {
+      writeFileSync(file('not-a-ca.pem'), '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
+      for (const name of ['missing.pem', 'not-a-ca.pem', 'proxy.key']) {
+        let error: unknown;
+        try {
+          loadTls(parseArgs(['--ca', name]), folder, config());
+        } catch (caught) {
+          error = caught;
+        }
+        expect(isRingcacheError(error, 'RC_ERR_TLS')).toBe(true);
+        expect((error as Error).message).toMatch(new RegExp(`^--ca ${name.replace('.', '\\.')}: (cannot be read|not a PEM certificate)`));
+      }
+    });
   });
 });
