@@ -127,6 +127,16 @@ export class StateHasher {
     for (const collection of collections) {
       this.text(collection.type);
       this.word(collection.elements.length);
+      // Only present with an expiry: collections without one hash as before.
+      if (collection.expiry !== undefined) {
+        this.word(0x45585052);
+        this.counter(collection.expiry.floorMs);
+        this.word(collection.expiry.settings.length);
+        for (const setting of collection.expiry.settings) {
+          this.text(setting.dot.actor);
+          this.counter(setting.dot.counter);
+        }
+      }
       for (const element of collection.elements) {
         this.bytes(element.member);
         this.word(element.dots.length);

@@ -16,8 +16,8 @@ export const WORKLOAD_NAMES = ['resp-p1', 'resp-p16', 'resp-set', 'resp-get', 'r
 export const BENCH_TARGETS = ['ringcache-n1', 'ringcache-n3', 'redis', 'twemproxy', 'fastify', 'baseline-n1', 'baseline-n3'] as const;
 
 export const benchCommand: CommandSpec = {
-  summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify; Merkle anti-entropy between two nodes; failure detection; the refill of a restarted node; the load counting cost; load balance under Zipf keys; or what authentication, TLS and the client limits cost',
-  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] [--together] [--baseline DIR] | detection [--samples K] [--window-seconds S] | refill [--keys K] [--down-seconds S] | load-cost [--rounds K] | balance [--keys K] [--json] [--no-cluster] [--cluster-zipf S] [--cluster-keys K] | security [--parts LIST] [--json]',
+  summary: 'benchmark the proxy against bare redis, twemproxy and bare fastify; Merkle anti-entropy between two nodes; failure detection; the refill of a restarted node; the load counting cost; load balance under Zipf keys; what authentication, TLS and the client limits cost; or bytes of memory per hash field, set and sorted-set member',
+  synopsis: '[proxy|anti-entropy] [--rounds K] [--seconds S] [--together] [--baseline DIR] [--workloads LIST] | detection [--samples K] [--window-seconds S] | refill [--keys K] [--down-seconds S] | load-cost [--rounds K] | balance [--keys K] [--json] [--no-cluster] [--cluster-zipf S] [--cluster-keys K] | security [--parts LIST] [--json] | memory [--keys K] [--elements E] [--value-bytes B] [--json]',
   positionalsMax: 1,
   options: [
     { name: 'rounds', value: 'K', doc: 'rounds, alternating the targets (default 5); figures are medians over rounds' },
@@ -47,6 +47,7 @@ export const benchCommand: CommandSpec = {
     { name: 'cluster-zipf', value: 'S', doc: 'balance: Zipf exponent of the real-cluster row (default 1.2)' },
     { name: 'cluster-keys', value: 'K', doc: 'balance: distinct keys of the real-cluster row (default 100000)' },
     { name: 'parts', value: 'LIST', doc: 'security: comma-separated subset of auth,tls,idle,mget (default all)' },
+    { name: 'elements', value: 'E', doc: 'memory: fields or members per key (default 100)' },
     { name: 'mget-repeats', value: 'K', doc: 'security: rounds of 4 MGETs at once in the amplification probe (default 5)' },
   ],
   details: [
@@ -68,6 +69,9 @@ export const benchCommand: CommandSpec = {
     '  GET/SET load (--connections, default 50; --pipeline, default 1) alternated round by round (--rounds, default 3): ops/s, p99,',
     '  CPU per op and the ratios; then proxy.maxClients connections held while a client\'s p99 is measured, and the proxy\'s RSS',
     '  under MGETs naming a 1 MiB value 1,000 times. --json: the last line is the whole report.',
+    'memory: one node\'s engine in this process filled with --keys keys (default 1,000) of --elements fields or members (default',
+    '  100) per type, element by element through the coordinator\'s code, against as many plain string keys; heap and RSS bytes',
+    '  per element after a full GC, the engine\'s own estimate, and the ratio to a string key (--value-bytes, default 3).',
   ],
   run: runBenchCommand,
 };
@@ -93,7 +97,8 @@ async function runBenchCommand(context: CommandContext): Promise<number> {
   if (subject === 'load-cost') return runLoadCost(context);
   if (subject === 'balance') return runBalance(context);
   if (subject === 'security') return runSecurity(context);
-  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy, anti-entropy, detection, refill, load-cost, balance, security)`);
+  if (subject === 'memory') return runMemory(context);
+  if (subject !== 'proxy') throw new UsageError(`unknown bench subject '${subject}' (known: proxy, anti-entropy, detection, refill, load-cost, balance, security, memory)`);
   const targetsText = args.options.get('targets');
   const targets = parseTargets(typeof targetsText === 'string' ? targetsText : undefined);
   const workloadsText = args.options.get('workloads');
@@ -231,4 +236,17 @@ async function runSecurity(context: CommandContext): Promise<number> {
   });
   const failed = report.runs.some((run) => run.errors > 0) || (report.idle !== undefined && report.idle.idleFailed > 0);
   return failed ? EXIT.failure : EXIT.ok;
+}
+
+async function runMemory(context: CommandContext): Promise<number> {
+  const { args } = context;
+  const { runMemoryBench } = await import('../../load/memory-bench.js');
+  runMemoryBench({
+    keyCount: optionInteger(args, 'keys', 1000, 1, 1_000_000),
+    elementsPerKey: optionInteger(args, 'elements', 100, 1, 100_000),
+    valueBytes: optionInteger(args, 'value-bytes', 3, 0, 1024 * 1024),
+    json: optionFlag(args, 'json'),
+    io: context.io,
+  });
+  return EXIT.ok;
 }

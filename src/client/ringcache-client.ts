@@ -202,7 +202,7 @@ export class RingcacheClient {
     const { versioned } = await this.kv.read(this.checkedKey(key), this.readQuorum(options));
     const shown = keyType(versioned, this.clock.nowMs());
     if (shown !== 'none' && shown !== type) throw wrongType();
-    return presentElements(collectionOf(versioned?.collections, type));
+    return presentElements(collectionOf(versioned?.collections, type), this.clock.nowMs());
   }
 
   /**

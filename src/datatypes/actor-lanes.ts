@@ -35,3 +35,18 @@ export function joinActorLanes<L extends { readonly actor: Actor }>(a: readonly 
   }
   return sameAsA ? a : joined;
 }
+
+/**
+ * Two lists of lanes hold the same lanes: the same actors at the same dot counters, and
+ * `sameSums` for what the lane type adds (the PN-counter's two sums, the float counter's one).
+ */
+export function actorLanesEqual<L extends { readonly actor: Actor; readonly counter: number }>(a: readonly L[], b: readonly L[],
+  sameSums: (x: L, y: L) => boolean): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as L;
+    const y = b[i] as L;
+    if (x.actor !== y.actor || x.counter !== y.counter || !sameSums(x, y)) return false;
+  }
+  return true;
+}

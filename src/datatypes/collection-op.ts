@@ -10,6 +10,9 @@
  *   SADD m        the member's adds replaced by (dot): a concurrent SREM elsewhere did not see it
  *   SREM m, SPOP  the member's adds removed
  *
+ * PEXPIREAT and PERSIST apply to the collection the key shows, whatever its type (expiry-op.ts);
+ * every operation first settles the expiries that have fired (settleExpiry).
+ *
  * Every add of one operation shares its dot (as riak_dt_orswot's batched adds do): the join is
  * per element, so removing one of them later leaves the others untouched.
  */
@@ -18,13 +21,16 @@ import { coordinatedPut, withTypes } from '../version/dvv.js';
 import { joinDot } from '../version/vector.js';
 import type { VersionLimits } from '../version/options.js';
 import { keyType } from './key-type.js';
-import type { Collection, CollectionType, Element } from './or-map.js';
+import type { KeyType } from './key-type.js';
+import type { CollectionType, Element } from './or-map.js';
 import { collectionOf, collectionsEmpty, compareMembers, withCollection } from './or-map.js';
 import { applyHashOperation } from './hash-op.js';
 import { applySetOperation } from './set-op.js';
 import { ZADD_CH, ZADD_GT, ZADD_INCR, ZADD_LT, ZADD_NX, ZADD_XX, applyZsetOperation } from './zset-op.js';
 import { parseInt64 } from './counter-op.js';
 import { parseFloatText } from './float-text.js';
+import type { ExpiryOperation } from './expiry-op.js';
+import { applyExpiryOperation, parseExpiryOperation, settleExpiry } from './expiry-op.js';
 
 export type CollectionOperation =
   | { readonly name: 'hset'; readonly pairs: readonly (readonly [Uint8Array, Uint8Array])[] }
@@ -37,7 +43,8 @@ export type CollectionOperation =
   /** ZADD and ZINCRBY (ZADD INCR): (score, member) pairs under ZADD_* flags. */
   | { readonly name: 'zadd'; readonly flags: number; readonly pairs: readonly (readonly [number, Uint8Array])[] }
   | { readonly name: 'zrem'; readonly members: readonly Uint8Array[] }
-  | { readonly name: 'zpopmin' | 'zpopmax'; readonly count: number };
+  | { readonly name: 'zpopmin' | 'zpopmax'; readonly count: number }
+  | ExpiryOperation;
 
 /** Why an operation's arguments are refused (each maps to one Redis error). */
 export type ArgumentRefusal =
@@ -48,10 +55,12 @@ export type ArgumentRefusal =
 export type OperationRefusal = 'wrong-type' | 'hash-not-integer' | 'hash-not-float' | 'overflow' | 'nan-or-infinity' | 'too-many-elements' | 'nan-score';
 
 /** append only: the names are on the wire. */
-export const OPERATION_NAMES = ['hset', 'hdel', 'hincrby', 'hincrbyfloat', 'sadd', 'srem', 'spop', 'zadd', 'zincrby', 'zrem', 'zpopmin', 'zpopmax'] as const;
+export const OPERATION_NAMES = ['hset', 'hdel', 'hincrby', 'hincrbyfloat', 'sadd', 'srem', 'spop', 'zadd', 'zincrby', 'zrem', 'zpopmin', 'zpopmax', 'pexpireat', 'persist'] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
-export function operationType(name: OperationName): CollectionType {
+/** The type a named operation writes; undefined for the key-wide ones (expiry), which take the key's. */
+export function operationType(name: OperationName): CollectionType | undefined {
+  if (name === 'pexpireat' || name === 'persist') return undefined;
   return name.startsWith('h') ? 'hash' : name.startsWith('s') ? 'set' : 'zset';
 }
 
@@ -141,6 +150,8 @@ export function parseOperation(name: OperationName, args: readonly Uint8Array[],
       const count = parseCount(args, limits);
       return typeof count === 'string' ? count : { name, count };
     }
+    case 'pexpireat': case 'persist':
+      return parseExpiryOperation(name, args);
     case 'spop': {
       if (args.length !== 1) return 'arity';
       const count = parseInt64(args[0] as Uint8Array);
@@ -185,29 +196,48 @@ export function coordinatedOperation(
   local: Versioned | undefined, operation: CollectionOperation, dot: Dot, nowMs: number, limits: VersionLimits, pick: (n: number) => number,
 ): OperationResult {
   const state = local ?? { context: [], siblings: [] };
-  const type: CollectionType = operation.name === 'zadd' ? 'zset' : operationType(operation.name);
   const shown = keyType(state, nowMs);
+  if (operation.name === 'pexpireat' || operation.name === 'persist') return keyExpiryOperation(state, shown, operation, dot, nowMs);
+  const type: CollectionType = operation.name === 'zadd' ? 'zset' : operationType(operation.name) as CollectionType;
   if (shown !== 'none' && shown !== type) return { outcome: 'wrong-type' };
-  const collection: Collection | undefined = collectionOf(state.collections, type);
-  const input: OperationInput = { elements: collection?.elements ?? [], dot, timestampMs: nowMs, limits, pick };
+  const settled = settleExpiry(collectionOf(state.collections, type), nowMs);
+  // An add is never older than the floor, or it would be dead at once on every replica.
+  const input: OperationInput = { elements: settled.elements, dot, timestampMs: Math.max(nowMs, settled.floorMs), limits, pick };
   const outcome = type === 'hash' ? applyHashOperation(operation, input) : type === 'set' ? applySetOperation(operation, input) : applyZsetOperation(operation, input);
   if (typeof outcome === 'string') return { outcome };
   if (outcome.elements.length > limits.collectionElementsMax) return { outcome: 'too-many-elements' };
   if (!outcome.changed) return { outcome: 'ok', answer: outcome.answer, versioned: state, changed: false };
   const context = outcome.usedDot ? joinDot(state.context, dot) : state.context;
-  const collections = withCollection(state.collections, type, outcome.elements);
+  const collections = withCollection(state.collections, type, outcome.elements, settled.expiry);
   const versioned = withTypes({ context, siblings: state.siblings }, state.counter, collections);
   // The last element removed: a tombstone, as DEL writes, so the key is collected only after
   // storage.tombstoneGraceMs. An empty state would be collected at once, and a replica that
   // missed the remove could then bring the element back through repair.
   // Elements left holding only reset counters (see or-map.ts) are not present: the same case.
-  if (collectionsEmpty(collections) && !outcome.usedDot && state.counter === undefined) {
+  if (collectionsEmpty(collections, nowMs) && !outcome.usedDot && state.counter === undefined) {
     return {
       outcome: 'ok', answer: outcome.answer, changed: true,
       versioned: coordinatedPut(versioned, { value: null, context: versioned.context, dot, timestampMs: nowMs, expiresAtMs: null }),
     };
   }
   return { outcome: 'ok', answer: outcome.answer, versioned, changed: true };
+}
+
+/** PEXPIREAT / PERSIST on the collection the key shows; 0 on an absent key or a string. */
+function keyExpiryOperation(state: Versioned, shown: KeyType, operation: ExpiryOperation, dot: Dot, nowMs: number): OperationResult {
+  if (shown === 'none' || shown === 'string') return { outcome: 'ok', answer: { integer: 0n }, versioned: state, changed: false };
+  const settled = settleExpiry(collectionOf(state.collections, shown), nowMs);
+  const outcome = applyExpiryOperation(operation, settled, dot, nowMs);
+  if (outcome.answer === 1n && operation.name === 'pexpireat' && operation.expiresAtMs <= nowMs) {
+    // Due already: Redis deletes the key. A tombstone with everything this replica holds as its
+    // context, as DEL writes (a concurrent add it did not see survives, as against DEL).
+    return { outcome: 'ok', answer: { integer: 1n }, changed: true,
+      versioned: coordinatedPut(state, { value: null, context: state.context, dot, timestampMs: nowMs, expiresAtMs: null }) };
+  }
+  if (outcome.answer === 0n) return { outcome: 'ok', answer: { integer: 0n }, versioned: state, changed: false };
+  const context = outcome.usedDot ? joinDot(state.context, dot) : state.context;
+  const collections = withCollection(state.collections, shown, settled.elements, outcome.expiry);
+  return { outcome: 'ok', answer: { integer: 1n }, versioned: withTypes({ context, siblings: state.siblings }, state.counter, collections), changed: true };
 }
 
 /** Index of `member` in sorted elements, or -(insertion point) - 1 (binary search). */

@@ -20,6 +20,7 @@ import type { VersionLimits } from '../version/options.js';
 import { VERSION_DEFAULTS } from '../version/options.js';
 import type { CounterLane, CounterState } from './pn-counter.js';
 import { LANE_SUM_MAX, counterProblem } from './pn-counter.js';
+import { forEachOffset, readOffsets } from './lane-codec.js';
 
 /** append only: values are on the wire. */
 export const COUNTER_FORMAT_VERSION = 1;
@@ -59,11 +60,9 @@ function readBigVarint(reader: ByteReader, field: string): bigint {
 export function counterBytes(state: CounterState): number {
   let bytes = 1 + vectorBodyBytes(state.lanes) + varintBytes(state.offsets.length);
   for (const lane of state.lanes) bytes += bigVarintBytes(lane.added) + bigVarintBytes(lane.removed);
-  let laneIndex = 0;
-  for (const offset of state.offsets) {
-    while ((state.lanes[laneIndex] as CounterLane).actor !== offset.actor) laneIndex++;
+  forEachOffset(state.lanes, state.offsets, (offset, laneIndex) => {
     bytes += varintBytes(laneIndex) + varintBytes(offset.counter) + bigVarintBytes(offset.added) + bigVarintBytes(offset.removed);
-  }
+  });
   return bytes;
 }
 
@@ -77,14 +76,12 @@ export function encodeCounter(state: CounterState): Buffer {
     at = writeBigVarint(target, at, lane.removed);
   }
   at = writeVarint(target, at, state.offsets.length);
-  let laneIndex = 0;
-  for (const offset of state.offsets) {
-    while ((state.lanes[laneIndex] as CounterLane).actor !== offset.actor) laneIndex++;
+  forEachOffset(state.lanes, state.offsets, (offset, laneIndex) => {
     at = writeVarint(target, at, laneIndex);
     at = writeVarint(target, at, offset.counter);
     at = writeBigVarint(target, at, offset.added);
     at = writeBigVarint(target, at, offset.removed);
-  }
+  });
   assert(at === target.length, 'size computed before writing matches what was written');
   return target;
 }
@@ -98,23 +95,11 @@ export function decodeCounter(bytes: Uint8Array, limits: VersionLimits = VERSION
   const lanes: CounterLane[] = entries.map((entry) => ({
     actor: entry.actor, counter: entry.counter, added: readBigVarint(reader, 'added'), removed: readBigVarint(reader, 'removed'),
   }));
-  const count = reader.varint('offset count');
-  if (count > lanes.length) reader.fail(`${String(count)} offsets for ${String(lanes.length)} lanes`);
-  const offsets: CounterLane[] = [];
-  let previous = -1;
-  for (let index = 0; index < count; index++) {
-    reader.locate('offset', index);
-    const laneIndex = reader.varint('lane index');
-    const lane = lanes[laneIndex];
-    if (lane === undefined || laneIndex <= previous) return reader.fail(`offset ${String(index)} lane index ${String(laneIndex)} is not an increasing index below ${String(lanes.length)}`);
-    const counter = reader.varint('counter');
+  const offsets = readOffsets(reader, lanes, (lane, counter, index): CounterLane => {
     const offset: CounterLane = { actor: lane.actor, counter, added: readBigVarint(reader, 'added'), removed: readBigVarint(reader, 'removed') };
-    if (counter < 1 || counter > lane.counter || offset.added > lane.added || offset.removed > lane.removed) {
-      reader.fail(`offset ${String(index)} of ${lane.actor} is above its lane`);
-    }
-    offsets.push(offset);
-    previous = laneIndex;
-  }
+    if (offset.added > lane.added || offset.removed > lane.removed) reader.fail(`offset ${String(index)} of ${lane.actor} is above its lane`);
+    return offset;
+  });
   reader.expectEnd();
   return { lanes, offsets };
 }

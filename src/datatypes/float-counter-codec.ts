@@ -18,24 +18,17 @@ import { readVectorBody, vectorBodyBytes, writeVectorBody } from '../version/con
 import type { VersionLimits } from '../version/options.js';
 import type { FloatCounterState, FloatLane } from './float-counter.js';
 import { floatCounterProblem } from './float-counter.js';
+import { forEachOffset, readOffsets } from './lane-codec.js';
 
 /** append only: values are on the wire. */
 export const FLOAT_COUNTER_FORMAT_VERSION = 1;
 const SUM_BYTES = 8;
 
-function laneIndexOf(state: FloatCounterState, actor: string, from: number): number {
-  let index = from;
-  while ((state.lanes[index] as FloatLane).actor !== actor) index++;
-  return index;
-}
-
 export function floatCounterBytes(state: FloatCounterState): number {
   let bytes = 1 + vectorBodyBytes(state.lanes) + SUM_BYTES * state.lanes.length + varintBytes(state.offsets.length);
-  let laneIndex = 0;
-  for (const offset of state.offsets) {
-    laneIndex = laneIndexOf(state, offset.actor, laneIndex);
+  forEachOffset(state.lanes, state.offsets, (offset, laneIndex) => {
     bytes += varintBytes(laneIndex) + varintBytes(offset.counter) + SUM_BYTES;
-  }
+  });
   return bytes;
 }
 
@@ -46,13 +39,11 @@ export function encodeFloatCounter(state: FloatCounterState): Buffer {
   let at = writeVectorBody(target, 1, state.lanes);
   for (const lane of state.lanes) at = target.writeDoubleBE(lane.sum, at);
   at = writeVarint(target, at, state.offsets.length);
-  let laneIndex = 0;
-  for (const offset of state.offsets) {
-    laneIndex = laneIndexOf(state, offset.actor, laneIndex);
+  forEachOffset(state.lanes, state.offsets, (offset, laneIndex) => {
     at = writeVarint(target, at, laneIndex);
     at = writeVarint(target, at, offset.counter);
     at = target.writeDoubleBE(offset.sum, at);
-  }
+  });
   assert(at === target.length, 'size computed before writing matches what was written');
   return target;
 }
@@ -72,20 +63,7 @@ export function decodeFloatCounter(bytes: Uint8Array, limits: VersionLimits): Fl
   const entries = readVectorBody(reader, limits);
   const lanes: FloatLane[] = entries.map((entry) => ({ actor: entry.actor, counter: entry.counter, sum: readSum(reader, 'sum') }));
   if (lanes.length === 0) reader.fail('a float counter with no lane');
-  const count = reader.varint('offset count');
-  if (count > lanes.length) reader.fail(`${String(count)} offsets for ${String(lanes.length)} lanes`);
-  const offsets: FloatLane[] = [];
-  let previous = -1;
-  for (let index = 0; index < count; index++) {
-    reader.locate('offset', index);
-    const laneIndex = reader.varint('lane index');
-    const lane = lanes[laneIndex];
-    if (lane === undefined || laneIndex <= previous) return reader.fail(`offset ${String(index)} lane index ${String(laneIndex)} is not an increasing index below ${String(lanes.length)}`);
-    const counter = reader.varint('counter');
-    if (counter < 1 || counter > lane.counter) reader.fail(`offset ${String(index)} of ${lane.actor} is above its lane`);
-    offsets.push({ actor: lane.actor, counter, sum: readSum(reader, 'offset sum') });
-    previous = laneIndex;
-  }
+  const offsets = readOffsets(reader, lanes, (lane, counter): FloatLane => ({ actor: lane.actor, counter, sum: readSum(reader, 'offset sum') }));
   reader.expectEnd();
   return { lanes, offsets };
 }

@@ -23,7 +23,7 @@
  * Redis rounds at the value's magnitude, not the lane's.
  */
 import { assert } from '../runtime/index.js';
-import { joinActorLanes } from './actor-lanes.js';
+import { actorLanesEqual, joinActorLanes } from './actor-lanes.js';
 // The vector module itself, not version/index.js: version/dvv.ts joins these inside merge.
 import type { Actor, VersionVector } from '../version/types.js';
 import { compareActors, vectorCounter } from '../version/vector.js';
@@ -62,14 +62,12 @@ export function joinFloatCounters(a: FloatCounterState, b: FloatCounterState): F
   return { lanes, offsets };
 }
 
+function sameSum(x: FloatLane, y: FloatLane): boolean {
+  return x.sum === y.sum;
+}
+
 function lanesEqual(a: readonly FloatLane[], b: readonly FloatLane[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as FloatLane;
-    const y = b[i] as FloatLane;
-    if (x.actor !== y.actor || x.counter !== y.counter || x.sum !== y.sum) return false;
-  }
-  return true;
+  return actorLanesEqual(a, b, sameSum);
 }
 
 export function floatCountersEqual(a: FloatCounterState, b: FloatCounterState): boolean {

@@ -33,7 +33,10 @@ export { OPERATION_NAMES, coordinatedOperation, operationType, parseOperation } 
 export type { FieldView } from './hash-op.js';
 export { fieldBytes, fieldView } from './hash-op.js';
 export type { KeyType } from './key-type.js';
-export { keyType } from './key-type.js';
+export { collectionExpiryMs, keyType } from './key-type.js';
+export type { CollectionExpiry, ExpirySetting } from './collection-expiry.js';
+export { expiriesEqual, expiryCutMs, expiryProblem, joinExpiry, newestSetting, pendingExpiryMs } from './collection-expiry.js';
+export { expireConditionHolds, settleExpiry } from './expiry-op.js';
 export { formatFloatText, parseFloatText } from './float-text.js';
 export type { CollectionOpReply, CollectionOpRequest } from './collection-messages.js';
 export { COLLECTION_OP_CODEC } from './collection-messages.js';

@@ -13,7 +13,8 @@ import type { Dot, Versioned } from '../version/types.js';
 import { compareDots } from '../version/vector.js';
 import { counterView } from './counter-op.js';
 import type { CollectionType } from './or-map.js';
-import { newestAdd, presentElements } from './or-map.js';
+import { collectionOf, newestAdd, presentElements } from './or-map.js';
+import { pendingExpiryMs } from './collection-expiry.js';
 
 export type KeyType = 'none' | 'string' | CollectionType;
 
@@ -47,7 +48,7 @@ export function keyType(versioned: Versioned | null | undefined, nowMs: number):
   if (versioned === null || versioned === undefined) return 'none';
   let winner = stringCandidate(versioned, nowMs);
   for (const collection of versioned.collections ?? []) {
-    const present = presentElements(collection);
+    const present = presentElements(collection, nowMs);
     if (present.length === 0) continue;
     let candidate: Candidate = { type: collection.type, timestampMs: 0, dot: undefined };
     for (const element of present) {
@@ -59,4 +60,14 @@ export function keyType(versioned: Versioned | null | undefined, nowMs: number):
     if (winner === undefined || newer(candidate, winner)) winner = candidate;
   }
   return winner?.type ?? 'none';
+}
+
+/**
+ * The expiry TTL shows for a key: a collection's pending expiry (collection-expiry.ts) when the
+ * key shows a hash, set or sorted set; undefined when it shows a string or nothing.
+ */
+export function collectionExpiryMs(versioned: Versioned | null | undefined, nowMs: number): number | null | undefined {
+  const type = keyType(versioned, nowMs);
+  if (type === 'none' || type === 'string') return undefined;
+  return pendingExpiryMs(collectionOf(versioned?.collections, type)?.expiry, nowMs);
 }

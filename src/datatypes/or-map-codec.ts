@@ -12,6 +12,12 @@
  *   +---------------------+-----------+-------------------------------------------+-------+---------------------+
  *   then, with flag bit 1: float counter length varint, float-counter-codec.
  *   flags: bit 0 = has a counter, bit 1 = has a float counter, other bits 0.
+ *   A type byte with bit 7 set (TYPE_FLAG_EXPIRY) is followed, after the elements, by the
+ *   collection's expiry (collection-expiry.ts):
+ *   +-------------+---------------+------------------------------------------------------------+
+ *   | floorMs     | setting count | per setting: actor index, counter, setAtMs, has-expiry u8, |
+ *   | varint      | varint        |   [expiresAtMs varint]                                     |
+ *   +-------------+---------------+------------------------------------------------------------+
  *
  * A dot's actor is an index into the key's context, which covers every dot (as for siblings).
  * Decoding checks every limit (elements per collection, member and value bytes) and the
@@ -26,13 +32,15 @@ import { compareActors } from '../version/vector.js';
 import { counterBytes, decodeCounter, encodeCounter } from './counter-codec.js';
 import { decodeFloatCounter, encodeFloatCounter, floatCounterBytes } from './float-counter-codec.js';
 import type { Collection, Element, ElementDot } from './or-map.js';
-import { COLLECTION_TYPES, collectionsProblem } from './or-map.js';
+import { COLLECTION_TYPES, collectionWith, collectionsProblem } from './or-map.js';
+import type { CollectionExpiry, ExpirySetting } from './collection-expiry.js';
 
 /** append only: values are on the wire. */
 export const COLLECTIONS_FORMAT_VERSION = 1;
 /** append only: bits are on the wire. */
 const FLAG_COUNTER = 0x01;
 const FLAG_FLOATS = 0x02;
+const TYPE_FLAG_EXPIRY = 0x80;
 
 function actorIndex(context: VersionVector, actor: string): number {
   let low = 0;
@@ -63,6 +71,7 @@ export function collectionsBytes(collections: readonly Collection[], context: Ve
   let bytes = 1 + varintBytes(collections.length);
   for (const collection of collections) {
     bytes += 1 + varintBytes(collection.elements.length);
+    if (collection.expiry !== undefined) bytes += expiryBytes(collection.expiry, context);
     for (const element of collection.elements) {
       bytes += elementBytes(element, context, undefined, undefined);
       if (element.counter !== undefined) {
@@ -87,12 +96,55 @@ export function encodeCollections(collections: readonly Collection[], context: V
   parts.push(head);
   for (const collection of collections) {
     const header = Buffer.allocUnsafe(1 + varintBytes(collection.elements.length));
-    header[0] = COLLECTION_TYPES.indexOf(collection.type);
+    header[0] = COLLECTION_TYPES.indexOf(collection.type) | (collection.expiry === undefined ? 0 : TYPE_FLAG_EXPIRY);
     writeVarint(header, 1, collection.elements.length);
     parts.push(header);
     for (const element of collection.elements) parts.push(encodeElement(element, context));
+    if (collection.expiry !== undefined) parts.push(encodeExpiry(collection.expiry, context));
   }
   return Buffer.concat(parts);
+}
+
+function expiryBytes(expiry: CollectionExpiry, context: VersionVector): number {
+  let bytes = varintBytes(expiry.floorMs) + varintBytes(expiry.settings.length);
+  for (const setting of expiry.settings) {
+    bytes += varintBytes(actorIndex(context, setting.dot.actor)) + varintBytes(setting.dot.counter) + varintBytes(setting.setAtMs) + 1;
+    if (setting.expiresAtMs !== null) bytes += varintBytes(setting.expiresAtMs);
+  }
+  return bytes;
+}
+
+function encodeExpiry(expiry: CollectionExpiry, context: VersionVector): Buffer {
+  const target = Buffer.allocUnsafe(expiryBytes(expiry, context));
+  let at = writeVarint(target, 0, expiry.floorMs);
+  at = writeVarint(target, at, expiry.settings.length);
+  for (const setting of expiry.settings) {
+    at = writeVarint(target, at, actorIndex(context, setting.dot.actor));
+    at = writeVarint(target, at, setting.dot.counter);
+    at = writeVarint(target, at, setting.setAtMs);
+    target[at++] = setting.expiresAtMs === null ? 0 : 1;
+    if (setting.expiresAtMs !== null) at = writeVarint(target, at, setting.expiresAtMs);
+  }
+  assert(at === target.length, 'size computed before writing matches what was written');
+  return target;
+}
+
+function readExpiry(reader: ByteReader, context: VersionVector, limits: VersionLimits): CollectionExpiry {
+  const floorMs = reader.varint('expiry floorMs');
+  const count = reader.varint('expiry setting count');
+  if (count > limits.siblingsMax) reader.fail(`${String(count)} expiry settings, more than limits.siblingsMax (${String(limits.siblingsMax)})`);
+  const settings: ExpirySetting[] = [];
+  for (let s = 0; s < count; s++) {
+    const entry = context[reader.varint('expiry actor index')];
+    if (entry === undefined) return reader.fail(`expiry setting actor index is not below the context size ${String(context.length)}`);
+    const counter = reader.varint('expiry counter');
+    const setAtMs = reader.varint('expiry setAtMs');
+    const hasExpiry = reader.byte('expiry flag');
+    if (hasExpiry > 1) reader.fail(`expiry flag ${String(hasExpiry)} is not 0 or 1`);
+    const expiresAtMs = hasExpiry === 1 ? reader.varint('expiresAtMs') : null;
+    settings.push({ dot: { actor: entry.actor, counter }, setAtMs, expiresAtMs });
+  }
+  return { floorMs, settings };
 }
 
 function encodeElement(element: Element, context: VersionVector): Buffer {
@@ -130,7 +182,8 @@ export function decodeCollections(bytes: Uint8Array, context: VersionVector, lim
   if (count > COLLECTION_TYPES.length) reader.fail(`${String(count)} collections, more than the ${String(COLLECTION_TYPES.length)} types`);
   const collections: Collection[] = [];
   for (let index = 0; index < count; index++) {
-    const type = COLLECTION_TYPES[reader.byte('type')];
+    const typeByte = reader.byte('type');
+    const type = COLLECTION_TYPES[typeByte & ~TYPE_FLAG_EXPIRY];
     if (type === undefined) return reader.fail(`collection ${String(index)} has an unknown type (a peer running another release?)`);
     const elementCount = reader.varint('element count');
     if (elementCount > limits.collectionElementsMax) {
@@ -138,7 +191,8 @@ export function decodeCollections(bytes: Uint8Array, context: VersionVector, lim
     }
     const elements: Element[] = [];
     for (let e = 0; e < elementCount; e++) elements.push(readElement(reader, context, limits, e));
-    collections.push({ type, elements });
+    const expiry = (typeByte & TYPE_FLAG_EXPIRY) === 0 ? undefined : readExpiry(reader, context, limits);
+    collections.push(collectionWith(type, elements, expiry));
   }
   reader.expectEnd();
   const problem = collectionsProblem(collections, context);
@@ -191,13 +245,15 @@ function owned(value: Uint8Array): Uint8Array {
 
 /** Every member and value copied into its own buffer: decoded ones are views of a frame. */
 export function copyCollections(collections: readonly Collection[]): Collection[] {
-  return collections.map((collection) => ({
-    type: collection.type,
-    elements: collection.elements.map((element): Element => {
+  return collections.map((collection) => collectionWith(
+    collection.type,
+    collection.elements.map((element): Element => {
       const dots = element.dots.map((entry) => ({ ...entry, value: owned(entry.value) }));
       const member = new Uint8Array(element.member);
       // Counters hold no buffer views: they are shared as they are.
       return { ...element, member, dots };
     }),
-  }));
+    // Expiry settings hold no buffer views either.
+    collection.expiry,
+  ));
 }

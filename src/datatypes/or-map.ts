@@ -27,6 +27,8 @@ import type { CounterState } from './pn-counter.js';
 import { counterProblem, countersEqual, isFullyReset, joinCounters, resetCounter } from './pn-counter.js';
 import type { FloatCounterState } from './float-counter.js';
 import { floatCounterProblem, floatCountersEqual, isFloatFullyReset, joinFloatCounters, resetFloatCounter } from './float-counter.js';
+import type { CollectionExpiry } from './collection-expiry.js';
+import { expiriesEqual, expiryCutMs, expiryProblem, joinExpiry, removeObservedSettings } from './collection-expiry.js';
 
 /** append only: the codes are on the wire (or-map-codec.ts). */
 export const COLLECTION_TYPES = ['hash', 'set', 'zset'] as const;
@@ -53,6 +55,13 @@ export interface Collection {
   readonly type: CollectionType;
   /** Sorted by member bytes, never empty. */
   readonly elements: readonly Element[];
+  /** EXPIRE on the key (collection-expiry.ts); absent when it never had one. */
+  readonly expiry?: CollectionExpiry;
+}
+
+/** The collection, its expiry left out when there is none (exactOptionalPropertyTypes). */
+export function collectionWith(type: CollectionType, elements: readonly Element[], expiry: CollectionExpiry | undefined): Collection {
+  return expiry === undefined ? { type, elements } : { type, elements, expiry };
 }
 
 export function compareMembers(a: Uint8Array, b: Uint8Array): number {
@@ -157,7 +166,7 @@ export function joinCollections(
     const y = right.find((collection) => collection.type === type);
     if (x === undefined && y === undefined) continue;
     const elements = joinElements(x?.elements ?? [], aContext, y?.elements ?? [], bContext);
-    if (elements.length > 0) joined.push({ type, elements });
+    if (elements.length > 0) joined.push(collectionWith(type, elements, joinExpiry(x?.expiry, aContext, y?.expiry, bContext)));
   }
   if (a !== undefined && collectionListsEqual(joined, a)) return a;
   return joined.length === 0 ? undefined : joined;
@@ -178,7 +187,7 @@ export function removeObserved(collections: readonly Collection[] | undefined, o
       const next = elementOf(element.member, dots, counter, floats);
       if (next !== undefined) elements.push(next);
     }
-    if (elements.length > 0) kept.push({ type: collection.type, elements });
+    if (elements.length > 0) kept.push(collectionWith(collection.type, elements, removeObservedSettings(collection.expiry, observed)));
   }
   return kept.length === 0 ? undefined : kept;
 }
@@ -202,7 +211,7 @@ export function collectionListsEqual(a: readonly Collection[] | undefined, b: re
   for (let c = 0; c < left.length; c++) {
     const x = left[c] as Collection;
     const y = right[c] as Collection;
-    if (x.type !== y.type || x.elements.length !== y.elements.length) return false;
+    if (x.type !== y.type || x.elements.length !== y.elements.length || !expiriesEqual(x.expiry, y.expiry)) return false;
     for (let e = 0; e < x.elements.length; e++) if (!elementsEqual(x.elements[e] as Element, y.elements[e] as Element)) return false;
   }
   return true;
@@ -214,9 +223,11 @@ export function collectionOf(collections: readonly Collection[] | undefined, typ
 }
 
 /** Replaces (or removes, when `elements` is empty) the collection of `type`, keeping the type order. */
-export function withCollection(collections: readonly Collection[] | undefined, type: CollectionType, elements: readonly Element[]): readonly Collection[] | undefined {
+export function withCollection(
+  collections: readonly Collection[] | undefined, type: CollectionType, elements: readonly Element[], expiry?: CollectionExpiry,
+): readonly Collection[] | undefined {
   const others = (collections ?? NONE).filter((collection) => collection.type !== type);
-  if (elements.length > 0) others.push({ type, elements });
+  if (elements.length > 0) others.push(collectionWith(type, elements, expiry));
   others.sort((x, y) => COLLECTION_TYPES.indexOf(x.type) - COLLECTION_TYPES.indexOf(y.type));
   return others.length === 0 ? undefined : others;
 }
@@ -229,6 +240,8 @@ export function collectionsProblem(collections: readonly Collection[], context: 
     if (typeIndex <= previousType) return 'collections are not sorted by type, or one repeats';
     previousType = typeIndex;
     if (collection.elements.length === 0) return `the ${collection.type} is empty`;
+    const expiryIssue = collection.expiry === undefined ? undefined : expiryProblem(collection.expiry, context);
+    if (expiryIssue !== undefined) return `${collection.type} ${expiryIssue}`;
     for (let e = 0; e < collection.elements.length; e++) {
       const element = collection.elements[e] as Element;
       if (e > 0 && compareMembers((collection.elements[e - 1] as Element).member, element.member) >= 0) return `${collection.type} members are not sorted and distinct`;
@@ -255,10 +268,32 @@ export function collectionsProblem(collections: readonly Collection[], context: 
   return undefined;
 }
 
-/** Elements a collection shows as present: those with at least one add. */
-export function presentElements(collection: Collection | undefined): Element[] {
+/**
+ * Elements a collection shows as present at `nowMs`: those with at least one add its expiry
+ * has not cut (collection-expiry.ts), or a counter no remove reset.
+ */
+export function presentElements(collection: Collection | undefined, nowMs: number): Element[] {
   if (collection === undefined) return [];
-  return collection.elements.filter(isPresent);
+  const cut = expiryCutMs(collection.expiry, nowMs);
+  if (cut === 0) return collection.elements.filter(isPresent);
+  return liveAfterCut(collection, cut).filter(isPresent);
+}
+
+/**
+ * The elements with the adds below `cut` dropped. While a cut is above the floor no coordinator
+ * has settled it yet, so the counters still hold increments from before it: they go too.
+ */
+export function liveAfterCut(collection: Collection, cut: number): Element[] {
+  const dropCounters = cut > (collection.expiry?.floorMs ?? 0);
+  const live: Element[] = [];
+  for (const element of collection.elements) {
+    const dots = element.dots.filter((entry) => entry.timestampMs >= cut);
+    const next = dropCounters
+      ? (dots.length > 0 ? { member: element.member, dots } : undefined)
+      : elementOf(element.member, dots, element.counter, element.floats);
+    if (next !== undefined) live.push(next);
+  }
+  return live;
 }
 
 /** An element shows while it has an add, or a counter counting what no remove observed. */
@@ -267,10 +302,10 @@ export function isPresent(element: Element): boolean {
     || (element.floats !== undefined && !isFloatFullyReset(element.floats));
 }
 
-/** True when no element of any collection is present. */
-export function collectionsEmpty(collections: readonly Collection[] | undefined): boolean {
+/** True when no element of any collection is present at `nowMs`. */
+export function collectionsEmpty(collections: readonly Collection[] | undefined, nowMs: number): boolean {
   if (collections === undefined) return true;
-  return collections.every((collection) => presentElements(collection).length === 0);
+  return collections.every((collection) => presentElements(collection, nowMs).length === 0);
 }
 
 /** Newest add first by (timestampMs, actor, counter): the order HGET and TYPE resolve with. */

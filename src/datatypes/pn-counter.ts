@@ -20,7 +20,7 @@
  * offset <= lane holds pointwise, before and after every join.
  */
 import { assert } from '../runtime/index.js';
-import { joinActorLanes } from './actor-lanes.js';
+import { actorLanesEqual, joinActorLanes } from './actor-lanes.js';
 // The vector module itself, not version/index.js: version/dvv.ts joins counters inside merge.
 import type { Actor, VersionVector } from '../version/types.js';
 import { compareActors, vectorCounter } from '../version/vector.js';
@@ -73,14 +73,12 @@ export function joinCounters(a: CounterState, b: CounterState): CounterState {
   return { lanes, offsets };
 }
 
+function sameSums(x: CounterLane, y: CounterLane): boolean {
+  return x.added === y.added && x.removed === y.removed;
+}
+
 function lanesEqual(a: readonly CounterLane[], b: readonly CounterLane[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as CounterLane;
-    const y = b[i] as CounterLane;
-    if (x.actor !== y.actor || x.counter !== y.counter || x.added !== y.added || x.removed !== y.removed) return false;
-  }
-  return true;
+  return actorLanesEqual(a, b, sameSums);
 }
 
 export function countersEqual(a: CounterState, b: CounterState): boolean {

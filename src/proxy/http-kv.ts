@@ -123,7 +123,7 @@ export class KvRoutes {
       const type = kv.typeOf(result);
       if (result.versioned !== null && type !== 'none' && type !== 'string') {
         this.metrics.reads.hits++;
-        return typedJson(result.versioned, type);
+        return typedJson(result.versioned, type, this.clock.nowMs());
       }
       this.metrics.reads.misses++;
       throw new RingcacheError('RC_ERR_NOT_FOUND', 'key not found (absent, deleted or expired)');

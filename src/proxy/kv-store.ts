@@ -172,7 +172,7 @@ export class KvStore {
       if (versioned === null) return false;
       const nowMs = this.clock.nowMs();
       const counted = versioned.counter !== undefined && !isFullyReset(versioned.counter);
-      if (!hasLiveSibling(versioned, nowMs) && !counted && collectionsEmpty(versioned.collections)) return false;
+      if (!hasLiveSibling(versioned, nowMs) && !counted && collectionsEmpty(versioned.collections, nowMs)) return false;
       const existed = keyType(versioned, nowMs) !== 'none';
       const options: KvWriteOptions = {
         context: versioned.context, expiresAtMs: null, ...(w === undefined ? {} : { w }), ...(pw === undefined ? {} : { pw }),

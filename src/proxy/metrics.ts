@@ -6,6 +6,10 @@
  * objects read them at scrape time through `collect()`. Nothing builds a label string per request.
  *
  *   counts[series * 3 + outcome]     outcome: 0 ok, 1 rejected (bad input, 4xx), 2 failed (5xx)
+ *
+ * Commands by data type and family (`ringcache_proxy_commands_by_type_total`) cost nothing per
+ * request either: each RESP series is given its (type, family) once, at start-up, and the
+ * counter sums the series' counts when scraped.
  */
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -41,11 +45,18 @@ interface SeriesName {
   readonly command: string;
 }
 
+/** A command's data type and family (src/proxy/resp/command-kind.ts): labels from the command table, never from keys. */
+export interface SeriesKind {
+  readonly type: string;
+  readonly family: string;
+}
+
 export class ProxyMetrics {
   /** Plain counters the front-ends bump; exported at scrape time. */
   readonly reads = { hits: 0, misses: 0, withSiblings: 0 };
   private readonly names: SeriesName[] = [];
   private readonly seriesByName = new Map<string, number>();
+  private readonly kinds: (SeriesKind | undefined)[] = [];
   private counts = new Float64Array(64 * 3);
   private readonly latency: LatencyHistogram<'protocol' | 'command'>;
   private connections: ConnectionSource = {};
@@ -76,6 +87,7 @@ export class ProxyMetrics {
         });
       },
     });
+    this.registerKindCounter(registry);
     this.registerReadCounters(registry);
     registerCoordinatorMetrics(registry, source);
     this.registerConnectionMetrics(registry);
@@ -97,6 +109,11 @@ export class ProxyMetrics {
       this.counts = grown;
     }
     return series;
+  }
+
+  /** Gives a series its data type and family, once at start-up: counted by type from then on. */
+  describeSeries(series: number, kind: SeriesKind): void {
+    this.kinds[series] = kind;
   }
 
   /** One finished request and how long it took. */
@@ -136,6 +153,31 @@ export class ProxyMetrics {
 
   attachConnections(source: ConnectionSource): void {
     this.connections = { ...this.connections, ...source };
+  }
+
+  private registerKindCounter(registry: Registry): void {
+    const kinds = this.kinds;
+    const counts = (): Float64Array => this.counts;
+    new Counter({
+      name: 'ringcache_proxy_commands_by_type_total',
+      help: 'RESP commands by the data type they work on (string, counter, hash, set, zset, keyspace, server, connection, ringcache) and family (read, write, scan, other), every outcome.',
+      labelNames: ['type', 'family'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const values = counts();
+        const sums = new Map<string, { kind: SeriesKind; value: number }>();
+        kinds.forEach((kind, series) => {
+          if (kind === undefined) return;
+          const value = (values[series * 3] ?? 0) + (values[series * 3 + 1] ?? 0) + (values[series * 3 + 2] ?? 0);
+          const key = `${kind.type} ${kind.family}`;
+          const sum = sums.get(key);
+          if (sum === undefined) sums.set(key, { kind, value });
+          else sum.value += value;
+        });
+        for (const { kind, value } of sums.values()) this.inc({ type: kind.type, family: kind.family }, value);
+      },
+    });
   }
 
   private registerReadCounters(registry: Registry): void {

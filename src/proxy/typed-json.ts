@@ -21,8 +21,8 @@ function text(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
 
-export function typedJson(versioned: Versioned, type: CollectionType): TypedJson {
-  const elements = presentElements(collectionOf(versioned.collections, type));
+export function typedJson(versioned: Versioned, type: CollectionType, nowMs: number): TypedJson {
+  const elements = presentElements(collectionOf(versioned.collections, type), nowMs);
   if (type === 'hash') {
     const value: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const element of elements) {

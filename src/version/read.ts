@@ -42,8 +42,9 @@ export function resolve(versioned: Versioned, nowMs: number): Sibling | undefine
 export function isDead(versioned: Versioned, nowMs: number, graceMs: number): boolean {
   // Increments no reset observed are live data, whatever the siblings.
   if (versioned.counter !== undefined && !isFullyReset(versioned.counter)) return false;
-  // So are hash fields and set members no remove observed.
-  if (!collectionsEmpty(versioned.collections)) return false;
+  // So are hash fields and set members no remove observed, until their expiry is graceMs old
+  // (as for an expired string below).
+  if (!collectionsEmpty(versioned.collections, nowMs - graceMs)) return false;
   for (const sibling of versioned.siblings) {
     const tombstoneDead = sibling.value === null && sibling.timestampMs + graceMs <= nowMs;
     const expiryDead = sibling.expiresAtMs !== null && sibling.expiresAtMs + graceMs <= nowMs;

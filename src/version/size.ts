@@ -54,6 +54,7 @@ function collectionsHeapBytes(collections: readonly Collection[]): number {
   let bytes = 0;
   for (const collection of collections) {
     bytes += VERSIONED_OVERHEAD_BYTES;
+    if (collection.expiry !== undefined) bytes += VERSIONED_OVERHEAD_BYTES + SIBLING_OVERHEAD_BYTES * collection.expiry.settings.length;
     for (const element of collection.elements) {
       bytes += SIBLING_OVERHEAD_BYTES + bufferBytes(element.member);
       for (const entry of element.dots) bytes += SIBLING_OVERHEAD_BYTES + bufferBytes(entry.value);

@@ -1,6 +1,6 @@
 /**
  * Hashes, sets and sorted sets on *reachable* states: replicas apply HSET, HDEL, HINCRBY, HINCRBYFLOAT, SADD, SREM,
- * ZADD, ZINCRBY, ZREM, ZPOPMIN and
+ * ZADD, ZINCRBY, ZREM, ZPOPMIN, PEXPIREAT, PERSIST and
  * DEL (a tombstone with what the replica holds as context) under their own actors with the real
  * coordinator code, and sync with the one `merge` in random orders. Checks the lattice laws, the
  * wire codec, and the ORSWOT rule itself: after everyone has synced, an element holds exactly
@@ -31,6 +31,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('operation' as const), replica, name: fc.constantFrom<OperationName>('hset', 'hdel', 'hincrby', 'hincrbyfloat'), member, value: fc.integer({ min: -9, max: 9 }) }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('operation' as const), replica, name: fc.constantFrom<OperationName>('sadd', 'srem'), member, value: fc.constant(0) }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('operation' as const), replica, name: fc.constantFrom<OperationName>('zadd', 'zincrby', 'zrem', 'zpopmin'), member, value: fc.integer({ min: -9, max: 9 }) }), weight: 2 },
+  // Expiries a few steps ahead (each step is 1 ms), so some fire during the history and some not.
+  { arbitrary: fc.record({ kind: fc.constant('operation' as const), replica, name: fc.constantFrom<OperationName>('pexpireat', 'persist'), member, value: fc.integer({ min: -2, max: 12 }) }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('delete' as const), replica }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('sync' as const), from: replica, to: replica }), weight: 4 },
 );
@@ -54,7 +56,12 @@ function addsOf(state: Versioned): Set<string> {
   return adds;
 }
 
-function operationOf(name: OperationName, memberIndex: number, value: number): CollectionOperation {
+function operationOf(name: OperationName, memberIndex: number, value: number, nowMs = 0): CollectionOperation {
+  if (name === 'pexpireat' || name === 'persist') {
+    const parsed = parseOperation(name, name === 'persist' ? [] : [Buffer.from(String(nowMs + value))], VERSION_DEFAULTS);
+    if (typeof parsed === 'string') throw new Error(`unexpected refusal ${parsed}`);
+    return parsed;
+  }
   const memberBytes = Buffer.from(MEMBERS[memberIndex] as string);
   // Fractions for the float counters, so their lanes hold sums that are not integers.
   const number = Buffer.from(name === 'hincrbyfloat' || name === 'zincrby' ? String(value / 4) : String(value));
@@ -88,7 +95,7 @@ function play(steps: readonly Step[]): Run {
         after = coordinatedPut(local, { value: null, context: local.context, dot: { actor: ACTORS[index] as string, counter: plain[index] }, timestampMs: nowMs, expiresAtMs: null });
       } else {
         const dot = { actor: `${ACTORS[index] as string}.t`, counter: (typed[index] as number) + 1 };
-        const result = coordinatedOperation(local, operationOf(next.name, next.member, next.value), dot, nowMs, VERSION_DEFAULTS, () => 0);
+        const result = coordinatedOperation(local, operationOf(next.name, next.member, next.value, nowMs), dot, nowMs, VERSION_DEFAULTS, () => 0);
         if (result.outcome !== 'ok') continue;
         if (result.changed) typed[index] = dot.counter;
         after = result.versioned;

@@ -230,7 +230,7 @@ export class SimCluster {
         const body = request.body;
         const planted = this.plantedBug(request);
         if (planted !== undefined) return planted;
-        const reply = core.handle(request);
+        const reply = core.handle(this.options.bug === 'forget-expiry' ? withoutExpiry(request) : request);
         if (reply instanceof Promise) return reply;
         if (body.kind === 'coord-put' && reply.body.kind === 'put-result') {
           this.history.mint(reply.body.dot, {
@@ -253,4 +253,12 @@ export class SimCluster {
     }
     return undefined;
   }
+}
+
+/** The planted 'forget-expiry' bug: a merge whose collections lost their expiry on the way. */
+function withoutExpiry(request: Envelope<PeerRequest>): Envelope<PeerRequest> {
+  const body = request.body;
+  if (body.kind !== 'merge' || body.versioned.collections === undefined) return request;
+  const collections = body.versioned.collections.map((collection) => ({ type: collection.type, elements: collection.elements }));
+  return { ...request, body: { ...body, versioned: { ...body.versioned, collections } } };
 }

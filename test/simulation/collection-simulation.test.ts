@@ -52,7 +52,9 @@ function floatValue(type: CollectionType, element: Element | undefined): number 
  * One float increment. The planted bug reads the value through a quorum read and writes the
  * sum: two clients doing it concurrently (or a partition between them) keep one of the two.
  */
-async function floatIncrement(coordinator: Coordinator, target: (typeof FLOAT_KEYS)[number], field: string, amount: number, bug: Bug): Promise<void> {
+async function floatIncrement(
+  coordinator: Coordinator, target: (typeof FLOAT_KEYS)[number], field: string, amount: number, bug: Bug, nowMs: number,
+): Promise<void> {
   const member = Buffer.from(field);
   if (bug !== 'read-then-write') {
     const args = target.type === 'hash' ? [member, Buffer.from(String(amount))] : [Buffer.from(String(amount)), member];
@@ -61,7 +63,7 @@ async function floatIncrement(coordinator: Coordinator, target: (typeof FLOAT_KE
     return;
   }
   const read = await coordinator.get(target.key);
-  const elements = presentElements(collectionOf(read.versioned?.collections, target.type));
+  const elements = presentElements(collectionOf(read.versioned?.collections, target.type), nowMs);
   const next = Buffer.from(formatFloatText(floatValue(target.type, elements.find((element) => Buffer.from(element.member).equals(member))) + amount));
   const outcome = target.type === 'hash'
     ? await operateAsync(coordinator, target.key, 'hset', [member, next])
@@ -106,7 +108,7 @@ async function client(
       const amount = (cluster.random.int(41) - 20) / 4;
       const tally = floats.get(`${target.key.toString()} ${field}`) as FloatTally;
       try {
-        await floatIncrement(coordinator, target, field, amount, bug);
+        await floatIncrement(coordinator, target, field, amount, bug, cluster.clock.nowMs());
         tally.acknowledged += amount;
       } catch {
         tally.unacknowledged += Math.abs(amount);
@@ -171,7 +173,7 @@ async function run(seed: number, bug: Bug): Promise<{ violations: string[]; ackn
       continue;
     }
     if (key === HASH) {
-      const elements = presentElements(collectionOf(first.collections, 'hash'));
+      const elements = presentElements(collectionOf(first.collections, 'hash'), cluster.clock.nowMs());
       for (const [field, tally] of fields) {
         const view = fieldView(elements.find((element) => Buffer.from(element.member).toString() === field));
         const value = view.kind === 'integer' ? view.value : 0n;
@@ -183,7 +185,7 @@ async function run(seed: number, bug: Bug): Promise<{ violations: string[]; ackn
     }
     const target = FLOAT_KEYS.find((candidate) => candidate.key === key);
     if (target !== undefined) {
-      const elements = presentElements(collectionOf(first.collections, target.type));
+      const elements = presentElements(collectionOf(first.collections, target.type), cluster.clock.nowMs());
       for (const field of FIELDS) {
         const tally = floats.get(`${key.toString()} ${field}`) as FloatTally;
         const value = floatValue(target.type, elements.find((element) => Buffer.from(element.member).toString() === field));
@@ -194,7 +196,7 @@ async function run(seed: number, bug: Bug): Promise<{ violations: string[]; ackn
       }
       continue;
     }
-    const present = new Set(presentElements(collectionOf(first.collections, 'set')).map((element) => `${key.toString()} ${Buffer.from(element.member).toString()}`));
+    const present = new Set(presentElements(collectionOf(first.collections, 'set'), cluster.clock.nowMs()).map((element) => `${key.toString()} ${Buffer.from(element.member).toString()}`));
     for (const id of present) if (!sets.everAdded.has(id)) violations.push(`${id}: present but never added`);
     for (const [id, adds] of sets.ackedAdds) {
       if (!id.startsWith(`${key.toString()} `) || present.has(id)) continue;

@@ -39,8 +39,10 @@ export interface SimulationOptions {
    * makes false downs; 'hasty-move' breaks replica moves: the target is reported synced as soon
    * as it is the target (before anti-entropy filled it) and the old copy is dropped at the swap
    * with no grace, so a write only the old replica held is gone and nothing is left to repair it.
+   * 'forget-expiry' drops the expiry of every hash, set and sorted set a node is sent to merge (as
+   * a codec without the expiry section would), so elements of an expired key come back there.
    */
-  readonly bug: 'none' | 'drop-merges' | 'empty-reads' | 'reused-actor' | 'early-gc' | 'hasty-detector' | 'hasty-move';
+  readonly bug: 'none' | 'drop-merges' | 'empty-reads' | 'reused-actor' | 'early-gc' | 'hasty-detector' | 'hasty-move' | 'forget-expiry';
 }
 
 export const SIMULATION_DEFAULTS: SimulationOptions = Object.freeze({

@@ -210,6 +210,32 @@ describe('route, health, metrics, password', () => {
     }
   });
 
+  it('GET /metrics counts RESP commands by data type and family, with no key in any label', async () => {
+    for (const args of [
+      ['HSET', 'mt:h', 'f', 'v'], ['HSET', 'mt:h', 'g', 'w'], ['HGET', 'mt:h', 'f'], ['HSCAN', 'mt:h', '0'], ['SADD', 'mt:s', 'a'],
+      ['ZADD', 'mt:z', '1', 'a'], ['INCR', 'mt:c'], ['SET', 'mt:k', 'v'], ['GET', 'mt:k'], ['EXPIRE', 'mt:h', '100'], ['PING'],
+      ['HGET', 'mt:k', 'f'],
+    ]) await redis.call(...(args as [string, ...string[]])).catch(() => undefined);
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    for (const line of [
+      'ringcache_proxy_commands_by_type_total{type="hash",family="write"} 2',
+      // A WRONGTYPE answer is a hash command too: every outcome counts.
+      'ringcache_proxy_commands_by_type_total{type="hash",family="read"} 2',
+      'ringcache_proxy_commands_by_type_total{type="hash",family="scan"} 1',
+      'ringcache_proxy_commands_by_type_total{type="set",family="write"} 1',
+      'ringcache_proxy_commands_by_type_total{type="zset",family="write"} 1',
+      'ringcache_proxy_commands_by_type_total{type="counter",family="write"} 1',
+      'ringcache_proxy_commands_by_type_total{type="string",family="write"} 1',
+      'ringcache_proxy_commands_by_type_total{type="string",family="read"} 1',
+      'ringcache_proxy_commands_by_type_total{type="keyspace",family="write"} 1',
+      'ringcache_proxy_commands_by_type_total{type="connection",family="other"} 1',
+    ]) expect(text).toContain(`${line}\n`);
+    const series = text.split('\n').filter((line) => line.startsWith('ringcache_proxy_commands_by_type_total{'));
+    expect(series.some((line) => line.includes('mt:'))).toBe(false);
+    // Bounded by the command table: at most 9 types x 4 families.
+    expect(series.length).toBeLessThanOrEqual(36);
+  });
+
   it('with proxy.password, /v1/kv wants the bearer token; health and metrics stay open', async () => {
     await app.close();
     start({ config: ['proxy.password=s3cret'] });

@@ -90,7 +90,7 @@ export function readElements(context: CommandContext, key: Buffer, type: Collect
   return context.kv.read(key).then((result) => {
     const shown = context.kv.typeOf(result);
     if (shown !== 'none' && shown !== type) return ERRORS.wrongType;
-    return presentElements(collectionOf(result.versioned?.collections, type));
+    return presentElements(collectionOf(result.versioned?.collections, type), context.clock.nowMs());
   });
 }
 

@@ -6,6 +6,7 @@ import { CLIENT_COMMAND } from './client-command.js';
 import { COMMAND_COMMAND } from './command-command.js';
 import { COUNTER_COMMANDS } from './counter-commands.js';
 import type { CommandDefinition } from './command.js';
+import { commandKind } from './command-kind.js';
 import { CONNECTION_COMMANDS } from './connection-commands.js';
 import { arityError } from './error-replies.js';
 import { INFO_COMMAND } from './info-command.js';
@@ -83,12 +84,14 @@ export class CommandTable {
   constructor(definitions: readonly CommandDefinition[], metrics: ProxyMetrics, private readonly nameBytesMax: number) {
     for (const definition of definitions) {
       assert(!this.byName.has(definition.name), `command ${definition.name} defined twice`);
+      const series = metrics.series('resp', definition.name);
+      metrics.describeSeries(series, commandKind(definition));
       this.byName.set(definition.name, {
         definition,
         arity: definition.arity,
         arityError: arityError(definition.name),
         noAuth: definition.flags.includes('noauth'),
-        series: metrics.series('resp', definition.name),
+        series,
         access: accessOf(definition),
       });
     }

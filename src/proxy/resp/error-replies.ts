@@ -34,8 +34,6 @@ export const ERRORS = Object.freeze({
   expireNxWithOthers: constantError('ERR NX and XX, GT or LT options at the same time are not compatible'),
   expireGtLt: constantError('ERR GT and LT options at the same time are not compatible'),
   wrongType: constantError('WRONGTYPE Operation against a key holding the wrong kind of value'),
-  /** ringcache: hashes, sets and sorted sets carry no expiry (an expiry per add is not built). */
-  collectionExpiry: constantError('ERR expiry on hashes, sets and sorted sets is not offered by ringcache: they keep no expiry; DEL the key instead'),
   /** ringcache: HSETNX needs compare-and-set as SET NX does. */
   conditionalHashSet: constantError('ERR HSETNX needs compare-and-set, which ringcache does not offer (replicas accept concurrent writes); use HSET, whose concurrent values are all kept (RC.HGETV)'),
   hashNotInteger: constantError('ERR hash value is not an integer'),

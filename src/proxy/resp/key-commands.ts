@@ -7,6 +7,10 @@
  * EXPIRE reads, then rewrites the visible value with the read's context and the new absolute
  * expiry, so every replica expires it at the same instant. Neither is atomic: each is a read and
  * a write, like a Redis client doing GET then SET with a version check it cannot make.
+ *
+ * On a hash, set or sorted set the expiry is the whole key's (src/datatypes/collection-expiry.ts):
+ * EXPIRE is one PEXPIREAT operation at the coordinating replica, which checks NX/XX/GT/LT on the
+ * state it holds; an expiry already due is a DEL, as Redis deletes the key then.
  */
 import { REPLIES, integerReply, rawReply } from '../../resp/index.js';
 import type { Reply, ReplyValue } from '../../resp/index.js';
@@ -16,11 +20,12 @@ import { isToken } from './arguments.js';
 import type { CommandContext, CommandDefinition } from './command.js';
 import { ALL_KEYS, FIRST_KEY, READ_FLAGS, argument, key } from './command.js';
 import { ERRORS, invalidExpire, unsupportedOption } from './error-replies.js';
+import { collectionExpiryMs, expireConditionHolds } from '../../datatypes/index.js';
+import { integerAnswer, operate } from './collection-commands.js';
 import { parseAnyExpiry, timeToLive } from './expiry.js';
 import type { ExpiryBase, ExpiryUnit } from './expiry.js';
 
 const MINUS_TWO: ReplyValue = Object.freeze(rawReply(Buffer.from(':-2\r\n')));
-const MINUS_ONE: ReplyValue = Object.freeze(rawReply(Buffer.from(':-1\r\n')));
 
 /** Distinct keys of args[1..], in first-seen order (DEL a a deletes, and counts, once). */
 function distinctKeys(args: Buffer[], context: CommandContext): Buffer[] {
@@ -105,7 +110,7 @@ export function expireGeneric(args: Buffer[], context: CommandContext, unit: Exp
   const kv = context.kv;
   kv.checkKey(key);
   return kv.read(key).then((result): Reply | Promise<Reply> => {
-    if (kv.holdsCollection(result)) return ERRORS.collectionExpiry;
+    if (kv.holdsCollection(result)) return expireCollection(args, context, result, flags, when);
     const current = kv.visible(result);
     if (current === undefined || result.versioned === null) return REPLIES.zero;
     if (!conditionHolds(flags, current.expiresAtMs, when)) return REPLIES.zero;
@@ -116,6 +121,16 @@ export function expireGeneric(args: Buffer[], context: CommandContext, unit: Exp
   });
 }
 
+/** EXPIRE on the hash, set or sorted set the key shows. */
+function expireCollection(args: Buffer[], context: CommandContext, result: ReadResult, flags: number, when: number): Reply | Promise<Reply> {
+  const nowMs = context.clock.nowMs();
+  if (when > nowMs) return operate(args, context, 'pexpireat', [Buffer.from(String(when)), ...args.slice(3)], integerAnswer);
+  // Due already: Redis deletes the key, after the same checks on its current expiry.
+  const pending = collectionExpiryMs(result.versioned, nowMs) ?? null;
+  if (!expireConditionHolds(flags, pending, when) || result.versioned === null) return REPLIES.zero;
+  return context.kv.write(args[1] as Buffer, null, { context: result.versioned.context, expiresAtMs: null }).then(one);
+}
+
 function one(): Reply {
   return REPLIES.one;
 }
@@ -124,10 +139,12 @@ function ttlGeneric(args: Buffer[], context: CommandContext, unit: ExpiryUnit): 
   const key = args[1] as Buffer;
   context.kv.checkKey(key);
   return context.kv.read(key).then((result: ReadResult): Reply => {
+    const nowMs = context.clock.nowMs();
+    const collectionExpiry = collectionExpiryMs(result.versioned, nowMs);
+    if (collectionExpiry !== undefined) return integerReply(timeToLive(collectionExpiry, nowMs, unit));
     const current = context.kv.visible(result);
-    // Hashes, sets and sorted sets have no expiry here.
-    if (current === undefined) return context.kv.holdsCollection(result) ? MINUS_ONE : MINUS_TWO;
-    return integerReply(timeToLive(current.expiresAtMs, context.clock.nowMs(), unit));
+    if (current === undefined) return MINUS_TWO;
+    return integerReply(timeToLive(current.expiresAtMs, nowMs, unit));
   });
 }
 
@@ -154,7 +171,7 @@ export const KEY_COMMANDS: readonly CommandDefinition[] = [
   {
     name: 'expire', arity: -3, flags: ['write', 'fast'], keys: FIRST_KEY, categories: ['@keyspace', '@write', '@fast'],
     run: (args, _connection, context) => expireGeneric(args, context, 'seconds', 'expire'),
-    summary: 'Set a key\'s time to live in seconds (read, then rewrite with the read\'s context and an absolute expiry).',
+    summary: 'Set a key\'s time to live in seconds (a string: read, then rewrite with the read\'s context and an absolute expiry; a hash, set or sorted set: one operation at the coordinating replica, the whole key expires).',
     since: '1.0.0', group: 'generic', complexity: 'O(1) plus a quorum read and a quorum write', arguments: expireArguments('seconds'),
   },
   {

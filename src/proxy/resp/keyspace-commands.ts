@@ -4,11 +4,14 @@
  *
  * UNLINK is DEL (a tombstone per key is already cheap: nothing is freed in the request path) and
  * TOUCH is EXISTS (the proxy keeps no access times; a node's LRU order moves on every read).
- * PERSIST rewrites the visible value without expiry, with the read's context.
+ * PERSIST rewrites the visible value without expiry, with the read's context; on a hash, set or
+ * sorted set it is one PERSIST operation at the coordinating replica (key-commands.ts says why).
  */
 import { REPLIES, integerReply, rawReply, simpleReply } from '../../resp/index.js';
 import type { Reply, ReplyValue } from '../../resp/index.js';
 import type { KeyType } from '../../datatypes/index.js';
+import { collectionExpiryMs } from '../../datatypes/index.js';
+import { integerAnswer, operate } from './collection-commands.js';
 import type { CommandContext, CommandDefinition } from './command.js';
 import { ALL_KEYS, FIRST_KEY, READ_FLAGS, argument, key } from './command.js';
 import type { ExpiryUnit } from './expiry.js';
@@ -30,6 +33,9 @@ function persist(args: Buffer[], _connection: unknown, context: CommandContext):
   const kv = context.kv;
   kv.checkKey(key);
   return kv.read(key).then((result): Reply | Promise<Reply> => {
+    const collectionExpiry = collectionExpiryMs(result.versioned, context.clock.nowMs());
+    if (collectionExpiry === null) return REPLIES.zero;
+    if (collectionExpiry !== undefined) return operate(args, context, 'persist', [], integerAnswer);
     const current = kv.visible(result);
     if (current === undefined || current.value === null || current.expiresAtMs === null || result.versioned === null) return REPLIES.zero;
     return kv.write(key, current.value, { context: result.versioned.context, expiresAtMs: null }).then(() => REPLIES.one);
@@ -41,10 +47,12 @@ function expireTime(args: Buffer[], context: CommandContext, unit: ExpiryUnit): 
   const key = args[1] as Buffer;
   context.kv.checkKey(key);
   return context.kv.read(key).then((result): Reply => {
+    const collectionExpiry = collectionExpiryMs(result.versioned, context.clock.nowMs());
     const current = context.kv.visible(result);
-    if (current === undefined) return context.kv.holdsCollection(result) ? MINUS_ONE : MINUS_TWO;
-    if (current.expiresAtMs === null) return MINUS_ONE;
-    return integerReply(unit === 'milliseconds' ? current.expiresAtMs : Math.floor((current.expiresAtMs + 500) / 1000));
+    if (collectionExpiry === undefined && current === undefined) return MINUS_TWO;
+    const expiresAtMs = collectionExpiry === undefined ? (current?.expiresAtMs ?? null) : collectionExpiry;
+    if (expiresAtMs === null) return MINUS_ONE;
+    return integerReply(unit === 'milliseconds' ? expiresAtMs : Math.floor((expiresAtMs + 500) / 1000));
   });
 }
 

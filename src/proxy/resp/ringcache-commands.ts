@@ -102,7 +102,7 @@ function setVersion(args: Buffer[], _connection: unknown, context: CommandContex
 /** The key's type as TYPE shows it, and how many elements it holds: one quorum read. */
 function typeFigures(result: ReadResult, context: CommandContext): readonly ReplyValue[] {
   const type = context.kv.typeOf(result);
-  const elements = type === 'none' ? 0 : type === 'string' ? 1 : presentElements(collectionOf(result.versioned?.collections, type)).length;
+  const elements = type === 'none' ? 0 : type === 'string' ? 1 : presentElements(collectionOf(result.versioned?.collections, type), context.clock.nowMs()).length;
   return [bulkReply('type'), bulkReply(type), bulkReply('elements'), integerReply(elements)];
 }
 
