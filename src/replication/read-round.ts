@@ -45,6 +45,11 @@ export interface ReadRoundHost extends RoundHost {
  * read until anti-entropy ends would make a cold start unavailable while adding no safety (the
  * memory is gone either way). It fails only when fewer than R servers answered at all.
  *
+ * A fallback's "absent" counts only once a replica of the row has replied. Fallbacks hold hints of
+ * writes made while a replica was down, nothing older: when every replica timed out (slow under a
+ * burst, not down), fallbacks' "absent" alone would read a stored key as missing. Such a read
+ * fails instead.
+ *
  * Every server is asked at most once, N fallbacks at most, so a read is bounded by 2N requests
  * plus N repairs. The round is the Exchange of its requests and tells a listener, so a read makes
  * no promise: with R=1 it costs this object, its request and the transport's.
@@ -57,6 +62,10 @@ export class ReadRound implements Exchange {
   private failures: string[] | undefined;
   /** Replies that count toward R (not a recovering replica's "absent"). */
   private answers = 0;
+  /** Replies from the row's own replicas, recovering or not. */
+  private replicaReplies = 0;
+  /** Fallbacks' "absent" held back until a replica of the row has replied (see onReply). */
+  private heldFallbackAbsents = 0;
   /** Indexes of replies from recovering servers: they lost memory, so "recent" is no excuse not to repair them. */
   private recovering: number[] | undefined;
   /** The merge of the first `mergedCount` replies, kept from settling for the repair. */
@@ -103,8 +112,19 @@ export class ReadRound implements Exchange {
     this.versions.push(versioned);
     const recovering = reply.kind === 'versioned' && reply.recovering === true;
     if (recovering) (this.recovering ??= []).push(this.versions.length - 1);
+    const fallback = this.isFallback(server);
+    if (!fallback && this.replicaReplies++ === 0 && this.heldFallbackAbsents > 0) {
+      this.answers += this.heldFallbackAbsents;
+      this.heldFallbackAbsents = 0;
+    }
     if (recovering && versioned === null) {
       // Not an answer: the key may be on its way to this replica. Ask another.
+      if (!this.settled) this.refill();
+    } else if (fallback && versioned === null && this.replicaReplies === 0) {
+      // A fallback holds only the hints of writes made while a replica was down. While no replica
+      // of the row has answered (they timed out: slow, not down), its "absent" says nothing of
+      // older writes, and counting it would read an acknowledged key as missing.
+      this.heldFallbackAbsents++;
       if (!this.settled) this.refill();
     } else if (this.countAnswer(server) >= this.r && !this.settled) {
       this.settle();
@@ -206,6 +226,11 @@ export class ReadRound implements Exchange {
         this.host.retryRead(this.request.key, this.vnode, this.r, this.fencedAt, this.listener);
         return;
       }
+      this.host.stats.readFailures++;
+      this.listener.onReadFailed(readQuorumError(this.answers, this.r, this.replicas.length + (this.sloppy?.asked ?? 0), this.failures ?? []));
+    } else if (this.inflight === 0 && this.replicaReplies === 0 && this.mergeReplies() === null) {
+      // Only fallbacks answered, all "absent": not knowing is an error, never a nil.
+      this.settle();
       this.host.stats.readFailures++;
       this.listener.onReadFailed(readQuorumError(this.answers, this.r, this.replicas.length + (this.sloppy?.asked ?? 0), this.failures ?? []));
     } else if (this.inflight === 0) {

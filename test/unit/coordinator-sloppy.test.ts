@@ -166,6 +166,19 @@ describe('sloppy reads', () => {
     expect(reader.stats.fallbackReads).toBe(1);
   });
 
+  it("fails rather than answering absent when no replica replies and the fallbacks hold no hint", async () => {
+    const c = await HintsCluster.started();
+    const key = c.keyWith('n1', 0);
+    const coordinator = c.coordinator('t');
+    await drive(c.clock, coordinator.put(key, encoder.encode('v'), { w: 3 }));
+    // Every replica fails its read, yet none is believed down (slow under a burst, say): the
+    // fallbacks asked hold no hint for a key written before, so their "absent" is no answer.
+    for (const server of c.rowOf(key) as string[]) c.crash(server);
+    const reader = c.coordinator('u');
+    await expect(drive(c.clock, reader.get(key))).rejects.toMatchObject({ code: 'RC_ERR_QUORUM_READ' });
+    expect(reader.stats.fallbackReads).toBeGreaterThan(0);
+  });
+
   it('answers absent rather than failing when every replica and fallback is recovering and empty', async () => {
     const c = await HintsCluster.started({ servers: 4 });
     for (const server of c.serverIds) {
