@@ -114,7 +114,9 @@ export class ReadRound implements Exchange {
     if (recovering) (this.recovering ??= []).push(this.versions.length - 1);
     const fallback = this.isFallback(server);
     if (!fallback && this.replicaReplies++ === 0 && this.heldFallbackAbsents > 0) {
+      // They count now, and make the read sloppy as any fallback answer does.
       this.answers += this.heldFallbackAbsents;
+      if (this.sloppy !== undefined) this.sloppy.answers += this.heldFallbackAbsents;
       this.heldFallbackAbsents = 0;
     }
     if (recovering && versioned === null) {
