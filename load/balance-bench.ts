@@ -147,6 +147,12 @@ function renderClusterRows(rows: readonly ClusterBalanceRow[]): string[] {
     lines.push(`| ${row.zipf} | ${row.servers} | ${f(off.before)} | ${f(off.after)} | ${off.moves} (${off.leaderChanges}) | ${f(on.before)} | ${f(on.after)} | ${on.moves} (${on.leaderChanges}) | ` +
       `${off.nodeOpsPerSecAfter.toFixed(0)} / ${on.nodeOpsPerSecAfter.toFixed(0)} | ${f(off.masterBefore)} -> ${f(off.masterAfter)} | ${off.errors + on.errors} |`);
   }
+  for (const row of rows) {
+    for (const [label, run] of [['cache off', row.withoutCache], ['cache on', row.withCacheRun]] as const) {
+      const kinds = Object.entries(run.errorKinds).map(([kind, count]) => `${String(count)} x "${kind}"`);
+      if (kinds.length > 0) lines.push('', `client errors, zipf ${String(row.zipf)}, ${label}: ${kinds.join(', ')}`);
+    }
+  }
   return lines;
 }
 

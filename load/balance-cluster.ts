@@ -46,6 +46,8 @@ export interface ClusterBalanceRun {
   readonly nodeOpsPerSecAfter: number;
   readonly clientOpsPerSec: number;
   readonly errors: number;
+  /** The load's error replies by kind (resp-reply-scanner.ts errorKind), so a row with errors says which. */
+  readonly errorKinds: Readonly<Record<string, number>>;
 }
 
 const SERVERS = 6;
@@ -82,7 +84,7 @@ export async function runClusterBalance(options: ClusterBalanceOptions, cache: b
     return {
       before: before.maxOverMean, after: after.maxOverMean, masterBefore, masterAfter,
       moves: plan.moves.length, leaderChanges: plan.leaderChanges?.length ?? 0, bytesToMove: plan.bytesToMove,
-      nodeOpsPerSecBefore: before.opsPerSec, nodeOpsPerSecAfter: after.opsPerSec, clientOpsPerSec: result.opsPerSec, errors: result.errors,
+      nodeOpsPerSecBefore: before.opsPerSec, nodeOpsPerSecAfter: after.opsPerSec, clientOpsPerSec: result.opsPerSec, errors: result.errors, errorKinds: result.errorKinds,
     };
   } finally {
     controller.abort();

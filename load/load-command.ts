@@ -69,4 +69,6 @@ export async function runLoadCommand(input: LoadCommandInput): Promise<void> {
   io.out(`done: ${result.requests} requests in ${(result.elapsedMs / 1000).toFixed(1)}s = ${formatRate(result.opsPerSec)} ops/s, ` +
     `${latencyText(result.latency)}, ${result.errors} errors, ${result.lost} lost, driver CPU ${result.driverCpuPercent.toFixed(0)}%`);
   if (result.firstError !== undefined) io.out(`first error: ${result.firstError}`);
+  const kinds = Object.entries(result.errorKinds).map(([kind, count]) => `${String(count)} x "${kind}"`);
+  if (kinds.length > 0) io.out(`errors by kind: ${kinds.join(', ')}`);
 }

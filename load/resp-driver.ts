@@ -2,7 +2,7 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { LatencyHistogram } from './latency-histogram.js';
 import type { LatencySummary } from './latency-histogram.js';
-import { ReplyScanner } from './resp-reply-scanner.js';
+import { countErrorKind, ReplyScanner } from './resp-reply-scanner.js';
 import { openReadySocket } from './socket-open.js';
 import type { RespTlsOptions } from './socket-open.js';
 import { keyName } from './zipf-keys.js';
@@ -63,6 +63,8 @@ export interface RespLoadResult {
   readonly requests: number;
   readonly errors: number;
   readonly firstError?: string;
+  /** Error replies by kind ("ERR RC_ERR_TIMEOUT": the prefix word and the ringcache code), at most 16 kinds. */
+  readonly errorKinds: Readonly<Record<string, number>>;
   /** Issued but never answered (drain deadline, a connection lost). */
   readonly lost: number;
   readonly elapsedMs: number;
@@ -137,7 +139,7 @@ interface Shared {
   stopIssuing: boolean;
   readonly total: LatencyHistogram;
   readonly interval: LatencyHistogram;
-  readonly scannerErrors: { count: number; first: string | undefined };
+  readonly scannerErrors: { count: number; first: string | undefined; readonly kinds: Map<string, number> };
 }
 
 /** One socket of the run: batch out, replies in, next batch. */
@@ -194,6 +196,8 @@ class DriverConnection {
     this.shared.completed += replies;
     this.shared.scannerErrors.count += this.scanner.errors;
     this.shared.scannerErrors.first ??= this.scanner.firstError;
+    for (const [kind, count] of this.scanner.errorKinds) countErrorKind(this.shared.scannerErrors.kinds, kind, count);
+    this.scanner.errorKinds.clear();
     this.scanner.errors = 0;
     this.outstanding -= replies;
     if (this.outstanding <= 0) this.sendBatch();
@@ -268,7 +272,7 @@ export async function runRespLoad(options: RespLoadOptions): Promise<RespLoadRes
     stopIssuing: false,
     total: new LatencyHistogram(),
     interval: new LatencyHistogram(),
-    scannerErrors: { count: 0, first: undefined },
+    scannerErrors: { count: 0, first: undefined, kinds: new Map() },
   };
   return new Promise((resolve) => {
     const cpuStart = process.cpuUsage();
@@ -292,6 +296,7 @@ export async function runRespLoad(options: RespLoadOptions): Promise<RespLoadRes
         requests: shared.completed,
         errors: shared.scannerErrors.count,
         ...(firstError === undefined ? {} : { firstError }),
+        errorKinds: Object.fromEntries(shared.scannerErrors.kinds),
         lost: shared.issued - shared.completed,
         elapsedMs,
         opsPerSec: shared.completed / (elapsedMs / 1000),

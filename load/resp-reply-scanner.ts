@@ -68,6 +68,8 @@ export class ReplyScanner {
   /** Error replies seen so far, and the first one's text. */
   errors = 0;
   firstError: string | undefined;
+  /** Error replies by kind (errorKind), at most ERROR_KINDS_MAX kinds; the rest count as 'other'. */
+  readonly errorKinds = new Map<string, number>();
 
   /** Consumes a chunk; returns how many replies it completed. Throws RespProtocolError on garbage. */
   feed(chunk: Buffer): number {
@@ -83,11 +85,31 @@ export class ReplyScanner {
       }
       if (buffer[offset] === MINUS) {
         this.errors++;
-        this.firstError ??= buffer.toString('utf8', offset + 1, end - 2);
+        const text = buffer.toString('utf8', offset + 1, end - 2);
+        this.firstError ??= text;
+        countErrorKind(this.errorKinds, errorKind(text));
       }
       replies++;
       offset = end;
     }
     return replies;
   }
+}
+
+const ERROR_KINDS_MAX = 16;
+
+/**
+ * An error reply's kind: its prefix word and the ringcache code when it names one
+ * ("ERR RC_ERR_TIMEOUT"), else its first four words with digits as '#' ("ERR write acknowledged by").
+ */
+export function errorKind(text: string): string {
+  const words = text.split(' ', 4);
+  const code = /RC_ERR_[A-Z_]+/.exec(text)?.[0];
+  return code === undefined ? words.join(' ').replace(/\d+/g, '#') : `${words[0] ?? ''} ${code}`;
+}
+
+/** Adds one to `kind`, keeping at most ERROR_KINDS_MAX kinds (a server with free-text errors cannot grow the map). */
+export function countErrorKind(kinds: Map<string, number>, kind: string, count = 1): void {
+  const key = kinds.has(kind) || kinds.size < ERROR_KINDS_MAX ? kind : 'other';
+  kinds.set(key, (kinds.get(key) ?? 0) + count);
 }

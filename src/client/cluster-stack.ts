@@ -112,7 +112,8 @@ export async function connectCluster(deps: ClusterStackDeps): Promise<ClusterSta
     ...(counter === undefined ? {} : { load: counter }),
   });
   const invalidations = counter === undefined || deps.invalidation === undefined ? undefined
-    : new InvalidationSender({ clock, logger, ...token, options: deps.invalidation });
+    // The peers' HTTP ports are https with cluster TLS (proxy.tlsCertFile): trust the cluster CA, as the reporter does.
+    : new InvalidationSender({ clock, logger, ...token, fetch: clusterFetch(deps.tls), options: deps.invalidation });
   if (invalidations !== undefined) counter?.watchWrites((key) => { invalidations.onWrite(key); });
   let advertised: string | undefined;
   const reporter = counter === undefined ? undefined : new LoadReporter({

@@ -7,12 +7,12 @@
  *                 coordinating replica's included; a pending move's target gets it uncounted
  *
  * A refusal by fencing (a table newer than ours) applied nothing, so the increment starts over
- * once on the new table. Unlike a write, a failed coordinator is never retried at the next replica: a timeout is
+ * on the new table (up to FENCING_REFRESHES_MAX times). Unlike a write, a failed coordinator is never retried at the next replica: a timeout is
  * ambiguous (the increment may have been applied), and applying it at a second coordinator would
  * count it twice. So an acknowledged increment is counted exactly once and an unacknowledged one
  * at most once; a resend to the same node is answered from its memory of request ids.
  */
-import { fencedEpoch } from '../replication/index.js';
+import { FENCING_REFRESHES_MAX, fencedEpoch } from '../replication/index.js';
 import type { Coordinator, Exchange, WritePlan } from '../replication/index.js';
 import type { ServerId } from '../ring/index.js';
 import { RingcacheError } from '../runtime/index.js';
@@ -46,8 +46,8 @@ class OperationRound<T> implements Exchange {
   private settled = false;
   private result: T | undefined;
   private readonly failures: string[] = [];
-  /** Once a fencing refusal sent it to fetch the table: it starts over once. */
-  private retried = false;
+  /** Table fetches fencing refusals caused: it starts over up to FENCING_REFRESHES_MAX times. */
+  private retries = 0;
 
   constructor(
     private readonly coordinator: Coordinator,
@@ -93,9 +93,9 @@ class OperationRound<T> implements Exchange {
     if (this.settled) return;
     const line = `${server}: ${error instanceof Error ? error.message : 'failed'}`;
     const epoch = fencedEpoch(error);
-    if (!this.replicating && epoch !== undefined && !this.retried) {
+    if (!this.replicating && epoch !== undefined && this.retries < FENCING_REFRESHES_MAX) {
       // Refused by fencing: nothing was applied, so the increment may start over on the new table.
-      this.retried = true;
+      this.retries++;
       this.coordinator.afterEpoch(epoch, () => { this.restart(); });
       return;
     }

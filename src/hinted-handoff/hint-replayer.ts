@@ -35,6 +35,8 @@ export interface HintReplayerStats {
   sent: number;
   /** Passes ended by a failure to reach the owner. */
   failedPasses: number;
+  /** Hints whose owner no longer held their vnode, deleted once a current replica took them. */
+  forwarded: number;
 }
 
 interface Pass {
@@ -48,15 +50,25 @@ interface Pass {
   failed: boolean;
 }
 
+/** Refusals that will not change on a retry: the hint is dropped instead of replayed forever. */
+const PERMANENT_REFUSALS = ['RC_ERR_PROTOCOL', 'RC_ERR_KEY_TOO_LARGE', 'RC_ERR_VALUE_TOO_LARGE'] as const;
+
 /**
- * Refusals that will not change on a retry: the hint is dropped instead of replayed forever.
- * RC_ERR_NOT_OWNER: the table moved the vnode away from the owner (node/fencing.ts); the replica
- * that took its place was synced with every other replica of the row before it was swapped in.
+ * Forwarding a hint whose owner no longer holds its vnode (it moved away, was drained or removed):
+ *
+ *   owner refuses RC_ERR_NOT_OWNER, or left the table
+ *     --> MERGE the hint to every current replica of its row (and a pending move's target)
+ *     --> the first ack deletes it; this node, if now a replica itself, merges it locally
+ *
+ * Dropping it instead would lose a write the hint is the only copy of: the replica that took the
+ * owner's place synced with the row's other replicas, but the hint lived at a fallback outside
+ * the row, which anti-entropy never visits. One current replica suffices: anti-entropy spreads
+ * it to the rest.
  */
-const PERMANENT_REFUSALS = ['RC_ERR_PROTOCOL', 'RC_ERR_KEY_TOO_LARGE', 'RC_ERR_VALUE_TOO_LARGE', 'RC_ERR_NOT_OWNER'] as const;
+const FORWARD_REFUSAL = 'RC_ERR_NOT_OWNER';
 
 export class HintReplayer implements Startable {
-  readonly stats: HintReplayerStats = { replayed: 0, replayedBytes: 0, sent: 0, failedPasses: 0 };
+  readonly stats: HintReplayerStats = { replayed: 0, replayedBytes: 0, sent: 0, failedPasses: 0, forwarded: 0 };
   private readonly passes: Pass[] = [];
   private readonly bucket: TokenBucket;
   private cursor = 0;
@@ -94,14 +106,48 @@ export class HintReplayer implements Startable {
     return this.passes.map((pass) => pass.owner);
   }
 
-  /** Expires old hints, forgets owners that left the table, and retries every owner shown up. */
+  /** Expires old hints, forwards those of owners that left the table, and retries every owner shown up. */
   tick(): void {
     const { context, store, options } = this.deps;
     store.expire(context.clock.nowMs(), options.ageMsMax);
     const table = context.table.current();
     for (const owner of store.ownersWithHints()) {
-      if (table !== undefined && table.server(owner) === undefined) store.dropOwner(owner, 'owner-left');
-      else this.begin(owner);
+      if (table !== undefined && table.server(owner) === undefined) {
+        // Bounded by the store (hints.bytesMax per owner); copied first, forwarding deletes entries.
+        for (const hint of [...store.hintsOf(owner)]) this.forward(hint);
+      } else {
+        this.begin(owner);
+      }
+    }
+  }
+
+  /** See FORWARD_REFUSAL. Without a table or a row to forward to, the hint is dropped as its owner left. */
+  private forward(hint: Hint): void {
+    const { context, store } = this.deps;
+    const table = context.table.current();
+    const row = table === undefined || hint.vnode >= table.vnodeCount ? undefined : table.row(hint.vnode);
+    if (row === undefined) {
+      store.drop(hint, 'owner-left');
+      return;
+    }
+    if (row.replicas.includes(context.serverId)) {
+      context.engine.merge(hint.key, hint.vnode, hint.versioned);
+      if (store.acknowledge(hint)) this.stats.forwarded++;
+      return;
+    }
+    const targets = row.pending === undefined ? row.replicas : [...row.replicas, row.pending.to];
+    const body: MergeRequest = { kind: 'merge', key: hint.key, vnode: hint.vnode, versioned: hint.versioned };
+    const timeoutMs = context.config.replication.requestTimeoutMs;
+    let taken = false;
+    for (const target of targets) {
+      this.stats.sent++;
+      context.transport.send(target, { epoch: context.table.epoch(), body }, timeoutMs).then((reply) => {
+        if (reply.body.kind !== 'ack' || taken) return;
+        taken = true;
+        if (store.acknowledge(hint)) this.stats.forwarded++;
+      }, () => {
+        // Kept: the next pass or tick forwards it again (or the owner comes back into the row).
+      });
     }
   }
 
@@ -193,7 +239,8 @@ export class HintReplayer implements Startable {
         else pass.failed = true;
       },
       (error: unknown) => {
-        if (PERMANENT_REFUSALS.some((code) => isRingcacheError(error, code))) this.deps.store.drop(hint, 'refused');
+        if (isRingcacheError(error, FORWARD_REFUSAL)) this.forward(hint);
+        else if (PERMANENT_REFUSALS.some((code) => isRingcacheError(error, code))) this.deps.store.drop(hint, 'refused');
         else pass.failed = true;
       },
     ).finally(() => {

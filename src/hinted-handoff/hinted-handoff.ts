@@ -78,6 +78,7 @@ export class HintedHandoff implements PeerService {
       { name: 'hints_dropped_total', help: 'Hints refused or dropped, by reason.', type: 'counter', label: 'reason', read: () => store.dropped() },
       { name: 'hints_replayed_total', help: 'Hints deleted after their owner acknowledged the replayed MERGE.', type: 'counter', read: () => replayer?.stats.replayed ?? 0 },
       { name: 'hint_replay_bytes_total', help: 'Bytes of replayed hints (the store\'s accounting; hints.replayBytesPerSec bounds the rate).', type: 'counter', read: () => replayer?.stats.replayedBytes ?? 0 },
+      { name: 'hints_forwarded_total', help: 'Hints whose owner no longer held their vnode, handed to a current replica of the row instead.', type: 'counter', read: () => replayer?.stats.forwarded ?? 0 },
     ];
   }
 

@@ -15,7 +15,8 @@
  * The refusal carries the node's epoch in its message (the wire keeps a code and a message only),
  * as `node epoch E` (src/replication/errors.ts fencedEpoch reads it back), so the coordinator
  * knows which table to wait for before it retries. No barrier waits for every
- * coordinator to learn an epoch: a request on the old one is refused, refetched and retried once.
+ * coordinator to learn an epoch: a request on the old one is refused, refetched and retried
+ * (up to FENCING_REFRESHES_MAX fetches, src/replication/write-round.ts).
  * Why the check suffices for quorum intersection during a move: an anti-entropy exchange only
  * runs between holders in the responder's table, so once a target has synced with a replica, that
  * replica is at the move's epoch and refuses every write stamped before it.

@@ -166,9 +166,9 @@ export class Coordinator implements ReadRoundHost, SendReceiver<Exchange> {
   }
 
   /** A read refused by fencing where it needed answers: once more, on the table at `epoch`. */
-  retryRead(key: Uint8Array, vnode: number, r: number, epoch: number, listener: ReadListener): void {
+  retryRead(key: Uint8Array, vnode: number, r: number, epoch: number, listener: ReadListener, retries: number): void {
     this.refreshPlacement(epoch, vnode, (placement) => {
-      new ReadRound(this, key, vnode, r, this.readOrder(placement), placement, listener, true).start();
+      new ReadRound(this, key, vnode, r, this.readOrder(placement), placement, listener, retries).start();
     });
   }
 

@@ -14,6 +14,7 @@ export { repairNeed } from './repair-need.js';
 export type { RepairNeed } from './repair-need.js';
 export type { CoordinatorRequest } from './exchange.js';
 export type { WriteListener } from './write-round.js';
+export { FENCING_REFRESHES_MAX } from './write-round.js';
 export { fencedEpoch, isTransportFailure } from './errors.js';
 export type { SendObserver, SendOutcome } from './send-observer.js';
 export type { LoadSink } from './load-sink.js';

@@ -4,6 +4,7 @@ import type { InternodeReply, MergeRequest, ReadRequest } from '../transport/mes
 import { merge, truncateSiblings, versionsEqual } from '../version/index.js';
 import type { Versioned } from '../version/types.js';
 import { describeFailure, expectVersioned, fencedEpoch, readQuorumError } from './errors.js';
+import { FENCING_REFRESHES_MAX } from './write-round.js';
 import type { Exchange, RoundHost } from './exchange.js';
 import { IGNORED } from './exchange.js';
 import { repairNeed } from './repair-need.js';
@@ -20,8 +21,8 @@ export interface ReadRoundHost extends RoundHost {
   /** Calls `round.onHedgeDue()` after speculativeRetryMs; returns the ticket that cancels it. */
   scheduleHedge(round: ReadRound): number;
   cancelHedge(ticket: number): void;
-  /** Runs the read again, once, on the table at `epoch` (a node refused it by fencing). */
-  retryRead(key: Uint8Array, vnode: number, r: number, epoch: number, listener: ReadListener): void;
+  /** Runs the read again on the table at `epoch` (a node refused it by fencing); `retries`: the new round's count. */
+  retryRead(key: Uint8Array, vnode: number, r: number, epoch: number, listener: ReadListener, retries: number): void;
 }
 
 /**
@@ -37,7 +38,7 @@ export interface ReadRoundHost extends RoundHost {
  *   all settled -> read repair: the merge to each replica that is behind by more than writes of
  *            the last readRepairDelayMs (those are the write's own MERGE, still on the way)
  *   fewer than R can answer, and some refused by fencing (node/fencing.ts): the read once more
- *            on the table at the epoch they named
+ *            on the table at the epoch they named (up to FENCING_REFRESHES_MAX times)
  *
  * When every replica and fallback that could answer has, and fewer than R of them counted (the
  * rest recovering and empty), the read answers with the merge of what they said instead of
@@ -92,8 +93,8 @@ export class ReadRound implements Exchange {
     private readonly replicas: readonly ServerId[],
     private readonly placement: Placement,
     private readonly listener: ReadListener,
-    /** A retry after a fencing refusal: it is not retried again. */
-    private readonly retried = false,
+    /** Fencing retries before this round: at FENCING_REFRESHES_MAX it is not retried again. */
+    private readonly retries = 0,
   ) {
     this.request = { kind: 'read', key, vnode };
   }
@@ -223,9 +224,10 @@ export class ReadRound implements Exchange {
     if (this.settled || this.answers + this.inflight >= this.r) return;
     if (this.versions.length + this.inflight < this.r) {
       this.settle();
-      if (this.fencedAt !== undefined && !this.retried) {
-        // Replicas refused a read built on an older table: fetch it and read once more.
-        this.host.retryRead(this.request.key, this.vnode, this.r, this.fencedAt, this.listener);
+      if (this.fencedAt !== undefined && this.retries < FENCING_REFRESHES_MAX) {
+        // Replicas refused a read built on an older table: fetch it and read once more (again if
+        // moves advanced the table past it meanwhile).
+        this.host.retryRead(this.request.key, this.vnode, this.r, this.fencedAt, this.listener, this.retries + 1);
         return;
       }
       this.host.stats.readFailures++;

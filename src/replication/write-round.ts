@@ -23,6 +23,13 @@ export interface WriteResult {
 
 const NO_FALLBACKS: readonly ServerId[] = Object.freeze([]);
 
+/**
+ * Table fetches a round may make after fencing refusals. One suffices when the table changes
+ * once; a rebalance commits an epoch per move step, a few a second, and a resend can meet the
+ * next one. Each fetch waits for a newer epoch (or requestTimeoutMs), so the bound is time too.
+ */
+export const FENCING_REFRESHES_MAX = 3;
+
 /** Who hears how a write ended: exactly one call, never inside the call that started the write. */
 export interface WriteListener {
   onWriteDone(result: WriteResult): void;
@@ -71,8 +78,12 @@ export class WriteRound implements Exchange {
   private settled = false;
   /** Built on the first hint: most writes never need a fallback, and allocate nothing for them. */
   private handoff: Handoff | undefined;
-  /** Once a fencing refusal sent the round to fetch the table: it retries once. */
-  private refreshed = false;
+  /** Table fetches fencing refusals caused so far (at most FENCING_REFRESHES_MAX a round). */
+  private refreshes = 0;
+  /** A fetch is under way: refusals meanwhile wait for it, holding their pending slots. */
+  private refreshing = false;
+  /** Pending slots held by refused MERGEs until the fetch ends. */
+  private heldSlots = 0;
   /** Replicas that refused a MERGE by fencing, resent on the new table if they still hold the vnode. */
   private refused: ServerId[] | undefined;
 
@@ -116,7 +127,7 @@ export class WriteRound implements Exchange {
     (this.failures ??= []).push(describeFailure(server, error));
     const epoch = fencedEpoch(error);
     const fromFallback = this.handoff !== undefined && ownerIn(this.handoff, server) !== undefined;
-    if (epoch !== undefined && !this.refreshed && !fromFallback) {
+    if (epoch !== undefined && !fromFallback && (this.refreshing || this.refreshes < FENCING_REFRESHES_MAX)) {
       this.refreshAt(epoch, server);
       return;
     }
@@ -146,17 +157,24 @@ export class WriteRound implements Exchange {
    * A node refused by fencing (node/fencing.ts): its table is newer. Before a replica stored the
    * write, nothing was applied, so the round starts over on the new table; after, the refused
    * MERGE goes again to that server if it still holds the vnode, and to the replicas the new
-   * table added, counted as the old ones were. Once per round: a second refusal is a failure.
+   * table added, counted as the old ones were. Refusals that arrive while the table is fetched
+   * (the other replicas of the row learned the same epoch) wait for that fetch and are resent
+   * with it. While moves run the epoch can advance again before a resend lands, so a round
+   * fetches the table up to FENCING_REFRESHES_MAX times; a refusal past that is a failure.
    */
   private refreshAt(epoch: number, server: ServerId): void {
-    this.refreshed = true;
-    const old = this.placement;
     if (this.replicating) {
       (this.refused ??= []).push(server);
       // The resends replace this MERGE's pending slot, so the round cannot fail meanwhile.
       this.primaryPending--;
+      this.heldSlots++;
     }
+    if (this.refreshing) return;
+    this.refreshing = true;
+    this.refreshes++;
+    const old = this.placement;
     this.host.refreshPlacement(epoch, this.request.vnode, (placement) => {
+      this.refreshing = false;
       this.placement = placement;
       if (!this.replicating) {
         this.attempt = 0;
@@ -164,8 +182,10 @@ export class WriteRound implements Exchange {
         this.askNextCoordinator();
         return;
       }
-      this.pending--;
+      this.pending -= this.heldSlots;
+      this.heldSlots = 0;
       this.resendMerges(old, placement);
+      this.refused = undefined;
       this.check();
     });
   }

@@ -17,7 +17,7 @@ import { nutcrackerYaml, startBareRedis, startTwemproxy } from '../../load/peers
 import { testPort } from '../support/ports.js';
 import { hasCommand } from '../../load/processes.js';
 import { runRespLoad, sequentialSets, zipfMix } from '../../load/resp-driver.js';
-import { ReplyScanner } from '../../load/resp-reply-scanner.js';
+import { ReplyScanner, errorKind } from '../../load/resp-reply-scanner.js';
 import { keyName, ZipfKeys } from '../../load/zipf-keys.js';
 
 /** The toy server the drivers are tested against: a Map behind src/resp's RespServer. */
@@ -170,6 +170,19 @@ describe('driver parts', () => {
     for (const byte of stream) replies += byteByByte.feed(Buffer.from([byte]));
     expect(replies).toBe(8);
     expect(() => new ReplyScanner().feed(Buffer.from('?what\r\n'))).toThrow(/unexpected reply type/);
+  });
+
+  it('ReplyScanner counts error replies by kind, at most 16 kinds', () => {
+    expect(errorKind('ERR write acknowledged by 1 of 2 required replicas (w=2)')).toBe('ERR write acknowledged by');
+    expect(errorKind('ERR RC_ERR_TIMEOUT n1 did not answer in 500 ms')).toBe('ERR RC_ERR_TIMEOUT');
+    expect(errorKind('ERR 12 keys')).toBe('ERR # keys');
+    const scanner = new ReplyScanner();
+    const errors = Array.from({ length: 20 }, (_, i) => `-ERR kind${String.fromCharCode(97 + i)}\r\n`).join('');
+    scanner.feed(Buffer.from(`-ERR kinda\r\n${errors}+OK\r\n`));
+    expect(scanner.errors).toBe(21);
+    expect(scanner.errorKinds.size).toBe(17);
+    expect(scanner.errorKinds.get('ERR kinda')).toBe(2);
+    expect(scanner.errorKinds.get('other')).toBe(4);
   });
 
   it('LatencyHistogram is exact below 128 us and within 1/64 above', () => {

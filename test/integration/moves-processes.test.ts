@@ -1,8 +1,11 @@
 /**
  * Real processes, the table in motion: while writes run through the proxy, a sixth node started
  * outside the config file is added with `ringcache admin add`, a node is drained with `ringcache
- * admin drain` and removed once empty. Every acknowledged write must read back afterwards, and
- * the moves must have copied data (the figures are printed for the record).
+ * admin drain` and removed once empty. Beside the tracked writes runs the load of `ringcache
+ * load` (its RESP driver and Zipf GET/SET mix, pipelined, stopped when the moves are done).
+ * Neither may see a single error (a request fenced by a node on a newer table is retried by the
+ * proxy), every acknowledged write must read back afterwards, and the moves must have copied
+ * data (the figures are printed for the record).
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +14,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../src/runtime/index.js';
 import type { Table } from '../../src/ring/index.js';
+import { runRespLoad, zipfMix } from '../../load/resp-driver.js';
+import { ZipfKeys } from '../../load/zipf-keys.js';
 import { ProcessCluster } from '../support/process-cluster.js';
 import { testPort } from '../support/ports.js';
 
@@ -95,9 +100,15 @@ describe('servers added and drained while writes run (real processes)', () => {
     await cluster.stop();
   }, 60_000);
 
-  it('adds n6, drains and removes n1 with no acknowledged write lost', async () => {
+  it('adds n6, drains and removes n1 while `ringcache load` runs: no client error, no acknowledged write lost', async () => {
     const client = redis as Redis;
     const load = startWrites(client);
+    const stopZipf = new AbortController();
+    const zipf = runRespLoad({
+      host: '127.0.0.1', port: cluster.respPort, connections: 4, pipeline: 4,
+      workload: zipfMix(new ZipfKeys({ keyCount: 5000, skew: 0.99, valueBytes: 100 }), 0.9),
+      requestsMax: 5_000_000, durationMs: 200_000, signal: stopZipf.signal,
+    });
     await clock.sleep(1500);
     const dry = await admin('add', '--id', 'n6', '--zone', 'c', '--host', '127.0.0.1', '--port', String(n6Port), '--http-port', String(n6HttpPort), '--dry-run');
     expect(dry).toMatch(/dry run: would commit epoch 2: n6 active, \d+ replica moves to queue/);
@@ -118,12 +129,19 @@ describe('servers added and drained while writes run (real processes)', () => {
     expect(await admin('remove', 'n1')).toMatch(/removed n1/);
     await clock.sleep(500);
     await load.stop();
+    stopZipf.abort();
+    const zipfResult = await zipf;
 
     console.log(JSON.stringify({
       writes: load.acked.size, writeFailures: load.failures.length,
+      load: { requests: zipfResult.requests, opsPerSec: Math.round(zipfResult.opsPerSec), errors: zipfResult.errorKinds, lost: zipfResult.lost },
       add: { moves: added.moveCount, ms: addMs, keys: afterAdd.keysMoved, bytes: afterAdd.bytesMoved },
       drain: { moves: drained.moveCount, ms: drainMs, keys: afterDrain.keysMoved - afterAdd.keysMoved, bytes: afterDrain.bytesMoved - afterAdd.bytesMoved },
     }));
+    expect(load.failures.slice(0, 10)).toEqual([]);
+    expect(zipfResult.errorKinds).toEqual({});
+    expect(zipfResult.lost).toBe(0);
+    expect(zipfResult.requests).toBeGreaterThan(10_000);
     expect(load.acked.size).toBeGreaterThan(500);
     expect(afterDrain.keysMoved).toBeGreaterThan(0);
     const wrong: string[] = [];

@@ -63,7 +63,7 @@ export class SimCluster {
         // The planted bug: "synced" as soon as the node is the target, whatever it holds.
         return Promise.resolve(options.bug === 'hasty-move' ? { ...progress, synced: progress.target } : progress);
       },
-    });
+    }, options.bug === 'restart-swaps-moves' ? 'restart-swaps-moves' : 'none');
     this.config = loadConfig({
       file: {
         cluster: { vnodeCount: options.vnodeCount, replicaCount: options.replicaCount },

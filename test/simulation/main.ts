@@ -4,7 +4,7 @@
 //  "convergedSeeds":.. (replicas agreed after heal with no client read), "convergedMsMax":..,
 //  "falseDowns":.. (down verdicts no fault explains, false-downs.ts), "reads":..,"sloppyReads":.. (reads
 //  outside R + W > N, not held to every acknowledged write), "maxSiblings":..,
-//  "tableChangeSeeds":.., "tableCommits":.., "movesCompleted":.., "fencingRetries":.. (the table in motion),
+//  "tableChangeSeeds":.., "tableCommits":.., "movesCompleted":.., "masterRestarts":.., "fencingRetries":.. (the table in motion),
 //  "failedSeeds":[..]}
 // A failing seed replays exactly with --seed X.
 import { parseArgs } from 'node:util';
@@ -32,7 +32,7 @@ const single = values.seed === undefined ? undefined : integer('seed', values.se
 const start = single ?? integer('start', values.start);
 const seeds = single === undefined ? integer('seeds', values.seeds) : 1;
 
-const tableTotals = { tableChangeSeeds: 0, tableCommits: 0, movesCompleted: 0, fencingRetries: 0 };
+const tableTotals = { tableChangeSeeds: 0, tableCommits: 0, movesCompleted: 0, masterRestarts: 0, fencingRetries: 0 };
 const totals = { operations: 0, ackedWrites: 0, lostAckedWrites: 0, resurrections: 0, convergedSeeds: 0, falseDowns: 0, reads: 0, sloppyReads: 0, maxSiblings: 0, events: 0, simulatedMs: 0 };
 let convergedMsMax = 0;
 const failedSeeds: number[] = [];
@@ -49,6 +49,7 @@ for (let seed = start; seed < start + seeds; seed++) {
   if (report.options.tableChanges) tableTotals.tableChangeSeeds++;
   tableTotals.tableCommits += report.tableCommits;
   tableTotals.movesCompleted += report.movesCompleted;
+  tableTotals.masterRestarts += report.masterRestarts;
   tableTotals.fencingRetries += report.fencingRetries;
   if (report.convergedAfterMs !== undefined) {
     totals.convergedSeeds++;

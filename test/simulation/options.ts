@@ -26,7 +26,8 @@ export interface SimulationOptions {
   readonly slowFactorMax: number;
   /**
    * The table changes while clients run: the nemesis queues replica moves, adds a server, drains
-   * one and restarts the master's executor (sim-master.ts), on top of its faults.
+   * one, restarts the master's executor and crashes the whole master, which comes back from its
+   * persisted state (sim-master.ts), on top of its faults.
    */
   readonly tableChanges: boolean;
   /**
@@ -38,11 +39,13 @@ export interface SimulationOptions {
    * a member down on one missed probe (no indirect probes, no suspicion), so message loss alone
    * makes false downs; 'hasty-move' breaks replica moves: the target is reported synced as soon
    * as it is the target (before anti-entropy filled it) and the old copy is dropped at the swap
-   * with no grace, so a write only the old replica held is gone and nothing is left to repair it.
+   * with no grace, so a write only the old replica held is gone and nothing is left to repair it;
+   * 'restart-swaps-moves' has a master that comes back from a crash take the moves in flight for
+   * finished (their sync progress was only in memory) and swap the unsynced targets in.
    * 'forget-expiry' drops the expiry of every hash, set and sorted set a node is sent to merge (as
    * a codec without the expiry section would), so elements of an expired key come back there.
    */
-  readonly bug: 'none' | 'drop-merges' | 'empty-reads' | 'reused-actor' | 'early-gc' | 'hasty-detector' | 'hasty-move' | 'forget-expiry';
+  readonly bug: 'none' | 'drop-merges' | 'empty-reads' | 'reused-actor' | 'early-gc' | 'hasty-detector' | 'hasty-move' | 'restart-swaps-moves' | 'forget-expiry';
 }
 
 export const SIMULATION_DEFAULTS: SimulationOptions = Object.freeze({

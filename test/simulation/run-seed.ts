@@ -34,6 +34,8 @@ export interface SeedReport {
   /** Tables the master committed (moves started and swapped in, servers added, drained, removed). */
   readonly tableCommits: number;
   readonly movesCompleted: number;
+  /** Full master restarts (crash, then recovery from its persisted state). */
+  readonly masterRestarts: number;
   /** Rounds a fencing refusal sent to fetch the table and retry, over every client. */
   readonly fencingRetries: number;
 }
@@ -117,6 +119,7 @@ export async function runSeed(seed: number, overrides: Partial<SimulationOptions
     events,
     tableCommits: cluster.master.commits,
     movesCompleted: cluster.master.movesCompleted,
+    masterRestarts: cluster.master.restarts,
     fencingRetries: cluster.fencingRetries(),
     violations: [
       ...(convergedAfterMs === undefined ? [`replicas did not agree within ${String(options.convergeMsMax)} ms of heal with no client read (hints, anti-entropy)`] : []),

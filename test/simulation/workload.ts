@@ -137,7 +137,8 @@ export async function runTableChanges(cluster: SimCluster, done: () => boolean):
     if (done()) return;
     if (drained !== undefined && master.remove(drained)) drained = undefined;
     const roll = cluster.random.next();
-    const table = master.table.table;
+    // The master plans on its own table (after a restart it may be behind the one the nodes follow).
+    const table = master.liveTable.table;
     if (roll < 0.5) {
       const vnode = cluster.random.int(table.vnodeCount);
       const row = table.rows[vnode];
@@ -146,7 +147,7 @@ export async function runTableChanges(cluster: SimCluster, done: () => boolean):
       const candidates = table.servers.filter((server) => server.state === 'active' && row?.replicas.includes(server.id) === false && server.zone === zoneOf.get(from ?? '')?.zone);
       const to = candidates[cluster.random.int(Math.max(1, candidates.length))];
       if (from !== undefined && to !== undefined) master.move(vnode, from, to.id);
-    } else if (roll < 0.65 && added < 2) {
+    } else if (roll < 0.65 && added < 2 && !master.isDown) {
       added++;
       const zones = [...new Set(table.servers.map((server) => server.zone))];
       cluster.addServer(zones[cluster.random.int(zones.length)] ?? 'a');
@@ -154,8 +155,13 @@ export async function runTableChanges(cluster: SimCluster, done: () => boolean):
       const active = table.servers.filter((server) => server.state === 'active');
       const victim = active[cluster.random.int(active.length)];
       if (victim !== undefined && master.drain(victim.id)) drained = victim.id;
-    } else if (roll < 0.9) {
-      master.restart();
+    } else if (roll < 0.85) {
+      master.restartExecutor();
+    } else if (roll < 0.95 && !master.isDown) {
+      // The whole master process: down for a while (followers keep their table), then back
+      // from its persisted state, with whatever moves were in flight.
+      master.crash();
+      cluster.clock.schedule(50 + pauseMs(cluster, 400), () => { master.recover(); });
     }
   }
 }

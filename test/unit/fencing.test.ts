@@ -27,7 +27,7 @@ function moveOf(table: Table, key: Uint8Array): { vnode: number; from: string; t
   return { vnode, from: row[0] ?? '', to };
 }
 
-function cluster(nodeTable: Table): { clock: VirtualClock; network: SimNetwork; engines: Map<string, MemoryEngine> } {
+function cluster(nodeTable: Table, tables = new Map<string, RoutingTable>()): { clock: VirtualClock; network: SimNetwork; engines: Map<string, MemoryEngine> } {
   const clock = new VirtualClock();
   const random = new SeededRandom(3);
   const network = new SimNetwork(clock, random);
@@ -39,7 +39,8 @@ function cluster(nodeTable: Table): { clock: VirtualClock; network: SimNetwork; 
     engines.set(server.id, engine);
     const core = new NodeCore({
       serverId: server.id, clock, random, transport: network.transport(server.id), engine, logger: silentLogger, config, services: [], startsInSync: true,
-      table: { current: () => routing, epoch: () => routing.epoch, observeEpoch: () => undefined },
+      // `tables` gives a node its own table (and a test may step it); the rest share `nodeTable`.
+      table: { current: () => tables.get(server.id) ?? routing, epoch: () => (tables.get(server.id) ?? routing).epoch, observeEpoch: () => undefined },
     });
     network.listen(server.id, core);
   }
@@ -103,5 +104,30 @@ describe('fencing at the node', () => {
     const read = await drive(env.clock, reader.get(key));
     expect(read.versioned).toBeNull();
     expect(reader.stats.fencingRetries).toBe(1);
+  });
+
+  it('MERGEs refused while moves advance the table are all resent, through more than one epoch: the write is acknowledged', async () => {
+    // Another vnode's move takes the nodes from epoch 1 to 3 while this write runs; its own row stays.
+    const other = moveOf(base, encoder.encode('k2'));
+    expect(other.vnode).not.toBe(move.vnode);
+    const e2 = new RoutingTable(startMoves(base, [other]));
+    const e3 = new RoutingTable(finishMoves(e2.table, [other.vnode]));
+    const row = base.rows[move.vnode]?.replicas ?? [];
+    // The coordinating replica is still at epoch 1; the other two already at 2, so both refuse its MERGE.
+    const tables = new Map<string, RoutingTable>(servers.map((server) => [server.id, server.id === row[0] ? new RoutingTable(base) : e2]));
+    const env = cluster(base, tables);
+    const holder: TableHolder = new TableHolder(new RoutingTable(base), (epoch) => {
+      env.clock.schedule(5, () => {
+        holder.set(epoch >= 3 ? e3 : e2);
+        // The nodes move on as the coordinator catches up: its resend at epoch 2 is refused again.
+        for (const server of servers) tables.set(server.id, e3);
+      });
+    });
+    const coordinator = coordinatorOn(env, holder);
+    const written = await drive(env.clock, coordinator.put(key, encoder.encode('v')));
+    expect(written.acks).toBeGreaterThanOrEqual(2);
+    expect(coordinator.stats.fencingRetries).toBe(2);
+    await drive(env.clock, new Promise<void>((resolve) => { env.clock.schedule(50, resolve); }));
+    for (const server of row) expect(env.engines.get(server)?.get(key)).toBeDefined();
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The hint replayer on real NodeCores over the simulated network: it replays when the board shows
  * the owner up (at once, and on its periodic retry), deletes a hint only after the owner's ack,
- * keeps to hints.replayBytesPerSec and hints.replayConcurrency, and drops expired hints and hints
- * of owners that left.
+ * keeps to hints.replayBytesPerSec and hints.replayConcurrency, drops expired hints, and forwards
+ * hints of owners that left the table or no longer hold the vnode to its current replicas.
  */
 import { describe, expect, it } from 'vitest';
 import { coordinatedPut, covers } from '../../src/version/index.js';
@@ -153,18 +153,38 @@ describe('hint replay', () => {
     expect(covers(c.stateAt('n6', key)?.context ?? [], { actor: 'n0.other', counter: 1 })).toBe(true);
   });
 
-  it('drops hints past hints.ageMsMax and hints of servers that left the table, counted by reason', async () => {
+  it('drops hints past hints.ageMsMax, counted by reason', async () => {
     const c = await HintsCluster.started({ config: ['hints.ageMsMax=1000', 'hints.replayIntervalMs=300'] });
     c.markDown('n2');
     const { holder } = plantHints(c, 'n2', 4);
     const store = c.hints(holder).store;
-    const state = coordinatedPut(undefined, { value: encoder.encode('x'), context: null, dot: { actor: 'n0.t', counter: 1 }, timestampMs: Math.floor(c.clock.nowMs()), expiresAtMs: null });
-    store.add('n99', encoder.encode('gone'), 0, state, c.clock.nowMs());
-    await run(c, 400);
-    expect(store.dropped().get('owner-left')).toBe(1);
-    expect(store.keys).toBe(4);
-    await run(c, 1_000);
+    await run(c, 1_400);
     expect(store.keys).toBe(0);
     expect(store.dropped().get('expired')).toBe(4);
+  });
+
+  it('forwards a hint whose owner left the table, or no longer holds its vnode, to the row\'s replicas instead of dropping it', async () => {
+    const c = await HintsCluster.started({ config: ['hints.replayIntervalMs=300'] });
+    const key = encoder.encode('forwarded');
+    const row = c.rowOf(key);
+    const vnode = c.table.vnodeOf(key);
+    // A holder outside the row, and a server in the table but outside the row as the stale owner.
+    const holder = c.fallbacksOf(key)[0] as ServerId;
+    const outside = c.fallbacksOf(key).find((server) => server !== holder) as ServerId;
+    const stateOf = (counter: number) => coordinatedPut(undefined, { value: encoder.encode('x'), context: null, dot: { actor: 'n0.t', counter }, timestampMs: Math.floor(c.clock.nowMs()), expiresAtMs: null });
+    const store = c.hints(holder).store;
+    // The owner refuses (RC_ERR_NOT_OWNER: the table moved the vnode away from it) ...
+    expect(store.add(outside, key, vnode, stateOf(1), c.clock.nowMs())).toBe('stored');
+    // ... or is gone from the table altogether.
+    const other = encoder.encode('forwarded-2');
+    expect(store.add('n99', other, c.table.vnodeOf(other), stateOf(2), c.clock.nowMs())).toBe('stored');
+    await run(c, 1_000);
+    expect(store.keys).toBe(0);
+    expect(store.dropped().get('refused') ?? 0).toBe(0);
+    expect(store.dropped().get('owner-left') ?? 0).toBe(0);
+    expect(c.hints(holder).replayer?.stats.forwarded).toBe(2);
+    expect(row.some((server) => covers(c.stateAt(server, key)?.context ?? [], { actor: 'n0.t', counter: 1 }))).toBe(true);
+    expect(c.rowOf(other).some((server) => covers(c.stateAt(server, other)?.context ?? [], { actor: 'n0.t', counter: 2 }))).toBe(true);
+    expect(c.stateAt(outside, key)).toBeUndefined();
   });
 });
