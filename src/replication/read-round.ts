@@ -222,7 +222,9 @@ export class ReadRound implements Exchange {
    */
   private checkQuorum(): void {
     if (this.settled || this.answers + this.inflight >= this.r) return;
-    if (this.versions.length + this.inflight < this.r) {
+    // Only fallbacks answered, all "absent" (every replica failed): not knowing is never a nil.
+    const unknown = this.inflight === 0 && this.replicaReplies === 0 && this.mergeReplies() === null;
+    if (this.versions.length + this.inflight < this.r || unknown) {
       this.settle();
       if (this.fencedAt !== undefined && this.retries < FENCING_REFRESHES_MAX) {
         // Replicas refused a read built on an older table: fetch it and read once more (again if
@@ -230,11 +232,6 @@ export class ReadRound implements Exchange {
         this.host.retryRead(this.request.key, this.vnode, this.r, this.fencedAt, this.listener, this.retries + 1);
         return;
       }
-      this.host.stats.readFailures++;
-      this.listener.onReadFailed(readQuorumError(this.answers, this.r, this.replicas.length + (this.sloppy?.asked ?? 0), this.failures ?? []));
-    } else if (this.inflight === 0 && this.replicaReplies === 0 && this.mergeReplies() === null) {
-      // Only fallbacks answered, all "absent": not knowing is an error, never a nil.
-      this.settle();
       this.host.stats.readFailures++;
       this.listener.onReadFailed(readQuorumError(this.answers, this.r, this.replicas.length + (this.sloppy?.asked ?? 0), this.failures ?? []));
     } else if (this.inflight === 0) {

@@ -36,7 +36,7 @@ export const ERROR_CATALOGUE = {
   RC_ERR_MOVES_UNAVAILABLE: { httpStatus: 501, summary: 'A rebalance plan needs replica moves and this shard-master has no move executor: the plan is shown (dry run) but not applied; the table is untouched.' },
   RC_ERR_COLLECTION_FULL: { httpStatus: 413, summary: 'An add would take a hash, set or sorted set past limits.collectionElementsMax, or a field or member is longer than limits.memberBytesMax.' },
   RC_ERR_TOKEN_REQUIRED: { httpStatus: 500, summary: 'A master, node or proxy would listen beyond loopback without a cluster token.' },
-  RC_ERR_STALE_EPOCH: { httpStatus: 409, summary: 'A node refused a data request stamped with a table epoch older than its own; the message carries the node epoch, the coordinator fetches the table and retries once.' },
+  RC_ERR_STALE_EPOCH: { httpStatus: 409, summary: 'A node refused a data request stamped with a table epoch older than its own; the message carries the node epoch, the coordinator fetches the table and retries, through up to three table fetches.' },
   RC_ERR_NOT_OWNER: { httpStatus: 409, summary: 'A node refused a data request for a vnode it does not hold at that epoch (not a replica, not the pending target); the message carries the node epoch.' },
   RC_ERR_SERVER_EXISTS: { httpStatus: 409, summary: 'An admin request adds a server whose id is already a member.' },
   RC_ERR_MEMBERSHIP: { httpStatus: 409, summary: 'An admin change would break an invariant: drain below N active servers or the zones a row needs, remove a server that still holds replicas.' },

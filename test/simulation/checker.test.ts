@@ -51,18 +51,6 @@ describe('the simulation checker catches planted bugs', () => {
     expect((await runSeed(15, { ...harsh, bug: 'none' })).lostAckedWrites).toBe(0);
   }, 120_000);
 
-  it('catches a master that comes back from a crash and swaps in the moves it had in flight, unsynced (a lost write)', async () => {
-    // Full master restarts are one table change in ten, and a lost write needs one with a move in
-    // flight and a write only the old replica held: one seed of 1-200 under these settings.
-    // Seeds 70-110 (the first catch is seed 75 when this was written); the same seed without the
-    // bug loses nothing, though its master restarts too.
-    const harsh: Partial<SimulationOptions> = { tableChanges: true, r: 1, w: 1, dropRateMax: 0.3 };
-    expect(await findViolation('restart-swaps-moves', 110, 'lost acknowledged write', harsh, 70)).toMatch(/^lost acknowledged write/);
-    const clean = await runSeed(75, { ...harsh, bug: 'none' });
-    expect(clean.lostAckedWrites).toBe(0);
-    expect(clean.masterRestarts).toBeGreaterThan(0);
-  }, 120_000);
-
   it('catches a restarted node reusing its actor (a dot minted twice)', async () => {
     // Stops at the first seed that shows it: a seed with violations runs until convergeMsMax,
     // and all 30 of them took past the test's timeout on a busy machine.
