@@ -10,6 +10,7 @@ import { WORKLOADS } from '../../load/bench-measure.js';
 import { selectedWorkloads } from '../../load/bench-rounds.js';
 import { WORKLOAD_NAMES } from '../../src/cli/bench.js';
 import { runRespLoad, sequentialSets } from '../../load/resp-driver.js';
+import { alive } from '../support/readers.js';
 
 /**
  * `bench proxy --baseline DIR`: a cluster started from another checkout by its own launcher and
@@ -18,14 +19,6 @@ import { runRespLoad, sequentialSets } from '../../load/resp-driver.js';
  */
 const repo = resolve(import.meta.dirname, '..', '..');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('bench baseline checkout', () => {
   it('refuses a folder that is not a built ringcache checkout, saying why', () => {

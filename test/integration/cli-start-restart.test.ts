@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { testPort } from '../support/ports.js';
+import { alive } from '../support/readers.js';
 
 /**
  * `ringcache start` as a user runs it: the real launcher (bin/ringcache.js, built) with the real
@@ -115,14 +116,6 @@ afterEach(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function put(port: number, key: string, value: string): Promise<number> {
   const response = await fetch(`http://127.0.0.1:${port}/v1/kv/${key}`, { method: 'PUT', body: value, signal: AbortSignal.timeout(5000) });

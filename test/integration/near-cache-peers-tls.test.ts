@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterFetch } from '../../src/tls/index.js';
 import { ProcessCluster } from '../support/process-cluster.js';
 import { testPort } from '../support/ports.js';
+import { readContinuously, until } from '../support/readers.js';
 import { throwawayCa, type ThrowawayCa } from '../support/throwaway-ca.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'ringcache-near-cache-tls-'));
@@ -69,37 +70,8 @@ describe('near-cache invalidation between two proxies over cluster TLS', () => {
   }, 60_000);
 });
 
-/** GETs in a loop (bounded: at most 2 minutes), keeping the last answer. */
-function readContinuously(client: Redis, key: string): { values: (string | null)[]; errors: string[]; stop(): Promise<void> } {
-  const values: (string | null)[] = [];
-  const errors: string[] = [];
-  const state = { running: true };
-  const deadline = Date.now() + 120_000;
-  const loop = (async () => {
-    while (state.running && Date.now() < deadline) {
-      try {
-        const batch = await Promise.all(Array.from({ length: 20 }, () => client.get(key)));
-        values.push(batch.at(-1) ?? null);
-        if (values.length > 1000) values.splice(0, 500);
-      } catch (error) {
-        errors.push(String(error));
-        if (errors.length > 10) return;
-      }
-    }
-  })();
-  return { values, errors, stop: async () => { state.running = false; await loop; } };
-}
-
 async function metric(httpPort: number, series: string): Promise<number> {
   const text = await (await secureFetch(`https://127.0.0.1:${String(httpPort)}/metrics`)).text();
   const line = text.split('\n').find((entry) => entry.startsWith(`${series} `));
   return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${String(timeoutMs)} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
