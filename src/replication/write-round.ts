@@ -6,7 +6,6 @@ import type { CoordinatedPutRequest, InternodeReply, MergeRequest } from '../tra
 import type { Dot, Versioned } from '../version/types.js';
 import { describeFailure, fencedEpoch, isTransportFailure, primaryQuorumError, unexpectedReply, writeQuorumError } from './errors.js';
 import type { Exchange, RoundHost } from './exchange.js';
-import { IGNORED } from './exchange.js';
 
 export interface WriteResult {
   /** What the coordinating replica stored: its context is the token a client sends back next time. */
@@ -45,7 +44,14 @@ export interface WriteListener {
  *                 down, failed as coordinator, or whose MERGE fails to reach it, RC.HINT to the
  *                 next live fallback of the ring walk, naming it (sloppy quorum, Dynamo 4.6).
  *                 Done at W acks, hints included, of which PW from the row; the rest finish in
- *                 the background. A pending move's target gets the MERGE too, uncounted.
+ *                 the background.
+ *
+ * While a move is pending (row [A B C], C moving to T), the MERGE goes to T too and the write
+ * needs W acks of the row as it is and W of the row the move will make ([A B T]): a joint
+ * quorum, as in Raft's joint consensus. The swap can commit, and reads count T, while
+ * coordinators and replicas still work on the older table; a write acknowledged by [A B C]
+ * alone would then be missing from T, and an R=1 read there would miss it (W=N). A hint for T
+ * counts for T, as a hint does for any replica.
  *
  *   row [A B C], B down, fallbacks [D E]:   COORD.PUT A --> MERGE C, HINT(owner B) D   W=3 met
  *
@@ -69,6 +75,8 @@ export class WriteRound implements Exchange {
   private replicating = false;
   private result: { versioned: Versioned; dot: Dot; coordinator: ServerId } | undefined;
   private acks = 1;
+  /** Whom each ack stands for: the replica, or the owner of the hint a fallback took (distinct). */
+  private ackedFor: ServerId[] = [];
   /** Acks from the row (the coordinator's included): PW counts these. */
   private primaryAcks = 1;
   /** Requests whose ack could still come: MERGEs and hints. */
@@ -111,14 +119,17 @@ export class WriteRound implements Exchange {
       }
       return;
     }
-    this.acks++;
     this.pending--;
     const handoff = this.handoff;
-    if (handoff === undefined || ownerIn(handoff, server) === undefined) {
-      this.primaryAcks++;
-      this.primaryPending--;
-    } else if (!this.settled) {
-      handoff.acked.push(server);
+    const owner = handoff === undefined ? undefined : ownerIn(handoff, server);
+    if (owner === undefined) this.primaryPending--;
+    const standsFor = owner ?? server;
+    // A resend after a table fetch can reach a server twice; an ack counts once.
+    if (!this.ackedFor.includes(standsFor)) {
+      this.ackedFor.push(standsFor);
+      this.acks++;
+      if (owner === undefined) this.primaryAcks++;
+      else if (!this.settled) handoff?.acked.push(server);
     }
     this.check();
   }
@@ -202,7 +213,11 @@ export class WriteRound implements Exchange {
       this.host.send(server, merge, this);
     }
     const target = placement.pendingTarget;
-    if (target !== undefined && target !== old.pendingTarget) this.host.send(target, merge, IGNORED);
+    if (target !== undefined && target !== result.coordinator && (target !== old.pendingTarget || refused.includes(target))) {
+      this.pending++;
+      this.primaryPending++;
+      this.host.send(target, merge, this);
+    }
   }
 
   /** Live replicas in row order, then those believed down (the local view may be stale). */
@@ -219,11 +234,17 @@ export class WriteRound implements Exchange {
   private replicate(coordinator: ServerId, versioned: Versioned, dot: Dot): void {
     this.replicating = true;
     this.result = { versioned, dot, coordinator };
+    this.ackedFor.push(coordinator);
     const { key, vnode } = this.request;
     const merge: MergeRequest = { kind: 'merge', key, vnode, versioned };
     const { live, down, pendingTarget } = this.placement;
     const failed = this.failed;
-    if (pendingTarget !== undefined) this.host.send(pendingTarget, merge, IGNORED);
+    if (pendingTarget !== undefined && pendingTarget !== coordinator) {
+      // Counted for the row the move will make (see the class comment).
+      this.pending++;
+      this.primaryPending++;
+      this.host.send(pendingTarget, merge, this);
+    }
     // Indexed loops: the usual write is N-1 MERGEs, with no iterator even before the JIT gets to it.
     for (let i = 0; i < live.length; i++) {
       const server = live[i] as ServerId;
@@ -261,7 +282,8 @@ export class WriteRound implements Exchange {
     const liveness = this.host.liveness;
     while (handoff.next < fallbacks.length) {
       const fallback = fallbacks[handoff.next++] as ServerId;
-      if (!liveness.isUp(fallback)) continue;
+      // A pending target can be a fallback of its own row: its hint must go elsewhere.
+      if (fallback === owner || !liveness.isUp(fallback)) continue;
       const request: HintRequest = handoff.request.owner === owner ? handoff.request : { ...handoff.request, owner };
       handoff.to.push(fallback, owner);
       this.host.stats.hintsSent++;
@@ -273,7 +295,7 @@ export class WriteRound implements Exchange {
 
   private check(): void {
     if (this.settled) return;
-    if (this.acks >= this.w && this.primaryAcks >= this.pw) {
+    if (this.quorumMet() && this.primaryAcks >= this.pw) {
       this.settled = true;
       const result = this.result as NonNullable<WriteRound['result']>;
       const hinted = this.acks - this.primaryAcks;
@@ -287,7 +309,34 @@ export class WriteRound implements Exchange {
       this.fail(writeQuorumError(this.acks, this.w, asked, this.failures ?? []));
     } else if (this.primaryAcks + this.primaryPending < this.pw) {
       this.fail(primaryQuorumError(this.primaryAcks, this.pw, this.acks, this.failures ?? []));
+    } else if (this.pending === 0 && !this.refreshing) {
+      // W acks in all, but not W of each row a pending move joins (or of the row a fetch gave).
+      this.fail(writeQuorumError(this.rowAcks(), this.w, this.placement.replicas.length + 1, this.failures ?? []));
     }
+  }
+
+  /**
+   * W acks of the row, and of the row a pending move will make. Acks count for the row of the
+   * current placement only: after a table fetch, a replica the new table dropped no longer counts.
+   */
+  private quorumMet(): boolean {
+    if (this.acks < this.w) return false;
+    // The usual write: no move, no fetch, so every ack is for a replica of the row.
+    if (this.placement.pendingTarget === undefined && this.refreshes === 0) return true;
+    return this.rowAcks() >= this.w;
+  }
+
+  /** The smaller of the acks for the row and for the row the pending move will make. */
+  private rowAcks(): number {
+    const { replicas, pendingTarget, pendingFrom } = this.placement;
+    let row = 0;
+    let joined = 0;
+    for (const server of this.ackedFor) {
+      const inRow = replicas.includes(server);
+      if (inRow) row++;
+      if (server === pendingTarget || (inRow && server !== pendingFrom)) joined++;
+    }
+    return pendingTarget === undefined ? row : Math.min(row, joined);
   }
 
   private fail(error: unknown): void {

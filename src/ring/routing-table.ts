@@ -107,8 +107,13 @@ export interface Placement {
   readonly live: readonly ServerId[];
   /** Replicas the caller believes are down, in row order. */
   readonly down: readonly ServerId[];
-  /** A server receiving the vnode (row.pending.to): writes go to it too, reads and W ignore it. */
+  /**
+   * A server receiving the vnode (row.pending.to): writes go to it too and need W acks of the row
+   * it will make (a joint quorum, see WriteRound); reads ignore it.
+   */
   readonly pendingTarget: ServerId | undefined;
+  /** The replica the pending move replaces (row.pending.from); undefined when no move is pending. */
+  readonly pendingFrom: ServerId | undefined;
   /** The first live replica: it assigns the dot of a write. Undefined when every replica is down. */
   readonly coordinator: ServerId | undefined;
   /**
@@ -134,7 +139,7 @@ export function placementOf(table: RoutingTable, vnode: number, liveness: Livene
     }
   }
   // The usual case on the request path: the row itself is the live list, no arrays built.
-  if (allUp) return { vnode, replicas: row.replicas, live: row.replicas, down: NONE, pendingTarget: row.pending?.to, coordinator: row.replicas[0], fallbacks };
+  if (allUp) return { vnode, replicas: row.replicas, live: row.replicas, down: NONE, pendingTarget: row.pending?.to, pendingFrom: row.pending?.from, coordinator: row.replicas[0], fallbacks };
   const live: ServerId[] = [];
   const down: ServerId[] = [];
   for (const server of row.replicas) {
@@ -147,6 +152,7 @@ export function placementOf(table: RoutingTable, vnode: number, liveness: Livene
     live,
     down,
     pendingTarget: row.pending?.to,
+    pendingFrom: row.pending?.from,
     coordinator: live[0],
     fallbacks,
   };

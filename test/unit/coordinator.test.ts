@@ -140,20 +140,56 @@ describe('Coordinator', () => {
     for (const server of c.rowOf(key)) expect(c.stateAt(server, key)).toBeUndefined();
   });
 
-  it('sends writes to a pending move target without counting it', async () => {
-    const c = cluster();
+  /** The key's row with a move pending from its third replica to a server outside it. */
+  function moving(c: SimCluster): { coordinator: Coordinator; row: readonly string[]; from: string; target: string; others: string[] } {
     const vnode = c.table.vnodeOf(key);
     const row = c.table.row(vnode);
-    const outsider = c.serverIds.find((s) => !row.replicas.includes(s)) ?? '';
+    const outsiders = c.serverIds.filter((s) => !row.replicas.includes(s));
+    const target = outsiders[0] ?? '';
     const from = row.replicas[2] ?? '';
-    const rows = c.table.table.rows.map((r, v) => (v === vnode ? { replicas: r.replicas, pending: { from, to: outsider } } : r));
-    const moving = new RoutingTable({ ...c.table.table, epoch: 2, rows });
+    const rows = c.table.table.rows.map((r, v) => (v === vnode ? { replicas: r.replicas, pending: { from, to: target } } : r));
+    const table = new RoutingTable({ ...c.table.table, epoch: 2, rows });
     const coordinator = new Coordinator({
-      name: 'mover', transport: c.network.transport('mover'), clock: c.clock, random: c.random, table: fixedTableView(moving),
+      name: 'mover', transport: c.network.transport('mover'), clock: c.clock, random: c.random, table: fixedTableView(table),
     });
-    await drive(c.clock, coordinator.put(key, encoder.encode('v')));
-    await drive(c.clock, c.clock.sleep(100));
-    const atTarget = c.stateAt(outsider, key);
+    return { coordinator, row: row.replicas, from, target, others: outsiders.slice(1) };
+  }
+
+  it('sends writes to a pending move target and counts it for the row the move will make', async () => {
+    const c = cluster();
+    const { coordinator, target } = moving(c);
+    const written = await drive(c.clock, coordinator.put(key, encoder.encode('v'), { w: 3 }));
+    expect(written.hinted).toBe(0);
+    expect(written.acks).toBe(4);
+    const atTarget = c.stateAt(target, key);
     expect(atTarget === undefined ? undefined : valueOf(c, atTarget)).toBe('v');
+  });
+
+  it('does not acknowledge a W=N write that the row of a pending move would lack (joint quorum)', async () => {
+    // The old row alone [A B C] acks W=3; after the swap, [A B T] would hold it on 2, and an R=1
+    // read at T would miss it. With the target and every fallback down, the write fails.
+    const c = cluster();
+    const { coordinator, target, others } = moving(c);
+    c.crash(target);
+    for (const server of others) c.crash(server);
+    const error = await rejection(c, coordinator.put(key, encoder.encode('v'), { w: 3 }));
+    expect(error.code).toBe('RC_ERR_QUORUM_WRITE');
+  });
+
+  it('counts a fallback\'s hint for a pending target that is down, as for any replica', async () => {
+    const c = cluster();
+    const { coordinator, target, others } = moving(c);
+    c.crash(target);
+    const written = await drive(c.clock, coordinator.put(key, encoder.encode('v'), { w: 3 }));
+    expect(written.hinted).toBe(1);
+    expect(others).toContain(written.hintedBy[0]);
+  });
+
+  it('still acknowledges at W of each row when the leaving replica is down (W below N)', async () => {
+    const c = cluster();
+    const { coordinator, from } = moving(c);
+    c.crash(from);
+    const written = await drive(c.clock, coordinator.put(key, encoder.encode('v'), { w: 2 }));
+    expect(written.acks).toBeGreaterThanOrEqual(2);
   });
 });
